@@ -1,0 +1,379 @@
+//! A blocking Runtime API client: one keep-alive HTTP connection, plain Rust
+//! types in and out. The NIF layer (`nif_client.rs`) turns them into terms.
+//!
+//! Status codes are returned, never raised: what a 410 or a 413 means is the
+//! invocation loop's decision, not the transport's.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde::Serialize;
+use ureq::Agent;
+
+use crate::address;
+use crate::invocation::Invocation;
+
+/// Largest `/next` body we accept. Lambda's synchronous payload limit is 6 MB;
+/// this leaves room for emulators and future limits without letting a broken
+/// server exhaust memory.
+pub const NEXT_BODY_LIMIT: u64 = 64 * 1024 * 1024;
+/// Largest body we read back from `/response`, `/error` and `/init/error`.
+const REPLY_BODY_LIMIT: u64 = 1024 * 1024;
+
+const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
+const ERROR_TYPE_HEADER: &str = "Lambda-Runtime-Function-Error-Type";
+const INVOCATION_ID_HEADER: &str = "Lambda-Runtime-Invocation-Id";
+const USER_AGENT: &str = concat!("lambda_runtime_elixir/", env!("CARGO_PKG_VERSION"));
+
+/// The JSON body of `/error` and `/init/error`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorRequest {
+    pub error_message: String,
+    pub error_type: String,
+    pub stack_trace: Vec<String>,
+}
+
+/// A Runtime API answer: the status code and the (bounded) body.
+#[derive(Debug)]
+pub struct Reply<B> {
+    pub status: u16,
+    pub body: B,
+}
+
+/// What `/next` returned.
+#[derive(Debug)]
+pub struct Next<B> {
+    pub status: u16,
+    pub invocation: Invocation,
+    pub body: B,
+}
+
+/// Why a request did not get an HTTP answer at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// Nothing listens (or the connection attempt failed).
+    Refused,
+    /// The connection broke mid-exchange: reset, closed early, truncated body.
+    Closed,
+    /// The server spoke something that is not HTTP/1.1.
+    Protocol,
+    /// The body is larger than we accept.
+    TooLarge,
+    Other,
+}
+
+#[derive(Debug)]
+pub struct TransportError {
+    pub kind: TransportKind,
+    pub message: String,
+}
+
+impl From<ureq::Error> for TransportError {
+    fn from(err: ureq::Error) -> Self {
+        use std::io::ErrorKind as K;
+        let kind = match &err {
+            ureq::Error::Io(io) => match io.kind() {
+                K::ConnectionRefused | K::AddrNotAvailable | K::NotFound => TransportKind::Refused,
+                K::ConnectionReset
+                | K::ConnectionAborted
+                | K::BrokenPipe
+                | K::UnexpectedEof
+                | K::TimedOut => TransportKind::Closed,
+                _ => TransportKind::Other,
+            },
+            ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => TransportKind::Refused,
+            ureq::Error::Protocol(_) => TransportKind::Protocol,
+            ureq::Error::Timeout(_) => TransportKind::Closed,
+            ureq::Error::BodyExceedsLimit(_) => TransportKind::TooLarge,
+            _ => TransportKind::Other,
+        };
+        TransportError {
+            kind,
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<std::io::Error> for TransportError {
+    fn from(err: std::io::Error) -> Self {
+        TransportError::from(ureq::Error::Io(err))
+    }
+}
+
+/// Where bodies are read into: a `Vec` in tests, an Erlang binary in the NIF.
+pub trait BodySink: Sized {
+    fn with_capacity(cap: usize) -> Self;
+    fn len(&self) -> usize;
+    /// Grows the buffer to `new_len` bytes and returns it for writing.
+    fn resize(&mut self, new_len: usize);
+    fn as_mut_slice(&mut self) -> &mut [u8];
+}
+
+impl BodySink for Vec<u8> {
+    fn with_capacity(cap: usize) -> Self {
+        vec![0; cap]
+    }
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn resize(&mut self, new_len: usize) {
+        Vec::resize(self, new_len, 0)
+    }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+pub struct Client {
+    agent: Agent,
+    base: String,
+}
+
+impl Client {
+    /// Builds a client from the value of `AWS_LAMBDA_RUNTIME_API`.
+    pub fn new(api: &str) -> Result<Client, String> {
+        let base = address::base_url(api)?;
+        let config = Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .no_delay(true)
+            .user_agent(USER_AGENT)
+            // `/next` long-polls for as long as the function is idle.
+            .timeout_global(None)
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .max_idle_connections(4)
+            .max_idle_connections_per_host(4)
+            .max_idle_age(Duration::from_secs(3600))
+            .build();
+        Ok(Client {
+            agent: config.into(),
+            base,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /runtime/invocation/next`.
+    pub fn next<B: BodySink>(&self) -> Result<Next<B>, TransportError> {
+        let url = format!("{}/runtime/invocation/next", self.base);
+        let mut resp = self.agent.get(&url).call()?;
+        let status = resp.status().as_u16();
+        let invocation = Invocation::from_headers(
+            resp.headers()
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        );
+        let hint = content_length(&resp);
+        let body = read_body(resp.body_mut().as_reader(), hint, NEXT_BODY_LIMIT)?;
+        Ok(Next {
+            status,
+            invocation,
+            body,
+        })
+    }
+
+    /// `POST /runtime/invocation/{id}/response`.
+    pub fn response<B: BodySink>(
+        &self,
+        request_id: &str,
+        invocation_id: Option<&str>,
+        body: &[u8],
+    ) -> Result<Reply<B>, TransportError> {
+        let url = format!(
+            "{}/runtime/invocation/{}/response",
+            self.base,
+            address::path_segment(request_id)
+        );
+        let mut req = self
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json");
+        if let Some(id) = invocation_id {
+            req = req.header(INVOCATION_ID_HEADER, id);
+        }
+        reply(req.send(body)?)
+    }
+
+    /// `POST /runtime/invocation/{id}/error`.
+    pub fn error<B: BodySink>(
+        &self,
+        request_id: &str,
+        invocation_id: Option<&str>,
+        error: &ErrorRequest,
+    ) -> Result<Reply<B>, TransportError> {
+        let url = format!(
+            "{}/runtime/invocation/{}/error",
+            self.base,
+            address::path_segment(request_id)
+        );
+        self.post_error(&url, invocation_id, error)
+    }
+
+    /// `POST /runtime/init/error`.
+    pub fn init_error<B: BodySink>(
+        &self,
+        error: &ErrorRequest,
+    ) -> Result<Reply<B>, TransportError> {
+        let url = format!("{}/runtime/init/error", self.base);
+        self.post_error(&url, None, error)
+    }
+
+    fn post_error<B: BodySink>(
+        &self,
+        url: &str,
+        invocation_id: Option<&str>,
+        error: &ErrorRequest,
+    ) -> Result<Reply<B>, TransportError> {
+        let body = serde_json::to_vec(error).map_err(|e| TransportError {
+            kind: TransportKind::Other,
+            message: e.to_string(),
+        })?;
+        let mut req = self
+            .agent
+            .post(url)
+            .header("Content-Type", ERROR_CONTENT_TYPE)
+            .header(ERROR_TYPE_HEADER, header_error_type(&error.error_type));
+        if let Some(id) = invocation_id {
+            req = req.header(INVOCATION_ID_HEADER, id);
+        }
+        reply(req.send(&body[..])?)
+    }
+}
+
+/// The value of `Lambda-Runtime-Function-Error-Type`: always `Category.Reason`,
+/// made only of characters a header value may hold.
+pub fn header_error_type(error_type: &str) -> String {
+    let clean: String = error_type
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect();
+    let clean = clean.trim_matches('.');
+    match clean.find('.') {
+        Some(i) if i > 0 => clean.to_string(),
+        _ if clean.is_empty() => "Function.Unknown".to_string(),
+        _ => format!("Function.{clean}"),
+    }
+}
+
+fn content_length(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
+    resp.headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn reply<B: BodySink>(
+    mut resp: ureq::http::Response<ureq::Body>,
+) -> Result<Reply<B>, TransportError> {
+    let status = resp.status().as_u16();
+    let hint = content_length(&resp);
+    let body = read_body(resp.body_mut().as_reader(), hint, REPLY_BODY_LIMIT)?;
+    Ok(Reply { status, body })
+}
+
+/// Reads a whole body into `B`, sized from Content-Length when there is one,
+/// failing with `TooLarge` past `limit`.
+fn read_body<B: BodySink>(
+    mut reader: impl Read,
+    size_hint: Option<u64>,
+    limit: u64,
+) -> Result<B, TransportError> {
+    if let Some(n) = size_hint {
+        if n > limit {
+            return Err(too_large(limit));
+        }
+    }
+    let mut cap = size_hint.unwrap_or(8 * 1024) as usize;
+    let mut buf = B::with_capacity(cap);
+    let mut len = 0usize;
+    loop {
+        if len == cap {
+            // Probe for EOF before growing, so an exact Content-Length never reallocates.
+            let mut probe = [0u8; 1];
+            match reader.read(&mut probe)? {
+                0 => break,
+                _ => {
+                    if (len as u64) >= limit {
+                        return Err(too_large(limit));
+                    }
+                    cap = (cap * 2).max(8 * 1024).min(limit as usize);
+                    buf.resize(cap);
+                    buf.as_mut_slice()[len] = probe[0];
+                    len += 1;
+                    continue;
+                }
+            }
+        }
+        let n = reader.read(&mut buf.as_mut_slice()[len..cap])?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    if len != buf.len() {
+        buf.resize(len);
+    }
+    Ok(buf)
+}
+
+fn too_large(limit: u64) -> TransportError {
+    TransportError {
+        kind: TransportKind::TooLarge,
+        message: format!("body larger than {limit} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_type_header_is_category_reason() {
+        assert_eq!(
+            header_error_type("Function.ArgumentError"),
+            "Function.ArgumentError"
+        );
+        assert_eq!(header_error_type("ArgumentError"), "Function.ArgumentError");
+        assert_eq!(
+            header_error_type("Runtime.HandlerNotFound"),
+            "Runtime.HandlerNotFound"
+        );
+        assert_eq!(
+            header_error_type("Function.My.App Error\r\n"),
+            "Function.My.AppError"
+        );
+        assert_eq!(header_error_type(""), "Function.Unknown");
+        assert_eq!(header_error_type(".x"), "Function.x");
+    }
+
+    #[test]
+    fn read_body_exact_unknown_and_limited() {
+        let data = vec![7u8; 20_000];
+        let exact: Vec<u8> = read_body(&data[..], Some(20_000), 1 << 20).unwrap();
+        assert_eq!(exact, data);
+        let unknown: Vec<u8> = read_body(&data[..], None, 1 << 20).unwrap();
+        assert_eq!(unknown, data);
+        let small: Vec<u8> = read_body(&b"hi"[..], Some(100), 1 << 20).unwrap();
+        assert_eq!(small, b"hi");
+        let err = read_body::<Vec<u8>>(&data[..], None, 10_000).unwrap_err();
+        assert_eq!(err.kind, TransportKind::TooLarge);
+        let err = read_body::<Vec<u8>>(&data[..], Some(20_000), 10_000).unwrap_err();
+        assert_eq!(err.kind, TransportKind::TooLarge);
+    }
+
+    #[test]
+    fn error_request_json_shape() {
+        let e = ErrorRequest {
+            error_message: "boom".into(),
+            error_type: "Function.RuntimeError".into(),
+            stack_trace: vec!["a.ex:1".into()],
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"errorMessage":"boom","errorType":"Function.RuntimeError","stackTrace":["a.ex:1"]}"#
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! The client against a scripted HTTP server on loopback: what it sends, and
+//! how it reads odd answers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::thread;
+
+use crate::client::{Client, ErrorRequest, Next, Reply, TransportKind};
+
+/// One request as the server saw it.
+#[derive(Debug)]
+struct Seen {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// Serves each canned answer to one request, on one keep-alive connection,
+/// and returns what it was sent.
+fn serve(answers: Vec<&'static [u8]>) -> (String, thread::JoinHandle<Vec<Seen>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        let mut seen = Vec::new();
+        for answer in answers {
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 {
+                    return seen;
+                }
+                if line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let mut s = Seen {
+                head,
+                body: Vec::new(),
+            };
+            if let Some(n) = s.header("content-length") {
+                let mut body = vec![0; n.parse().unwrap()];
+                reader.read_exact(&mut body).unwrap();
+                s.body = body;
+            }
+            seen.push(s);
+            writer.write_all(answer).unwrap();
+        }
+        seen
+    });
+    (addr, handle)
+}
+
+#[test]
+fn next_reads_headers_in_any_case_and_body_without_content_type() {
+    let (addr, server) = serve(vec![
+        b"HTTP/1.1 200 OK\r\nlambda-runtime-aws-request-id: r1\r\nLAMBDA-RUNTIME-DEADLINE-MS: 1700000000000\r\nLambda-Runtime-Invocation-Id: inv-1\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
+    ]);
+    let client = Client::new(&addr).unwrap();
+    let Next {
+        status,
+        invocation,
+        body,
+    } = client.next::<Vec<u8>>().unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(invocation.request_id.as_deref(), Some("r1"));
+    assert_eq!(invocation.deadline_ms, Some(1_700_000_000_000));
+    assert_eq!(invocation.invocation_id.as_deref(), Some("inv-1"));
+    assert_eq!(body, b"{\"a\":1}");
+    let seen = server.join().unwrap();
+    assert!(seen[0]
+        .head
+        .starts_with("GET /2018-06-01/runtime/invocation/next HTTP/1.1"));
+}
+
+#[test]
+fn response_and_error_share_one_connection_and_echo_the_invocation_id() {
+    let (addr, server) = serve(vec![
+        b"HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n",
+        b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 5\r\n\r\nlarge",
+    ]);
+    let client = Client::new(&format!("http://{addr}/.rt")).unwrap();
+    assert_eq!(client.base_url(), format!("http://{addr}/.rt/2018-06-01"));
+    let r: Reply<Vec<u8>> = client.response("r1", Some("inv-1"), b"\"hi\"").unwrap();
+    assert_eq!(r.status, 202);
+    let e = ErrorRequest {
+        error_message: "boom".into(),
+        error_type: "RuntimeError".into(),
+        stack_trace: vec!["lib/a.ex:3: A.f/1".into()],
+    };
+    let r: Reply<Vec<u8>> = client.error("r/2", None, &e).unwrap();
+    assert_eq!(r.status, 202);
+    let r: Reply<Vec<u8>> = client.response("r3", None, b"{}").unwrap();
+    assert_eq!((r.status, r.body), (413, b"large".to_vec()));
+
+    let seen = server.join().unwrap();
+    assert!(seen[0]
+        .head
+        .starts_with("POST /.rt/2018-06-01/runtime/invocation/r1/response HTTP/1.1"));
+    assert_eq!(
+        seen[0].header("lambda-runtime-invocation-id").as_deref(),
+        Some("inv-1")
+    );
+    assert_eq!(seen[0].body, b"\"hi\"");
+    assert!(seen[1]
+        .head
+        .starts_with("POST /.rt/2018-06-01/runtime/invocation/r%2F2/error HTTP/1.1"));
+    assert_eq!(
+        seen[1].header("content-type").as_deref(),
+        Some("application/vnd.aws.lambda.error+json")
+    );
+    assert_eq!(
+        seen[1]
+            .header("lambda-runtime-function-error-type")
+            .as_deref(),
+        Some("Function.RuntimeError")
+    );
+    assert_eq!(seen[1].header("lambda-runtime-invocation-id"), None);
+    assert_eq!(
+        seen[1].body,
+        br#"{"errorMessage":"boom","errorType":"RuntimeError","stackTrace":["lib/a.ex:3: A.f/1"]}"#
+    );
+}
+
+#[test]
+fn init_error_goes_to_its_own_path() {
+    let (addr, server) = serve(vec![b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]);
+    let client = Client::new(&addr).unwrap();
+    let e = ErrorRequest {
+        error_message: "no such module".into(),
+        error_type: "Runtime.HandlerNotFound".into(),
+        stack_trace: vec![],
+    };
+    let r: Reply<Vec<u8>> = client.init_error(&e).unwrap();
+    assert_eq!(r.status, 202);
+    let seen = server.join().unwrap();
+    assert!(seen[0]
+        .head
+        .starts_with("POST /2018-06-01/runtime/init/error HTTP/1.1"));
+    assert_eq!(
+        seen[0]
+            .header("lambda-runtime-function-error-type")
+            .as_deref(),
+        Some("Runtime.HandlerNotFound")
+    );
+}
+
+#[test]
+fn transport_failures_are_classified() {
+    // Nothing listens on a port we just released.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::new(&format!("127.0.0.1:{port}")).unwrap();
+    let refused = client.next::<Vec<u8>>().unwrap_err();
+    assert_eq!(refused.kind, TransportKind::Refused);
+    assert!(!refused.message.is_empty());
+
+    let (addr, server) = serve(vec![b"garbage\r\n\r\n"]);
+    let client = Client::new(&addr).unwrap();
+    assert_eq!(
+        client.next::<Vec<u8>>().unwrap_err().kind,
+        TransportKind::Protocol
+    );
+    server.join().unwrap();
+
+    let (addr, server) = serve(vec![
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"trunc",
+    ]);
+    let client = Client::new(&addr).unwrap();
+    let handle = thread::spawn(move || client.next::<Vec<u8>>().map(|_| ()));
+    server.join().unwrap(); // closes the connection mid-body
+    assert_eq!(
+        handle.join().unwrap().unwrap_err().kind,
+        TransportKind::Closed
+    );
+}

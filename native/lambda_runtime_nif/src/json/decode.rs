@@ -1,0 +1,450 @@
+//! JSON text to Erlang terms: objects become maps with binary keys, arrays
+//! lists, strings binaries, `null` the atom `nil`, numbers integers (of any
+//! size) or floats. Duplicate keys: the last one wins.
+
+use rustler::types::atom;
+use rustler::{Binary, Encoder, Env, Term};
+
+use super::bignum;
+use super::MAX_DEPTH;
+
+/// Why the text is not JSON, and the byte offset where that became clear.
+#[derive(Debug)]
+pub struct DecodeError {
+    pub offset: usize,
+    pub message: String,
+}
+
+fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, DecodeError> {
+    Err(DecodeError {
+        offset,
+        message: message.into(),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Array,
+    Object,
+}
+
+struct Frame {
+    kind: Kind,
+    /// Index into `values` where this container's items start.
+    start: usize,
+}
+
+struct Parser<'a, 'b> {
+    env: Env<'a>,
+    input: &'b Binary<'a>,
+    bytes: &'b [u8],
+    pos: usize,
+    /// Finished values of every open container, in order (objects alternate key, value).
+    values: Vec<Term<'a>>,
+    frames: Vec<Frame>,
+    keys: Vec<Term<'a>>,
+    vals: Vec<Term<'a>>,
+}
+
+/// Decodes one JSON document (surrounding whitespace allowed).
+pub fn decode<'a>(env: Env<'a>, input: &Binary<'a>) -> Result<Term<'a>, DecodeError> {
+    let mut p = Parser {
+        env,
+        input,
+        bytes: input.as_slice(),
+        pos: 0,
+        values: Vec::with_capacity(64),
+        frames: Vec::new(),
+        keys: Vec::new(),
+        vals: Vec::new(),
+    };
+    p.run()
+}
+
+impl<'a> Parser<'a, '_> {
+    fn run(&mut self) -> Result<Term<'a>, DecodeError> {
+        'value: loop {
+            self.skip_ws();
+            let value = match self.peek() {
+                Some(b'{') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        self.pos += 1;
+                        Term::map_new(self.env)
+                    } else {
+                        self.open(Kind::Object)?;
+                        self.key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                        Term::list_new_empty(self.env)
+                    } else {
+                        self.open(Kind::Array)?;
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => self.string()?,
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't') => self.literal(b"true", atom::true_().encode(self.env))?,
+                Some(b'f') => self.literal(b"false", atom::false_().encode(self.env))?,
+                Some(b'n') => self.literal(b"null", atom::nil().encode(self.env))?,
+                Some(_) => return self.unexpected("a value"),
+                None => return self.unexpected_end("a value"),
+            };
+            self.values.push(value);
+            // Close every container that ends here, then expect the next item.
+            loop {
+                self.skip_ws();
+                let Some(frame) = self.frames.last() else {
+                    return self.finish();
+                };
+                let kind = frame.kind;
+                match (kind, self.peek()) {
+                    (_, Some(b',')) => {
+                        self.pos += 1;
+                        if kind == Kind::Object {
+                            self.skip_ws();
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                    (Kind::Array, Some(b']')) => {
+                        self.pos += 1;
+                        self.close_array();
+                    }
+                    (Kind::Object, Some(b'}')) => {
+                        self.pos += 1;
+                        self.close_object()?;
+                    }
+                    (Kind::Array, Some(_)) => return self.unexpected("',' or ']'"),
+                    (Kind::Object, Some(_)) => return self.unexpected("',' or '}'"),
+                    (_, None) => return self.unexpected_end("',' or a closing bracket"),
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<Term<'a>, DecodeError> {
+        if self.pos < self.bytes.len() {
+            return self.unexpected("the end of the document");
+        }
+        Ok(self
+            .values
+            .pop()
+            .expect("a finished document has one value"))
+    }
+
+    fn open(&mut self, kind: Kind) -> Result<(), DecodeError> {
+        if self.frames.len() >= MAX_DEPTH {
+            return err(
+                self.pos - 1,
+                format!("nesting is deeper than {MAX_DEPTH} levels"),
+            );
+        }
+        self.frames.push(Frame {
+            kind,
+            start: self.values.len(),
+        });
+        Ok(())
+    }
+
+    fn close_array(&mut self) {
+        let frame = self.frames.pop().expect("open array");
+        let items = &self.values[frame.start..];
+        // SAFETY: `items` are valid terms of `self.env`; the call copies them.
+        let list = unsafe {
+            Term::new(
+                self.env,
+                rustler::sys::enif_make_list_from_array(
+                    self.env.as_c_arg(),
+                    items.as_ptr() as *const rustler::sys::ErlNifTerm,
+                    items.len() as _,
+                ),
+            )
+        };
+        self.values.truncate(frame.start);
+        self.values.push(list);
+    }
+
+    fn close_object(&mut self) -> Result<(), DecodeError> {
+        let frame = self.frames.pop().expect("open object");
+        self.keys.clear();
+        self.vals.clear();
+        for pair in self.values[frame.start..].chunks_exact(2) {
+            self.keys.push(pair[0]);
+            self.vals.push(pair[1]);
+        }
+        let map = match Term::map_from_term_arrays(self.env, &self.keys, &self.vals) {
+            Ok(map) => map,
+            // Duplicate keys: put them one by one so that the last one wins.
+            Err(_) => {
+                let mut map = Term::map_new(self.env);
+                for (k, v) in self.keys.iter().zip(self.vals.iter()) {
+                    map = map.map_put(*k, *v).map_err(|_| DecodeError {
+                        offset: self.pos,
+                        message: "could not build an object".into(),
+                    })?;
+                }
+                map
+            }
+        };
+        self.values.truncate(frame.start);
+        self.values.push(map);
+        Ok(())
+    }
+
+    /// An object key and its colon.
+    fn key(&mut self) -> Result<(), DecodeError> {
+        match self.peek() {
+            Some(b'"') => {
+                let k = self.string()?;
+                self.values.push(k);
+            }
+            Some(_) => return self.unexpected("a string key"),
+            None => return self.unexpected_end("a string key"),
+        }
+        self.skip_ws();
+        match self.peek() {
+            Some(b':') => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(_) => self.unexpected("':'"),
+            None => self.unexpected_end("':'"),
+        }
+    }
+
+    fn string(&mut self) -> Result<Term<'a>, DecodeError> {
+        let open = self.pos;
+        self.pos += 1;
+        let start = self.pos;
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    let raw = &self.bytes[start..self.pos];
+                    self.pos += 1;
+                    check_utf8(raw, start)?;
+                    let sub =
+                        self.input
+                            .make_subbinary(start, raw.len())
+                            .map_err(|_| DecodeError {
+                                offset: start,
+                                message: "could not slice the input".into(),
+                            })?;
+                    return Ok(sub.to_term(self.env));
+                }
+                Some(b'\\') => return self.escaped_string(start),
+                Some(c) if *c < 0x20 => {
+                    return err(self.pos, "control character in string (must be escaped)")
+                }
+                Some(_) => self.pos += 1,
+                None => return err(open, "unterminated string"),
+            }
+        }
+    }
+
+    /// The slow path of `string`, once a backslash is seen.
+    fn escaped_string(&mut self, start: usize) -> Result<Term<'a>, DecodeError> {
+        let mut out: Vec<u8> = Vec::with_capacity(self.pos - start + 16);
+        out.extend_from_slice(&self.bytes[start..self.pos]);
+        loop {
+            match self.bytes.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    check_utf8(&out, start)?;
+                    let mut bin = rustler::NewBinary::new(self.env, out.len());
+                    bin.as_mut_slice().copy_from_slice(&out);
+                    return Ok(Binary::from(bin).to_term(self.env));
+                }
+                Some(b'\\') => {
+                    let at = self.pos;
+                    self.pos += 1;
+                    let c = match self.bytes.get(self.pos) {
+                        Some(b'"') => b'"',
+                        Some(b'\\') => b'\\',
+                        Some(b'/') => b'/',
+                        Some(b'b') => 0x08,
+                        Some(b'f') => 0x0c,
+                        Some(b'n') => b'\n',
+                        Some(b'r') => b'\r',
+                        Some(b't') => b'\t',
+                        Some(b'u') => {
+                            self.pos += 1;
+                            let ch = self.unicode_escape(at)?;
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                            continue;
+                        }
+                        Some(_) => return err(at, "invalid escape in string"),
+                        None => return err(start - 1, "unterminated string"),
+                    };
+                    self.pos += 1;
+                    out.push(c);
+                }
+                Some(c) if *c < 0x20 => {
+                    return err(self.pos, "control character in string (must be escaped)")
+                }
+                Some(c) => {
+                    out.push(*c);
+                    self.pos += 1;
+                }
+                None => return err(start - 1, "unterminated string"),
+            }
+        }
+    }
+
+    /// After `\u`: four hex digits, and a low surrogate's escape when the
+    /// first is a high surrogate.
+    fn unicode_escape(&mut self, at: usize) -> Result<char, DecodeError> {
+        let hi = self.hex4(at)?;
+        let code = match hi {
+            0xD800..=0xDBFF => {
+                if self.bytes.get(self.pos..self.pos + 2) != Some(&b"\\u"[..]) {
+                    return err(at, "unpaired surrogate in \\u escape");
+                }
+                self.pos += 2;
+                let lo = self.hex4(at)?;
+                if !(0xDC00..=0xDFFF).contains(&lo) {
+                    return err(at, "unpaired surrogate in \\u escape");
+                }
+                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return err(at, "unpaired surrogate in \\u escape"),
+            _ => hi,
+        };
+        char::from_u32(code).ok_or(DecodeError {
+            offset: at,
+            message: "invalid \\u escape".into(),
+        })
+    }
+
+    fn hex4(&mut self, at: usize) -> Result<u32, DecodeError> {
+        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
+            return err(at, "invalid \\u escape");
+        };
+        let mut v = 0u32;
+        for d in digits {
+            let x = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return err(at, "invalid \\u escape"),
+            };
+            v = v * 16 + u32::from(x);
+        }
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn number(&mut self) -> Result<Term<'a>, DecodeError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return err(start, "invalid number"),
+        }
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return err(start, "invalid number: digits must follow '.'");
+            }
+            self.digits();
+            float = true;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return err(start, "invalid number: digits must follow the exponent");
+            }
+            self.digits();
+            float = true;
+        }
+        let text = &self.bytes[start..self.pos];
+        // SAFETY: the grammar above admits only ASCII.
+        let s = unsafe { std::str::from_utf8_unchecked(text) };
+        if float {
+            return match s.parse::<f64>() {
+                Ok(f) if f.is_finite() => Ok(f.encode(self.env)),
+                _ => err(start, "number is too large for a float"),
+            };
+        }
+        if let Ok(i) = s.parse::<i64>() {
+            return Ok(i.encode(self.env));
+        }
+        if let Ok(u) = s.parse::<u64>() {
+            return Ok(u.encode(self.env));
+        }
+        let etf = bignum::decimal_to_etf(text).ok_or(DecodeError {
+            offset: start,
+            message: format!("integer has more than {} digits", bignum::MAX_DIGITS),
+        })?;
+        match self.env.binary_to_term(&etf) {
+            Some((term, _)) => Ok(term),
+            None => err(start, "could not build a big integer"),
+        }
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Term<'a>) -> Result<Term<'a>, DecodeError> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            self.unexpected("a value")
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn unexpected<T>(&self, wanted: &str) -> Result<T, DecodeError> {
+        let b = self.bytes[self.pos];
+        let shown = if b.is_ascii_graphic() {
+            format!("'{}'", b as char)
+        } else {
+            format!("byte 0x{b:02X}")
+        };
+        err(self.pos, format!("unexpected {shown}, expected {wanted}"))
+    }
+
+    fn unexpected_end<T>(&self, wanted: &str) -> Result<T, DecodeError> {
+        err(
+            self.pos,
+            format!("unexpected end of input, expected {wanted}"),
+        )
+    }
+}
+
+fn check_utf8(raw: &[u8], start: usize) -> Result<(), DecodeError> {
+    match std::str::from_utf8(raw) {
+        Ok(_) => Ok(()),
+        Err(e) => err(start + e.valid_up_to(), "invalid UTF-8 in string"),
+    }
+}

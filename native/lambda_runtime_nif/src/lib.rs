@@ -1,0 +1,52 @@
+//! The `lambda_runtime` NIF: the Lambda Runtime API client and JSON.
+//!
+//! Every function here is a thin adapter: it decodes arguments, calls plain
+//! Rust (`client`, `json`), and returns `{:ok, ...}` or `{:error, reason}`.
+//! Network calls run on dirty IO schedulers, JSON on dirty CPU schedulers.
+
+mod address;
+mod client;
+#[cfg(test)]
+mod client_tests;
+mod invocation;
+mod json;
+// The NIF adapters call into the BEAM, which a `cargo test` binary does not
+// have; the plain Rust below them is what the unit tests cover.
+#[cfg(not(test))]
+mod nif_client;
+#[cfg(not(test))]
+mod nif_json;
+
+#[cfg(not(test))]
+pub mod atoms {
+    rustler::atoms! {
+    ok,
+    error,
+    nil,
+    // transport error kinds
+    refused,
+    closed,
+    protocol,
+    too_large,
+    other,
+    // invocation metadata keys
+    request_id,
+    deadline_ms,
+    invoked_function_arn,
+    trace_id,
+    client_context,
+    cognito_identity,
+    tenant_id,
+    invocation_id,
+    // encode error kinds
+    unsupported,
+    invalid_utf8,
+    invalid_key,
+    improper_list,
+    r#struct = "struct",
+    too_deep,
+    }
+}
+
+#[cfg(not(test))]
+rustler::init!("Elixir.LambdaRuntime.Native");

@@ -1,0 +1,177 @@
+//! NIF adapters for the Runtime API client.
+
+use std::panic::AssertUnwindSafe;
+
+use rustler::{Binary, Encoder, Env, OwnedBinary, ResourceArc, Term};
+
+use crate::atoms;
+use crate::client::{BodySink, Client, ErrorRequest, Next, Reply, TransportError, TransportKind};
+
+/// The client as an Erlang resource; one per poller.
+pub struct ClientResource(AssertUnwindSafe<Client>);
+
+#[rustler::resource_impl]
+impl rustler::Resource for ClientResource {}
+
+/// Bodies are read straight into an Erlang binary: no extra copy.
+struct ErlBody(OwnedBinary);
+
+impl BodySink for ErlBody {
+    fn with_capacity(cap: usize) -> Self {
+        ErlBody(OwnedBinary::new(cap))
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn resize(&mut self, new_len: usize) {
+        self.0.realloc_or_copy(new_len);
+    }
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.0.as_mut_slice()
+    }
+}
+
+#[rustler::nif]
+fn client_new<'a>(env: Env<'a>, api: String) -> Term<'a> {
+    match Client::new(&api) {
+        Ok(c) => (
+            atoms::ok(),
+            ResourceArc::new(ClientResource(AssertUnwindSafe(c))),
+        )
+            .encode(env),
+        Err(msg) => (atoms::error(), msg).encode(env),
+    }
+}
+
+#[rustler::nif]
+fn client_base_url(client: ResourceArc<ClientResource>) -> String {
+    client.0.base_url().to_string()
+}
+
+#[rustler::nif(schedule = "DirtyIo")]
+fn client_next<'a>(env: Env<'a>, client: ResourceArc<ClientResource>) -> Term<'a> {
+    match client.0.next::<ErlBody>() {
+        Ok(Next {
+            status,
+            invocation: inv,
+            body,
+        }) => {
+            let keys = [
+                atoms::request_id(),
+                atoms::deadline_ms(),
+                atoms::invoked_function_arn(),
+                atoms::trace_id(),
+                atoms::client_context(),
+                atoms::cognito_identity(),
+                atoms::tenant_id(),
+                atoms::invocation_id(),
+            ];
+            let values = [
+                opt(env, inv.request_id),
+                inv.deadline_ms
+                    .map_or(atoms::nil().encode(env), |d| d.encode(env)),
+                opt(env, inv.invoked_function_arn),
+                opt(env, inv.trace_id),
+                opt(env, inv.client_context),
+                opt(env, inv.cognito_identity),
+                opt(env, inv.tenant_id),
+                opt(env, inv.invocation_id),
+            ];
+            let keys: Vec<Term> = keys.iter().map(|k| k.encode(env)).collect();
+            let meta = Term::map_from_term_arrays(env, &keys, &values).expect("distinct keys");
+            (atoms::ok(), status, meta, body.0.release(env)).encode(env)
+        }
+        Err(e) => transport_error(env, e),
+    }
+}
+
+#[rustler::nif(schedule = "DirtyIo")]
+fn client_response<'a>(
+    env: Env<'a>,
+    client: ResourceArc<ClientResource>,
+    request_id: String,
+    invocation_id: Option<String>,
+    body: Term<'a>,
+) -> Term<'a> {
+    let body = match Binary::from_iolist(body) {
+        Ok(b) => b,
+        Err(_) => return (atoms::error(), (atoms::other(), "body is not iodata")).encode(env),
+    };
+    reply(
+        env,
+        client
+            .0
+            .response(&request_id, invocation_id.as_deref(), body.as_slice()),
+    )
+}
+
+#[rustler::nif(schedule = "DirtyIo")]
+fn client_error<'a>(
+    env: Env<'a>,
+    client: ResourceArc<ClientResource>,
+    request_id: String,
+    invocation_id: Option<String>,
+    error_type: String,
+    error_message: String,
+    stack_trace: Vec<String>,
+) -> Term<'a> {
+    let error = ErrorRequest {
+        error_message,
+        error_type,
+        stack_trace,
+    };
+    reply(
+        env,
+        client
+            .0
+            .error(&request_id, invocation_id.as_deref(), &error),
+    )
+}
+
+#[rustler::nif(schedule = "DirtyIo")]
+fn client_init_error<'a>(
+    env: Env<'a>,
+    client: ResourceArc<ClientResource>,
+    error_type: String,
+    error_message: String,
+    stack_trace: Vec<String>,
+) -> Term<'a> {
+    let error = ErrorRequest {
+        error_message,
+        error_type,
+        stack_trace,
+    };
+    reply(env, client.0.init_error(&error))
+}
+
+/// Deliberately panics, so that tests can prove a panic surfaces in Elixir
+/// as an exception while the VM keeps running.
+#[rustler::nif]
+fn debug_panic() -> rustler::Atom {
+    panic!("debug_panic was called")
+}
+
+fn opt(env: Env<'_>, v: Option<String>) -> Term<'_> {
+    match v {
+        Some(s) => s.encode(env),
+        None => atoms::nil().encode(env),
+    }
+}
+
+fn reply<'a>(env: Env<'a>, r: Result<Reply<ErlBody>, TransportError>) -> Term<'a> {
+    match r {
+        Ok(Reply { status, body }) => (atoms::ok(), status, body.0.release(env)).encode(env),
+        Err(e) => transport_error(env, e),
+    }
+}
+
+fn transport_error(env: Env<'_>, e: TransportError) -> Term<'_> {
+    let kind = match e.kind {
+        TransportKind::Refused => atoms::refused(),
+        TransportKind::Closed => atoms::closed(),
+        TransportKind::Protocol => atoms::protocol(),
+        TransportKind::TooLarge => atoms::too_large(),
+        TransportKind::Other => atoms::other(),
+    };
+    (atoms::error(), (kind, e.message)).encode(env)
+}
