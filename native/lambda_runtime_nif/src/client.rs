@@ -202,6 +202,7 @@ impl Client {
         &self,
         request_id: &str,
         invocation_id: Option<&str>,
+        header_type: &str,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
         let url = format!(
@@ -209,22 +210,24 @@ impl Client {
             self.base,
             address::path_segment(request_id)
         );
-        self.post_error(&url, invocation_id, error)
+        self.post_error(&url, invocation_id, header_type, error)
     }
 
     /// `POST /runtime/init/error`.
     pub fn init_error<B: BodySink>(
         &self,
+        header_type: &str,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
         let url = format!("{}/runtime/init/error", self.base);
-        self.post_error(&url, None, error)
+        self.post_error(&url, None, header_type, error)
     }
 
     fn post_error<B: BodySink>(
         &self,
         url: &str,
         invocation_id: Option<&str>,
+        header_type: &str,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
         let body = serde_json::to_vec(error).map_err(|e| TransportError {
@@ -235,7 +238,7 @@ impl Client {
             .agent
             .post(url)
             .header("Content-Type", ERROR_CONTENT_TYPE)
-            .header(ERROR_TYPE_HEADER, header_error_type(&error.error_type));
+            .header(ERROR_TYPE_HEADER, header_error_type(header_type));
         if let Some(id) = invocation_id {
             req = req.header(INVOCATION_ID_HEADER, id);
         }
@@ -243,8 +246,9 @@ impl Client {
     }
 }
 
-/// The value of `Lambda-Runtime-Function-Error-Type`: always `Category.Reason`,
-/// made only of characters a header value may hold.
+/// The value of `Lambda-Runtime-Function-Error-Type`: always `Category.Reason`
+/// (a bare reason gets the `Function` category), made only of characters a
+/// header value may hold.
 pub fn header_error_type(error_type: &str) -> String {
     let clean: String = error_type
         .chars()

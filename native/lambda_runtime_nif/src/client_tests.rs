@@ -101,7 +101,7 @@ fn response_and_error_share_one_connection_and_echo_the_invocation_id() {
         error_type: "RuntimeError".into(),
         stack_trace: vec!["lib/a.ex:3: A.f/1".into()],
     };
-    let r: Reply<Vec<u8>> = client.error("r/2", None, &e).unwrap();
+    let r: Reply<Vec<u8>> = client.error("r/2", None, "RuntimeError", &e).unwrap();
     assert_eq!(r.status, 202);
     let r: Reply<Vec<u8>> = client.response("r3", None, b"{}").unwrap();
     assert_eq!((r.status, r.body), (413, b"large".to_vec()));
@@ -144,7 +144,7 @@ fn init_error_goes_to_its_own_path() {
         error_type: "Runtime.HandlerNotFound".into(),
         stack_trace: vec![],
     };
-    let r: Reply<Vec<u8>> = client.init_error(&e).unwrap();
+    let r: Reply<Vec<u8>> = client.init_error("Runtime.HandlerNotFound", &e).unwrap();
     assert_eq!(r.status, 202);
     let seen = server.join().unwrap();
     assert!(seen[0]

@@ -105,43 +105,40 @@ fn client_response<'a>(
     )
 }
 
+/// An error report from Elixir: `{header_type, error_type, message, stack_trace}`.
+type Report = (String, String, String, Vec<String>);
+
+fn split(report: Report) -> (String, ErrorRequest) {
+    let (header_type, error_type, error_message, stack_trace) = report;
+    let request = ErrorRequest {
+        error_message,
+        error_type,
+        stack_trace,
+    };
+    (header_type, request)
+}
+
 #[rustler::nif(schedule = "DirtyIo")]
 fn client_error<'a>(
     env: Env<'a>,
     client: ResourceArc<ClientResource>,
     request_id: String,
     invocation_id: Option<String>,
-    error_type: String,
-    error_message: String,
-    stack_trace: Vec<String>,
+    report: Report,
 ) -> Term<'a> {
-    let error = ErrorRequest {
-        error_message,
-        error_type,
-        stack_trace,
-    };
-    reply(
-        env,
-        client
-            .0
-            .error(&request_id, invocation_id.as_deref(), &error),
-    )
+    let (header_type, error) = split(report);
+    let id = invocation_id.as_deref();
+    reply(env, client.0.error(&request_id, id, &header_type, &error))
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn client_init_error<'a>(
     env: Env<'a>,
     client: ResourceArc<ClientResource>,
-    error_type: String,
-    error_message: String,
-    stack_trace: Vec<String>,
+    report: Report,
 ) -> Term<'a> {
-    let error = ErrorRequest {
-        error_message,
-        error_type,
-        stack_trace,
-    };
-    reply(env, client.0.init_error(&error))
+    let (header_type, error) = split(report);
+    reply(env, client.0.init_error(&header_type, &error))
 }
 
 /// Deliberately panics, so that tests can prove a panic surfaces in Elixir

@@ -2,6 +2,7 @@
 //! lists, strings binaries, `null` the atom `nil`, numbers integers (of any
 //! size) or floats. Duplicate keys: the last one wins.
 
+use rustler::sys::ErlNifTerm;
 use rustler::types::atom;
 use rustler::{Binary, Encoder, Env, Term};
 
@@ -42,8 +43,10 @@ struct Parser<'a, 'b> {
     /// Finished values of every open container, in order (objects alternate key, value).
     values: Vec<Term<'a>>,
     frames: Vec<Frame>,
-    keys: Vec<Term<'a>>,
-    vals: Vec<Term<'a>>,
+    /// Scratch space for building lists and maps from raw term handles.
+    raw: Vec<ErlNifTerm>,
+    keys: Vec<ErlNifTerm>,
+    vals: Vec<ErlNifTerm>,
 }
 
 /// Decodes one JSON document (surrounding whitespace allowed).
@@ -55,6 +58,7 @@ pub fn decode<'a>(env: Env<'a>, input: &Binary<'a>) -> Result<Term<'a>, DecodeEr
         pos: 0,
         values: Vec::with_capacity(64),
         frames: Vec::new(),
+        raw: Vec::new(),
         keys: Vec::new(),
         vals: Vec::new(),
     };
@@ -83,7 +87,7 @@ impl<'a> Parser<'a, '_> {
                     self.skip_ws();
                     if self.peek() == Some(b']') {
                         self.pos += 1;
-                        Term::list_new_empty(self.env)
+                        make_list(self.env, &[][..])
                     } else {
                         self.open(Kind::Array)?;
                         continue 'value;
@@ -156,18 +160,10 @@ impl<'a> Parser<'a, '_> {
 
     fn close_array(&mut self) {
         let frame = self.frames.pop().expect("open array");
-        let items = &self.values[frame.start..];
-        // SAFETY: `items` are valid terms of `self.env`; the call copies them.
-        let list = unsafe {
-            Term::new(
-                self.env,
-                rustler::sys::enif_make_list_from_array(
-                    self.env.as_c_arg(),
-                    items.as_ptr() as *const rustler::sys::ErlNifTerm,
-                    items.len() as _,
-                ),
-            )
-        };
+        self.raw.clear();
+        self.raw
+            .extend(self.values[frame.start..].iter().map(|t| t.as_c_arg()));
+        let list = make_list(self.env, &self.raw);
         self.values.truncate(frame.start);
         self.values.push(list);
     }
@@ -177,16 +173,28 @@ impl<'a> Parser<'a, '_> {
         self.keys.clear();
         self.vals.clear();
         for pair in self.values[frame.start..].chunks_exact(2) {
-            self.keys.push(pair[0]);
-            self.vals.push(pair[1]);
+            self.keys.push(pair[0].as_c_arg());
+            self.vals.push(pair[1].as_c_arg());
         }
-        let map = match Term::map_from_term_arrays(self.env, &self.keys, &self.vals) {
-            Ok(map) => map,
+        let mut out = ErlNifTerm::default();
+        // SAFETY: keys and values are valid terms of `self.env`, equal in number.
+        let made = unsafe {
+            rustler::sys::enif_make_map_from_arrays(
+                self.env.as_c_arg(),
+                self.keys.as_ptr(),
+                self.vals.as_ptr(),
+                self.keys.len(),
+                &mut out,
+            )
+        };
+        let map = match made {
+            // SAFETY: the call succeeded, so `out` is a map term of `self.env`.
+            1 => unsafe { Term::new(self.env, out) },
             // Duplicate keys: put them one by one so that the last one wins.
-            Err(_) => {
+            _ => {
                 let mut map = Term::map_new(self.env);
-                for (k, v) in self.keys.iter().zip(self.vals.iter()) {
-                    map = map.map_put(*k, *v).map_err(|_| DecodeError {
+                for pair in self.values[frame.start..].chunks_exact(2) {
+                    map = map.map_put(pair[0], pair[1]).map_err(|_| DecodeError {
                         offset: self.pos,
                         message: "could not build an object".into(),
                     })?;
@@ -438,6 +446,22 @@ impl<'a> Parser<'a, '_> {
         err(
             self.pos,
             format!("unexpected end of input, expected {wanted}"),
+        )
+    }
+}
+
+/// A list of `items`, in one call. (rustler's `list_new_empty` goes through
+/// the variadic `enif_make_list`, which does not give `[]` here.)
+fn make_list<'a>(env: Env<'a>, items: &[ErlNifTerm]) -> Term<'a> {
+    // SAFETY: `items` are valid terms of `env`; the call copies them.
+    unsafe {
+        Term::new(
+            env,
+            rustler::sys::enif_make_list_from_array(
+                env.as_c_arg(),
+                items.as_ptr(),
+                items.len() as _,
+            ),
         )
     }
 }

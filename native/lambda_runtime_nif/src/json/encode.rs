@@ -30,48 +30,66 @@ pub enum EncodeError<'a> {
 // A map iterator is large, but frames live in one reused Vec, not per value.
 #[allow(clippy::large_enum_variant)]
 enum Frame<'a> {
-    /// The rest of a list still to write.
-    List(Term<'a>),
-    Map(MapIterator<'a>),
+    /// The rest of a list still to write; `first` until an item is written.
+    List {
+        rest: Term<'a>,
+        first: bool,
+    },
+    Map {
+        iter: MapIterator<'a>,
+        first: bool,
+    },
 }
 
 pub fn encode<'a>(term: Term<'a>) -> Result<Vec<u8>, EncodeError<'a>> {
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut stack: Vec<Frame<'a>> = Vec::new();
     value(&mut out, &mut stack, term)?;
+    // Each turn writes one item of the innermost open container (or closes
+    // it); `value` only ever opens containers, so nothing here recurses.
     while let Some(frame) = stack.last_mut() {
-        match frame {
-            Frame::List(rest) => {
+        let item = match frame {
+            Frame::List { rest, first } => {
                 if rest.is_empty_list() {
                     out.push(b']');
-                    stack.pop();
-                    continue;
+                    None
+                } else {
+                    let Ok((head, tail)) = rest.list_get_cell() else {
+                        return Err(EncodeError::ImproperList(*rest));
+                    };
+                    *rest = tail;
+                    if !std::mem::take(first) {
+                        out.push(b',');
+                    }
+                    Some(head)
                 }
-                let Ok((head, tail)) = rest.list_get_cell() else {
-                    return Err(EncodeError::ImproperList(*rest));
-                };
-                *rest = tail;
-                out.push(b',');
-                value(&mut out, &mut stack, head)?;
             }
-            Frame::Map(iter) => match iter.next() {
+            Frame::Map { iter, first } => match iter.next() {
                 None => {
                     out.push(b'}');
-                    stack.pop();
+                    None
                 }
                 Some((k, v)) => {
-                    out.push(b',');
+                    if !std::mem::take(first) {
+                        out.push(b',');
+                    }
                     key(&mut out, k)?;
                     out.push(b':');
-                    value(&mut out, &mut stack, v)?;
+                    Some(v)
                 }
             },
+        };
+        match item {
+            Some(term) => value(&mut out, &mut stack, term)?,
+            None => {
+                stack.pop();
+            }
         }
     }
     Ok(out)
 }
 
-/// Writes a scalar, or the opening of a container (pushing its frame).
+/// Writes a scalar, or opens a container by pushing its frame.
 fn value<'a>(
     out: &mut Vec<u8>,
     stack: &mut Vec<Frame<'a>>,
@@ -88,11 +106,12 @@ fn value<'a>(
             Ok(())
         }
         TermType::Atom => {
-            if term == atom::nil().to_term(term.get_env()) {
+            let env = term.get_env();
+            if term == atom::nil().to_term(env) {
                 out.extend_from_slice(b"null");
-            } else if term == atom::true_().to_term(term.get_env()) {
+            } else if term == atom::true_().to_term(env) {
                 out.extend_from_slice(b"true");
-            } else if term == atom::false_().to_term(term.get_env()) {
+            } else if term == atom::false_().to_term(env) {
                 out.extend_from_slice(b"false");
             } else {
                 let name = term
@@ -107,34 +126,28 @@ fn value<'a>(
                 out.extend_from_slice(b"[]");
                 return Ok(());
             }
-            let (head, tail) = term
-                .list_get_cell()
-                .map_err(|_| EncodeError::ImproperList(term))?;
             depth(stack)?;
             out.push(b'[');
-            stack.push(Frame::List(tail));
-            value(out, stack, head)
+            stack.push(Frame::List {
+                rest: term,
+                first: true,
+            });
+            Ok(())
         }
         TermType::Map => {
             let env = term.get_env();
             if term.map_get(atom::__struct__().to_term(env)).is_ok() {
                 return Err(EncodeError::Struct(term));
             }
-            let mut iter = MapIterator::new(term).ok_or(EncodeError::Unsupported(term))?;
-            match iter.next() {
-                None => {
-                    out.extend_from_slice(b"{}");
-                    Ok(())
-                }
-                Some((k, v)) => {
-                    depth(stack)?;
-                    out.push(b'{');
-                    key(out, k)?;
-                    out.push(b':');
-                    stack.push(Frame::Map(iter));
-                    value(out, stack, v)
-                }
+            if term.map_size().unwrap_or(0) == 0 {
+                out.extend_from_slice(b"{}");
+                return Ok(());
             }
+            let iter = MapIterator::new(term).ok_or(EncodeError::Unsupported(term))?;
+            depth(stack)?;
+            out.push(b'{');
+            stack.push(Frame::Map { iter, first: true });
+            Ok(())
         }
         _ => Err(EncodeError::Unsupported(term)),
     }

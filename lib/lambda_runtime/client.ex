@@ -1,0 +1,64 @@
+defmodule LambdaRuntime.Client do
+  @moduledoc """
+  The Lambda Runtime API, one call per endpoint.
+
+  A thin Elixir face on the Rust client in the NIF: each call blocks on a
+  dirty IO scheduler and returns the HTTP status and body as they came.
+  Deciding what a status means (retry, report, exit) is the caller's job;
+  see `LambdaRuntime.Reporter` and `LambdaRuntime.Poller`.
+  """
+
+  alias LambdaRuntime.{ErrorReport, Native}
+
+  @typedoc "A client: one keep-alive connection to the Runtime API."
+  @opaque t :: reference()
+
+  @typedoc "Why a request got no HTTP answer."
+  @type transport_error ::
+          {:refused | :closed | :protocol | :too_large | :other, String.t()}
+
+  @typedoc "The headers of `/next`, by name; absent ones are `nil`."
+  @type meta :: %{
+          request_id: String.t() | nil,
+          deadline_ms: non_neg_integer() | nil,
+          invoked_function_arn: String.t() | nil,
+          trace_id: String.t() | nil,
+          client_context: String.t() | nil,
+          cognito_identity: String.t() | nil,
+          tenant_id: String.t() | nil,
+          invocation_id: String.t() | nil
+        }
+
+  @doc """
+  Creates a client for the value of `AWS_LAMBDA_RUNTIME_API`: `host:port`
+  (as Lambda sets it) or `http://host:port/prefix` (as emulators do).
+  """
+  @spec new(String.t()) :: {:ok, t()} | {:error, String.t()}
+  def new(api) when is_binary(api), do: Native.client_new(api)
+
+  @doc "The base URL every endpoint path is appended to."
+  @spec base_url(t()) :: String.t()
+  def base_url(client), do: Native.client_base_url(client)
+
+  @doc "`GET /runtime/invocation/next`: waits for the next event."
+  @spec next(t()) :: {:ok, pos_integer(), meta(), binary()} | {:error, transport_error()}
+  def next(client), do: Native.client_next(client)
+
+  @doc "`POST /runtime/invocation/{id}/response` with a JSON body."
+  @spec response(t(), String.t(), String.t() | nil, iodata()) ::
+          {:ok, pos_integer(), binary()} | {:error, transport_error()}
+  def response(client, request_id, invocation_id, body),
+    do: Native.client_response(client, request_id, invocation_id, body)
+
+  @doc "`POST /runtime/invocation/{id}/error`."
+  @spec error(t(), String.t(), String.t() | nil, ErrorReport.t()) ::
+          {:ok, pos_integer(), binary()} | {:error, transport_error()}
+  def error(client, request_id, invocation_id, %ErrorReport{} = report),
+    do: Native.client_error(client, request_id, invocation_id, ErrorReport.to_wire(report))
+
+  @doc "`POST /runtime/init/error`."
+  @spec init_error(t(), ErrorReport.t()) ::
+          {:ok, pos_integer(), binary()} | {:error, transport_error()}
+  def init_error(client, %ErrorReport{} = report),
+    do: Native.client_init_error(client, ErrorReport.to_wire(report))
+end

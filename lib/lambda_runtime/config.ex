@@ -1,0 +1,60 @@
+defmodule LambdaRuntime.Config do
+  @moduledoc """
+  The settings Lambda gives a runtime through its environment, read once at
+  start: `AWS_LAMBDA_RUNTIME_API`, `_HANDLER`, `AWS_LAMBDA_FUNCTION_NAME`,
+  `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
+  `AWS_LAMBDA_LOG_GROUP_NAME` and `AWS_LAMBDA_LOG_STREAM_NAME`.
+  """
+
+  defstruct [
+    :runtime_api,
+    :handler,
+    :function_name,
+    :function_version,
+    :memory_limit_in_mb,
+    :log_group_name,
+    :log_stream_name
+  ]
+
+  @type t :: %__MODULE__{
+          runtime_api: String.t() | nil,
+          handler: String.t() | nil,
+          function_name: String.t() | nil,
+          function_version: String.t() | nil,
+          memory_limit_in_mb: pos_integer() | nil,
+          log_group_name: String.t() | nil,
+          log_stream_name: String.t() | nil
+        }
+
+  @doc "Reads the configuration from an environment map (default: the OS environment)."
+  @spec from_env(%{optional(String.t()) => String.t()}) :: t()
+  def from_env(env \\ System.get_env()) do
+    %__MODULE__{
+      runtime_api: blank_to_nil(env["AWS_LAMBDA_RUNTIME_API"]),
+      handler: blank_to_nil(env["_HANDLER"]),
+      function_name: env["AWS_LAMBDA_FUNCTION_NAME"],
+      function_version: env["AWS_LAMBDA_FUNCTION_VERSION"],
+      memory_limit_in_mb: parse_int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]),
+      log_group_name: env["AWS_LAMBDA_LOG_GROUP_NAME"],
+      log_stream_name: env["AWS_LAMBDA_LOG_STREAM_NAME"]
+    }
+  end
+
+  defp blank_to_nil(nil), do: nil
+
+  defp blank_to_nil(value) do
+    case String.trim(value) do
+      "" -> nil
+      trimmed -> trimmed
+    end
+  end
+
+  defp parse_int(nil), do: nil
+
+  defp parse_int(text) do
+    case Integer.parse(String.trim(text)) do
+      {n, ""} when n > 0 -> n
+      _ -> nil
+    end
+  end
+end

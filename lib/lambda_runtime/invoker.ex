@@ -1,0 +1,120 @@
+defmodule LambdaRuntime.Invoker do
+  @moduledoc """
+  Runs one invocation: decodes the event, calls the handler in a fresh
+  monitored process, encodes the response, and turns every way that can go
+  wrong into an `LambdaRuntime.ErrorReport`.
+
+  The handler process is not linked to the caller: whatever it does (raise,
+  exit, get killed, loop forever), the caller gets an outcome. When the
+  invocation has a real epoch deadline and it passes, the handler process is
+  killed and the outcome is a `Sandbox.Timedout` error.
+  """
+
+  require Logger
+
+  alias LambdaRuntime.{Context, ErrorReport, HandlerRef, JSON}
+
+  @type outcome :: {:ok, binary()} | {:error, ErrorReport.t()}
+
+  @doc "Runs `handler` on the raw JSON `body` of one event."
+  @spec run(HandlerRef.t(), term(), binary(), Context.t()) :: outcome()
+  def run(%HandlerRef{} = handler, state, body, %Context{} = context) do
+    tag = make_ref()
+    parent = self()
+    started = System.monotonic_time(:millisecond)
+
+    {pid, monitor} =
+      spawn_monitor(fn ->
+        Logger.metadata(request_id: context.request_id)
+        send(parent, {tag, execute(handler, state, body, context)})
+      end)
+
+    receive do
+      {^tag, outcome} ->
+        Process.demonitor(monitor, [:flush])
+        outcome
+
+      {:DOWN, ^monitor, :process, ^pid, reason} ->
+        {:error, ErrorReport.from_down(reason)}
+    after
+      timeout(context) ->
+        Process.exit(pid, :kill)
+        Process.demonitor(monitor, [:flush])
+
+        receive do
+          {^tag, _late} -> :ok
+        after
+          0 -> :ok
+        end
+
+        elapsed = (System.monotonic_time(:millisecond) - started) / 1000
+
+        {:error,
+         ErrorReport.new(
+           "Sandbox.Timedout",
+           "Task timed out after #{format_seconds(elapsed)} seconds"
+         )}
+    end
+  end
+
+  defp timeout(context) do
+    case Context.remaining_time_ms(context) do
+      nil -> :infinity
+      ms -> ms
+    end
+  end
+
+  defp format_seconds(s), do: :erlang.float_to_binary(s, decimals: 2)
+
+  # Runs inside the handler process.
+  defp execute(handler, state, body, context) do
+    case JSON.decode(body) do
+      {:ok, event} ->
+        handler
+        |> call(event, context, state)
+        |> respond()
+
+      {:error, error} ->
+        {:error,
+         ErrorReport.new(
+           "Runtime.InvalidEvent",
+           "the event is not valid JSON: " <> Exception.message(error)
+         )}
+    end
+  end
+
+  defp call(handler, event, context, state) do
+    {:returned, HandlerRef.call(handler, event, context, state)}
+  catch
+    kind, reason -> {:caught, ErrorReport.from_caught(kind, reason, __STACKTRACE__)}
+  end
+
+  defp respond({:caught, report}), do: {:error, report}
+  defp respond({:returned, {:error, reason}}), do: {:error, ErrorReport.from_error_return(reason)}
+  defp respond({:returned, {:ok, response}}), do: encode(response)
+  defp respond({:returned, :ok}), do: encode(nil)
+  defp respond({:returned, response}), do: encode(response)
+
+  defp encode(response) do
+    case JSON.encode(response) do
+      {:ok, json} ->
+        {:ok, json}
+
+      {:error, error} ->
+        {:error,
+         ErrorReport.new(
+           "Runtime.InvalidResponse",
+           "the handler's response cannot be encoded as JSON: " <> Exception.message(error)
+         )}
+    end
+  rescue
+    # An Encoder implementation that raises.
+    exception ->
+      {:error,
+       ErrorReport.new(
+         "Runtime.InvalidResponse",
+         "the handler's response cannot be encoded as JSON: " <> Exception.message(exception),
+         ErrorReport.format_stacktrace(__STACKTRACE__)
+       )}
+  end
+end

@@ -1,0 +1,97 @@
+defmodule LambdaRuntime.JSON do
+  @moduledoc """
+  JSON encoding and decoding, done in Rust on dirty CPU schedulers.
+
+  This is the codec the runtime uses for events and responses; it is public
+  so that handlers need no other JSON library.
+
+  ## Decoding
+
+    * objects become maps with binary keys (the last of duplicate keys wins)
+    * arrays become lists, strings binaries, `null` becomes `nil`
+    * integers of any size stay integers; numbers with a fraction or an
+      exponent become floats
+    * nesting deeper than #{1024} levels is an error, never a crash
+
+  ## Encoding
+
+    * maps with atom, binary or integer keys; lists; UTF-8 binaries;
+      integers of any size; floats; `true`, `false` and `nil` (as `null`)
+    * any other atom becomes a string (`:ok` is `"ok"`)
+    * structs go through the `LambdaRuntime.JSON.Encoder` protocol:
+      `DateTime`, `NaiveDateTime`, `Date` and `Time` become ISO 8601
+      strings, other structs their fields as an object unless they
+      implement the protocol
+    * tuples, pids, ports, references, functions and binaries that are not
+      UTF-8 are errors that name the offending term
+
+      iex> LambdaRuntime.JSON.encode!(%{"a" => [1, 2.5, nil, true]})
+      ~s({"a":[1,2.5,null,true]})
+
+      iex> LambdaRuntime.JSON.decode!(~s({"n": 123456789012345678901234567890}))
+      %{"n" => 123456789012345678901234567890}
+  """
+
+  alias LambdaRuntime.JSON.{DecodeError, EncodeError, Encoder}
+  alias LambdaRuntime.Native
+
+  @doc "Decodes a JSON document."
+  @spec decode(iodata()) :: {:ok, term()} | {:error, DecodeError.t()}
+  def decode(json) when is_binary(json) do
+    case Native.json_decode(json) do
+      {:ok, term} ->
+        {:ok, term}
+
+      {:error, {position, message}} ->
+        {:error, %DecodeError{position: position, message: message}}
+    end
+  end
+
+  def decode(json) when is_list(json), do: json |> IO.iodata_to_binary() |> decode()
+
+  @doc "Decodes a JSON document, raising `LambdaRuntime.JSON.DecodeError` on bad input."
+  @spec decode!(iodata()) :: term()
+  def decode!(json) do
+    case decode(json) do
+      {:ok, term} -> term
+      {:error, error} -> raise error
+    end
+  end
+
+  @doc "Encodes a term as a JSON binary."
+  @spec encode(term()) :: {:ok, binary()} | {:error, EncodeError.t()}
+  def encode(term) do
+    case Native.json_encode(term) do
+      {:ok, json} ->
+        {:ok, json}
+
+      # Structs are rare in responses: only then is the term walked in Elixir.
+      {:error, {:struct, _}} ->
+        case term |> expand_structs() |> Native.json_encode() do
+          {:ok, json} -> {:ok, json}
+          {:error, reason} -> {:error, EncodeError.exception(reason)}
+        end
+
+      {:error, reason} ->
+        {:error, EncodeError.exception(reason)}
+    end
+  end
+
+  @doc "Encodes a term as a JSON binary, raising `LambdaRuntime.JSON.EncodeError` on failure."
+  @spec encode!(term()) :: binary()
+  def encode!(term) do
+    case encode(term) do
+      {:ok, json} -> json
+      {:error, error} -> raise error
+    end
+  end
+
+  # Replaces every struct, at any depth, with what its Encoder gives.
+  defp expand_structs(%_{} = struct), do: struct |> Encoder.encode() |> expand_structs()
+
+  defp expand_structs(map) when is_map(map),
+    do: Map.new(map, fn {k, v} -> {k, expand_structs(v)} end)
+
+  defp expand_structs([head | tail]), do: [expand_structs(head) | expand_structs(tail)]
+  defp expand_structs(other), do: other
+end

@@ -1,0 +1,39 @@
+defmodule LambdaRuntime.Native do
+  @moduledoc false
+  # NIF stubs only. The implementations live in native/lambda_runtime_nif;
+  # the public API is in LambdaRuntime.Client and LambdaRuntime.JSON.
+
+  @on_load :load_nif
+
+  @doc false
+  def load_nif do
+    case :code.priv_dir(:lambda_runtime) do
+      {:error, reason} ->
+        {:error, {:no_priv_dir, reason}}
+
+      priv ->
+        path = :filename.join(priv, ~c"native/liblambda_runtime_nif")
+        :erlang.load_nif(path, 0)
+    end
+  end
+
+  # Runtime API client (dirty IO, except the constructors).
+  def client_new(_api), do: :erlang.nif_error(:nif_not_loaded)
+  def client_base_url(_client), do: :erlang.nif_error(:nif_not_loaded)
+  def client_next(_client), do: :erlang.nif_error(:nif_not_loaded)
+
+  def client_response(_client, _request_id, _invocation_id, _body),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  def client_error(_client, _request_id, _invocation_id, _report),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  def client_init_error(_client, _report), do: :erlang.nif_error(:nif_not_loaded)
+
+  # JSON (dirty CPU).
+  def json_decode(_binary), do: :erlang.nif_error(:nif_not_loaded)
+  def json_encode(_term), do: :erlang.nif_error(:nif_not_loaded)
+
+  # Panics on purpose (tests prove a panic cannot take the VM down).
+  def debug_panic, do: :erlang.nif_error(:nif_not_loaded)
+end

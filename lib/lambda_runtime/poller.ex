@@ -1,0 +1,80 @@
+defmodule LambdaRuntime.Poller do
+  @moduledoc """
+  One invocation loop: `GET /next`, run the handler, post the outcome,
+  repeat. Each poller owns its own Runtime API client (one keep-alive
+  connection), so several can run side by side.
+
+  `/next` answers: 200 is an event; 408 (an emulator's long-poll timeout) is
+  asked again; 5xx means the container is broken and the runtime exits; a
+  broken connection is retried with backoff (`LambdaRuntime.Retry`), then the
+  runtime exits.
+  """
+  use GenServer, restart: :permanent
+
+  require Logger
+
+  alias LambdaRuntime.{Client, Context, Invoker, Reporter, Retry, Runtime}
+
+  @doc false
+  def start_link(opts), do: GenServer.start_link(__MODULE__, opts)
+
+  @impl true
+  def init(opts) do
+    case Client.new(Keyword.fetch!(opts, :runtime_api)) do
+      {:ok, client} ->
+        state = %{
+          client: client,
+          handler: Keyword.fetch!(opts, :handler),
+          handler_state: Keyword.fetch!(opts, :handler_state),
+          base_context: Keyword.fetch!(opts, :base_context)
+        }
+
+        {:ok, state, {:continue, :poll}}
+
+      {:error, message} ->
+        {:stop, message}
+    end
+  end
+
+  @impl true
+  def handle_continue(:poll, state) do
+    case Retry.transport(fn -> Client.next(state.client) end) do
+      {:ok, 200, meta, body} ->
+        invoke(state, meta, body)
+
+      {:ok, 408, _meta, _body} ->
+        :ok
+
+      {:ok, status, _meta, body} when status >= 500 ->
+        Runtime.halt("the Runtime API answered /next with #{status}: #{body}")
+
+      {:ok, status, _meta, body} ->
+        Logger.error("the Runtime API answered /next with #{status}: #{body}")
+        Process.sleep(100)
+
+      {:error, {kind, message}} ->
+        Runtime.halt("could not reach the Runtime API for /next (#{kind}: #{message})")
+    end
+
+    {:noreply, state, {:continue, :poll}}
+  end
+
+  defp invoke(_state, %{request_id: nil}, _body) do
+    Logger.error(
+      "/next returned an event without Lambda-Runtime-Aws-Request-Id; it cannot be answered"
+    )
+  end
+
+  defp invoke(state, meta, body) do
+    Logger.metadata(request_id: meta.request_id)
+    set_trace_id(meta.trace_id)
+    context = Context.for_invocation(state.base_context, meta)
+    outcome = Invoker.run(state.handler, state.handler_state, body, context)
+    Reporter.report(state.client, meta, outcome)
+    Logger.metadata(request_id: nil)
+  end
+
+  # The X-Ray SDKs read the trace header from this variable.
+  defp set_trace_id(nil), do: System.delete_env("_X_AMZN_TRACE_ID")
+  defp set_trace_id(trace_id), do: System.put_env("_X_AMZN_TRACE_ID", trace_id)
+end

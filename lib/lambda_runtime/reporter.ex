@@ -1,0 +1,81 @@
+defmodule LambdaRuntime.Reporter do
+  @moduledoc """
+  Delivers the outcome of an invocation to the Runtime API and decides what
+  each answer means:
+
+  | answer                       | what the runtime does                                    |
+  | ---------------------------- | -------------------------------------------------------- |
+  | 202                          | done                                                     |
+  | 413 on `/response`           | reports `Function.ResponseSizeTooLarge` through `/error` |
+  | 410                          | logs that the invocation is stale, carries on            |
+  | 400, 403, other 4xx          | logs the status and the body, carries on                 |
+  | 5xx                          | the container is broken: logs and exits non-zero         |
+  | connection refused or broken | retries with backoff, then logs and exits non-zero       |
+  """
+
+  require Logger
+
+  alias LambdaRuntime.{Client, ErrorReport, Retry, Runtime}
+
+  # Lambda's own wording for an oversized response.
+  @max_response_bytes 6_291_556
+
+  @doc "Posts a response or an error for one invocation."
+  @spec report(Client.t(), map(), LambdaRuntime.Invoker.outcome()) :: :ok
+  def report(client, meta, {:ok, body}) do
+    case send_retrying(fn ->
+           Client.response(client, meta.request_id, meta.invocation_id, body)
+         end) do
+      {:ok, 413, _} ->
+        report =
+          ErrorReport.new(
+            "Function.ResponseSizeTooLarge",
+            "Response payload size (#{byte_size(body)} bytes) exceeded maximum allowed payload size " <>
+              "(#{@max_response_bytes} bytes)."
+          )
+
+        report(client, meta, {:error, report})
+
+      answer ->
+        check(answer, "/response", meta.request_id)
+    end
+  end
+
+  def report(client, meta, {:error, %ErrorReport{} = error}) do
+    Logger.error("Invocation failed: #{error.type}: #{error.message}")
+
+    fn -> Client.error(client, meta.request_id, meta.invocation_id, error) end
+    |> send_retrying()
+    |> check("/error", meta.request_id)
+  end
+
+  @doc "Posts an init error. The caller exits afterwards."
+  @spec report_init_error(Client.t(), ErrorReport.t()) :: :ok
+  def report_init_error(client, %ErrorReport{} = error) do
+    fn -> Client.init_error(client, error) end
+    |> send_retrying()
+    |> check("/init/error", nil)
+  end
+
+  defp send_retrying(request), do: Retry.transport(request)
+
+  defp check({:ok, 202, _}, _path, _id), do: :ok
+
+  defp check({:ok, 410, _}, path, id) do
+    Logger.warning(
+      "#{path} for #{id} answered 410: the invocation is no longer current; carrying on"
+    )
+  end
+
+  defp check({:ok, status, body}, path, id) when status in 400..499 do
+    Logger.error("#{path} for #{inspect(id)} answered #{status}: #{body}")
+  end
+
+  defp check({:ok, status, body}, path, _id) do
+    Runtime.halt("the Runtime API answered #{path} with #{status}: #{body}")
+  end
+
+  defp check({:error, {kind, message}}, path, _id) do
+    Runtime.halt("could not reach the Runtime API for #{path} (#{kind}: #{message})")
+  end
+end

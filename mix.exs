@@ -1,0 +1,50 @@
+# The NIF build step is a Mix compiler that must exist before this project
+# compiles, so it lives outside lib/ and is loaded here.
+Code.require_file("mix/compile.lambda_nif.ex", __DIR__)
+
+defmodule LambdaRuntime.MixProject do
+  use Mix.Project
+
+  @version "0.1.0"
+  @source_url "https://github.com/lambda-runtime-ex/lambda_runtime"
+
+  def project do
+    [
+      app: :lambda_runtime,
+      version: @version,
+      elixir: "~> 1.14",
+      start_permanent: Mix.env() == :prod,
+      compilers: [:lambda_nif] ++ Mix.compilers(),
+      elixirc_paths: elixirc_paths(Mix.env()),
+      deps: [],
+      description: description(),
+      package: package(),
+      source_url: @source_url,
+      docs: [main: "readme", extras: ["README.md", "ARCHITECTURE.md"]]
+    ]
+  end
+
+  def application do
+    [
+      mod: {LambdaRuntime.Application, []},
+      extra_applications: [:logger]
+    ]
+  end
+
+  defp elixirc_paths(:test), do: ["lib", "test/support"]
+  defp elixirc_paths(_), do: ["lib"]
+
+  defp description do
+    "An AWS Lambda custom runtime for Elixir: a Rust NIF speaks the Runtime API " <>
+      "and JSON, a lean layer holds ERTS, and a function deploys as its own beams."
+  end
+
+  defp package do
+    [
+      licenses: ["Apache-2.0"],
+      links: %{"GitHub" => @source_url},
+      files: ~w(lib mix native rel bootstrap.sh Cargo.toml Cargo.lock mix.exs
+                README.md ARCHITECTURE.md LICENSE)
+    ]
+  end
+end
