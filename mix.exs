@@ -27,9 +27,13 @@ defmodule LambdaRuntime.MixProject do
   def application do
     [
       mod: {LambdaRuntime.Application, []},
-      extra_applications: [:logger]
+      extra_applications: [:logger | extra_applications(Mix.env())]
     ]
   end
+
+  # Tests talk HTTP to emulators with :httpc.
+  defp extra_applications(:test), do: [:inets]
+  defp extra_applications(_), do: []
 
   defp elixirc_paths(:test), do: ["lib", "test/support"]
   defp elixirc_paths(_), do: ["lib"]

@@ -76,12 +76,21 @@ defmodule LambdaRuntime.ErrorReport do
   def to_wire(%__MODULE__{} = report),
     do: {header_type(report), report.type, report.message, report.stack_trace}
 
-  @doc "Formats a stack trace as one readable line per frame."
+  @doc """
+  Formats a stack trace as one readable line per frame, without the
+  runtime's own frames below the handler.
+  """
   @spec format_stacktrace(Exception.stacktrace()) :: [String.t()]
-  def format_stacktrace(stacktrace) when is_list(stacktrace),
-    do: Enum.map(stacktrace, &Exception.format_stacktrace_entry/1)
+  def format_stacktrace(stacktrace) when is_list(stacktrace) do
+    stacktrace
+    |> Enum.reject(&runtime_frame?/1)
+    |> Enum.map(&Exception.format_stacktrace_entry/1)
+  end
 
   def format_stacktrace(_), do: []
+
+  defp runtime_frame?({LambdaRuntime.Invoker, _, _, _}), do: true
+  defp runtime_frame?(_), do: false
 
   # An exception whose message/1 itself raises must not hide the original.
   defp safe_message(exception) do

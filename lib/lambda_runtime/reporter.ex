@@ -5,7 +5,7 @@ defmodule LambdaRuntime.Reporter do
 
   | answer                       | what the runtime does                                    |
   | ---------------------------- | -------------------------------------------------------- |
-  | 202                          | done                                                     |
+  | 202 (any 2xx)                | done                                                     |
   | 413 on `/response`           | reports `Function.ResponseSizeTooLarge` through `/error` |
   | 410                          | logs that the invocation is stale, carries on            |
   | 400, 403, other 4xx          | logs the status and the body, carries on                 |
@@ -59,7 +59,7 @@ defmodule LambdaRuntime.Reporter do
 
   defp send_retrying(request), do: Retry.transport(request)
 
-  defp check({:ok, 202, _}, _path, _id), do: :ok
+  defp check({:ok, status, _}, _path, _id) when status in 200..299, do: :ok
 
   defp check({:ok, 410, _}, path, id) do
     Logger.warning(

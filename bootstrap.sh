@@ -1,0 +1,81 @@
+#!/bin/sh
+# The Lambda entrypoint of lambda_runtime.
+#
+# In the layer this file is /opt/bootstrap, next to erts-*/, lib/ and bin/;
+# in a development checkout it is bootstrap.sh at the repository root and
+# uses the Erlang and Elixir installed on the machine. Either way it execs
+# the BEAM directly: no shell wrappers (erl, elixir, a release script) stand
+# between process start and the first /next, because boot is CPU-bound and
+# Lambda gives a small function a fraction of a vCPU.
+#
+# Function code comes from $LAMBDA_TASK_ROOT/lib/*/ebin (the layout of a
+# function package, and of a mix _build/ENV directory).
+set -eu
+
+here=${0%/*}
+[ "$here" = "$0" ] && here=.
+case $here in /*) ;; *) here=$(cd "$here" && pwd) ;; esac
+
+erts_bin=
+for d in "$here"/erts-*/bin; do
+  [ -x "$d/erlexec" ] && erts_bin=$d
+done
+
+extra_paths=
+if [ -n "$erts_bin" ]; then
+  # The layer: ERTS, OTP, Elixir and the runtime all live under $here.
+  root=$here
+  [ -d "$root/shlib" ] && export LD_LIBRARY_PATH="$root/shlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+else
+  # A development checkout: the machine's Erlang and Elixir.
+  erl=$(command -v erl) || {
+    echo "lambda_runtime bootstrap: no ERTS next to $0 and no erl on PATH" >&2
+    exit 127
+  }
+  root=$(readlink -f "$erl")
+  root=${root%/bin/erl}
+  for d in "$root"/erts-*/bin; do erts_bin=$d; done
+  elixir=$(command -v elixir) || {
+    echo "lambda_runtime bootstrap: no elixir on PATH" >&2
+    exit 127
+  }
+  elixir_lib=$(readlink -f "$elixir")
+  elixir_lib=${elixir_lib%/bin/elixir}/lib
+  extra_paths="$elixir_lib/elixir/ebin $elixir_lib/logger/ebin"
+  runtime_ebin=$here/_build/${MIX_ENV:-dev}/lib/lambda_runtime/ebin
+  [ -d "$runtime_ebin" ] && extra_paths="$extra_paths $runtime_ebin"
+fi
+
+export ROOTDIR="$root" BINDIR="$erts_bin" EMU=beam PROGNAME=erl
+# Lambda's file system is read-only but for /tmp.
+export ERL_CRASH_DUMP=/tmp/erl_crash.dump
+
+task_root=${LAMBDA_TASK_ROOT:-/var/task}
+
+# Flags (measured in bench/, see BENCHMARKS.md):
+#   -boot no_dot_erlang  the clean interactive boot: modules load on first use,
+#                        so only what the runtime touches is ever loaded;
+#                        embedded mode loads everything up front (~2x slower).
+#   -noinput             no shell, no stdin reader.
+#   +S 1:1 +SDcpu 1:1    one scheduler of each kind: a small Lambda has a
+#   +SDio 4              fraction of one vCPU, and every thread started at
+#                        boot costs CPU before the first /next. Four dirty IO
+#                        threads: /next blocks one while it long-polls.
+#   +sbwt none ...       no busy-waiting: spinning schedulers burn the CPU
+#                        quota that the handler needs.
+#   -start_epmd false    no distribution, no epmd.
+#   +Bd                  no break handler (there is no terminal).
+# Function code: -pa puts it before OTP's, in package order.
+# shellcheck disable=SC2086
+exec "$erts_bin/erlexec" \
+  -boot "$root/bin/no_dot_erlang" \
+  -noinput \
+  +S 1:1 +SDcpu 1:1 +SDio 4 \
+  +sbwt none +sbwtdcpu none +sbwtdio none \
+  +Bd \
+  -start_epmd false \
+  -kernel shell_history disabled \
+  -elixir ansi_enabled false \
+  -pa $extra_paths "$task_root"/lib/*/ebin \
+  -s Elixir.LambdaRuntime.Bootstrap main \
+  -extra "$@"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything lambda_runtime needs on a fresh Debian 12 machine, then
+# builds the project and the example. Safe to run again: it skips what is there.
+#   - Elixir/OTP from Debian (elixir, erlang-dev, erlang-nox), zip/unzip,
+#     bubblewrap (the Lambda-shaped sandbox) and erlang-jiffy (JSON peer)
+#   - cargo-lambda (the Runtime API emulator) in a project-local venv, .venv/
+#   - the NIF (cargo) and the Elixir code, here and in examples/hello
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pkg in elixir erlang-dev erlang-nox erlang-jiffy bubblewrap zip unzip; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> apt-get install ${need_apt[*]}"
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/cargo-lambda ]; then
+  echo "==> pip install cargo-lambda (into .venv)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check cargo-lambda
+fi
+
+command -v cargo >/dev/null || { echo "cargo is required (Rust via rustup)" >&2; exit 1; }
+
+echo "==> mix compile (NIF and runtime)"
+MIX_ENV=${MIX_ENV:-dev} mix compile --warnings-as-errors
+echo "==> mix compile (examples/hello)"
+(cd examples/hello && mix compile)
