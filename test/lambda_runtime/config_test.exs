@@ -1,0 +1,57 @@
+defmodule LambdaRuntime.ConfigTest do
+  use ExUnit.Case, async: true
+
+  alias LambdaRuntime.Config
+
+  test "reads every setting Lambda provides" do
+    env = %{
+      "AWS_LAMBDA_RUNTIME_API" => "127.0.0.1:9001",
+      "_HANDLER" => "Hello.handle",
+      "AWS_LAMBDA_FUNCTION_NAME" => "hello",
+      "AWS_LAMBDA_FUNCTION_VERSION" => "$LATEST",
+      "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "512",
+      "AWS_LAMBDA_LOG_GROUP_NAME" => "/aws/lambda/hello",
+      "AWS_LAMBDA_LOG_STREAM_NAME" => "2026/11/27/[$LATEST]abc",
+      "UNRELATED" => "x"
+    }
+
+    assert Config.from_env(env) == %Config{
+             runtime_api: "127.0.0.1:9001",
+             handler: "Hello.handle",
+             function_name: "hello",
+             function_version: "$LATEST",
+             memory_limit_in_mb: 512,
+             log_group_name: "/aws/lambda/hello",
+             log_stream_name: "2026/11/27/[$LATEST]abc"
+           }
+  end
+
+  test "an empty environment gives nils" do
+    assert Config.from_env(%{}) == %Config{}
+  end
+
+  test "the API address and handler are trimmed; blank means unset" do
+    config = Config.from_env(%{"AWS_LAMBDA_RUNTIME_API" => " 127.0.0.1:1 \n", "_HANDLER" => "  "})
+    assert config.runtime_api == "127.0.0.1:1"
+    assert config.handler == nil
+  end
+
+  test "a memory size that is not a positive integer is nil" do
+    for bad <- ["", "abc", "0", "-5", "512MB", "1.5"] do
+      assert Config.from_env(%{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => bad}).memory_limit_in_mb ==
+               nil,
+             "for #{inspect(bad)}"
+    end
+
+    assert Config.from_env(%{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => " 128 "}).memory_limit_in_mb ==
+             128
+  end
+
+  test "reads the OS environment by default" do
+    System.put_env("AWS_LAMBDA_LOG_STREAM_NAME", "from-os-env-#{System.unique_integer()}")
+    expected = System.get_env("AWS_LAMBDA_LOG_STREAM_NAME")
+    assert Config.from_env().log_stream_name == expected
+  after
+    System.delete_env("AWS_LAMBDA_LOG_STREAM_NAME")
+  end
+end

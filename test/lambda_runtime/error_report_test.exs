@@ -1,0 +1,131 @@
+defmodule LambdaRuntime.ErrorReportTest do
+  use ExUnit.Case, async: true
+
+  alias LambdaRuntime.ErrorReport
+
+  defmodule CustomError do
+    defexception [:message]
+  end
+
+  defmodule BadMessageError do
+    defexception [:detail]
+    @impl true
+    def message(_), do: raise("message/1 itself fails")
+  end
+
+  defp caught(fun) do
+    fun.()
+  catch
+    kind, reason -> ErrorReport.from_caught(kind, reason, __STACKTRACE__)
+  end
+
+  describe "types" do
+    test "a raised exception keeps its module name and message" do
+      report = caught(fn -> raise ArgumentError, "bad input" end)
+      assert %ErrorReport{type: "ArgumentError", message: "bad input"} = report
+
+      report = caught(fn -> raise CustomError, "custom" end)
+      assert report.type == "LambdaRuntime.ErrorReportTest.CustomError"
+      assert report.message == "custom"
+    end
+
+    test "an Erlang error is normalized to its Elixir exception" do
+      report = caught(fn -> :erlang.error(:badarith) end)
+      assert report.type == "ArithmeticError"
+      assert report.message =~ "bad argument in arithmetic expression"
+
+      report = caught(fn -> :erlang.error({:some, :reason}) end)
+      assert report.type == "ErlangError"
+      assert report.message =~ "{:some, :reason}"
+    end
+
+    test "throw and exit" do
+      assert %ErrorReport{type: "UncaughtThrow", message: "uncaught throw: {:x, 1}"} =
+               caught(fn -> throw({:x, 1}) end)
+
+      assert %ErrorReport{type: "ProcessExit", message: "handler exited: :bye"} =
+               caught(fn -> exit(:bye) end)
+    end
+
+    test "a process that went down" do
+      assert ErrorReport.from_down(:killed) ==
+               ErrorReport.new("ProcessExit", "handler process was killed")
+
+      assert ErrorReport.from_down({:shutdown, 1}).message ==
+               "handler process exited: {:shutdown, 1}"
+    end
+
+    test "{:error, reason} returns" do
+      assert ErrorReport.from_error_return("plain text") ==
+               ErrorReport.new("HandlerError", "plain text")
+
+      assert ErrorReport.from_error_return(:timeout) ==
+               ErrorReport.new("HandlerError", ":timeout")
+
+      assert %ErrorReport{type: "KeyError", message: message} =
+               ErrorReport.from_error_return(%KeyError{key: :k, term: %{}})
+
+      assert message =~ "key :k not found"
+    end
+
+    test "an exception whose message/1 raises still gives a report" do
+      report = ErrorReport.from_exception(%BadMessageError{detail: 1})
+      assert report.type == "LambdaRuntime.ErrorReportTest.BadMessageError"
+      assert report.message =~ "BadMessageError"
+      assert report.message =~ "detail: 1"
+    end
+  end
+
+  describe "header_type/1" do
+    test "has the Category.Reason shape" do
+      assert ErrorReport.header_type(ErrorReport.new("ArgumentError", "")) ==
+               "Function.ArgumentError"
+
+      assert ErrorReport.header_type(ErrorReport.new("MyApp.Invalid", "")) ==
+               "Function.MyApp.Invalid"
+
+      assert ErrorReport.header_type(ErrorReport.new("HandlerError", "")) ==
+               "Function.HandlerError"
+
+      for kept <- [
+            "Runtime.InvalidResponse",
+            "Sandbox.Timedout",
+            "Function.ResponseSizeTooLarge"
+          ] do
+        assert ErrorReport.header_type(ErrorReport.new(kept, "")) == kept
+      end
+
+      for type <- ["ArgumentError", "UncaughtThrow", "Runtime.InitError", "X.Y.Z"] do
+        assert ErrorReport.header_type(ErrorReport.new(type, "")) =~ ~r/^[A-Z][A-Za-z]*\.[\w.]+$/
+      end
+    end
+
+    test "to_wire/1 is what the NIF takes" do
+      report = ErrorReport.new("ArgumentError", "m", ["frame"])
+
+      assert ErrorReport.to_wire(report) ==
+               {"Function.ArgumentError", "ArgumentError", "m", ["frame"]}
+    end
+  end
+
+  describe "stack traces" do
+    test "frames are formatted one line each, file and line included" do
+      report = caught(fn -> raise "here" end)
+      assert [first | _] = report.stack_trace
+      assert Enum.all?(report.stack_trace, &is_binary/1)
+      assert first =~ "error_report_test.exs:"
+      assert first =~ "LambdaRuntime.ErrorReportTest"
+      refute Enum.any?(report.stack_trace, &String.contains?(&1, "\n"))
+    end
+
+    test "the runtime's own Invoker frames are dropped" do
+      stack = [
+        {Handler, :handle, 2, [file: ~c"lib/handler.ex", line: 3]},
+        {LambdaRuntime.Invoker, :call, 4, [file: ~c"lib/lambda_runtime/invoker.ex", line: 90]}
+      ]
+
+      assert ErrorReport.format_stacktrace(stack) == ["lib/handler.ex:3: Handler.handle/2"]
+      assert ErrorReport.format_stacktrace(:not_a_list) == []
+    end
+  end
+end

@@ -1,0 +1,298 @@
+defmodule LambdaRuntime.JSONTest do
+  use ExUnit.Case, async: true
+
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.JSON.{DecodeError, EncodeError}
+  alias LambdaRuntime.TestSupport.{Exploding, Money, Point, Wrapper}
+
+  doctest LambdaRuntime.JSON
+
+  defp round_trip(term), do: term |> JSON.encode!() |> JSON.decode!()
+
+  describe "round trips" do
+    test "scalars, lists and maps come back as they went" do
+      for term <- [
+            nil,
+            true,
+            false,
+            0,
+            -1,
+            42,
+            1.5,
+            -2.25,
+            "",
+            "text",
+            [],
+            [1, "two", nil, [3.0]],
+            %{},
+            %{"a" => %{"b" => [%{"c" => nil}]}, "" => ""}
+          ] do
+        assert round_trip(term) == term
+      end
+    end
+
+    test "atom values and atom or integer keys become strings" do
+      assert JSON.encode!(%{a: :b, c: nil, d: true}) == ~s({"a":"b","c":null,"d":true})
+      assert round_trip(%{1 => :ok, :k => [:x]}) == %{"1" => "ok", "k" => ["x"]}
+    end
+
+    test "whitespace around tokens is accepted" do
+      assert JSON.decode!(" \t\r\n{ \"a\" : [ 1 , 2 ] ,\"b\":{ } } \n") ==
+               %{"a" => [1, 2], "b" => %{}}
+    end
+
+    test "iodata input is decoded" do
+      assert JSON.decode(["[1,", ["2", ?]]]) == {:ok, [1, 2]}
+    end
+  end
+
+  describe "numbers" do
+    test "integers beyond 64 bits keep every digit, both signs" do
+      big = 123_456_789_012_345_678_901_234_567_890_123_456_789
+      neg = -big
+      json = ~s([#{big},#{neg},18446744073709551616,-9223372036854775809])
+
+      assert JSON.decode!(json) ==
+               [big, neg, 18_446_744_073_709_551_616, -9_223_372_036_854_775_809]
+
+      assert JSON.encode!([big, neg]) == "[#{big},#{neg}]"
+      assert round_trip(2 ** 200) == 2 ** 200
+      assert round_trip(-(2 ** 200)) == -(2 ** 200)
+    end
+
+    test "floats survive exactly, including extremes and negative zero" do
+      for float <- [1.0e300, 5.0e-324, 1.7976931348623157e308, 0.1, 123.456, 1.0, -1.0e-7] do
+        assert round_trip(float) === float
+      end
+
+      assert round_trip(-0.0) === -0.0
+      assert JSON.decode!("-0.0") === -0.0
+    end
+
+    test "fractions and exponents make floats, plain digits integers" do
+      assert JSON.decode!("[1E2, 1e-2, 2.5, 10, -0]") == [100.0, 0.01, 2.5, 10, 0]
+      assert is_float(hd(JSON.decode!("[1E2]")))
+    end
+
+    test "numbers JSON does not allow are errors" do
+      for bad <- ["[01]", "[1.]", "[.5]", "[+1]", "[NaN]", "[1e]", "[-]"] do
+        assert {:error, %DecodeError{}} = JSON.decode(bad), "expected an error for #{bad}"
+      end
+
+      assert {:error, %DecodeError{message: message}} = JSON.decode("[1e400]")
+      assert message =~ "too large"
+    end
+  end
+
+  describe "strings" do
+    test "escapes decode, including an astral-plane surrogate pair" do
+      assert JSON.decode!(~S(["\ud83d\ude00", "\u00e9", "\n\t\r\b\f\"\\\/", "\u0000"])) ==
+               ["😀", "é", "\n\t\r\b\f\"\\/", <<0>>]
+    end
+
+    test "raw UTF-8 passes through both ways" do
+      text = "héllo wörld 😀 日本語 \u2028"
+      assert JSON.decode!(~s(["#{text}"])) == [text]
+      assert round_trip(text) == text
+    end
+
+    test "control characters are escaped on encode and rejected raw on decode" do
+      encoded = JSON.encode!(<<0, 1, 31, ?\n, ?", ?\\>>)
+      assert encoded == ~S("\u0000\u0001\u001f\n\"\\")
+      assert JSON.decode!(encoded) == <<0, 1, 31, ?\n, ?", ?\\>>
+
+      assert {:error, %DecodeError{position: 3, message: message}} =
+               JSON.decode(<<"[\"a", 10, "b\"]">>)
+
+      assert message =~ "control character"
+    end
+
+    test "invalid UTF-8 in a string is an error at its byte offset" do
+      assert {:error, %DecodeError{position: 4} = error} = JSON.decode(<<"[\"ab", 0xFF, "\"]">>)
+      assert Exception.message(error) =~ "byte 4"
+      assert Exception.message(error) =~ "UTF-8"
+
+      # A truncated multi-byte sequence, deeper in the document.
+      assert {:error, %DecodeError{position: 8}} =
+               JSON.decode(<<"{\"k\": \"x", 0xE2, 0x82, "\"}">>)
+    end
+
+    test "unpaired surrogates and bad escapes are errors" do
+      for bad <- [~S(["\ud83d"]), ~S(["\ude00x"]), ~S(["\x"]), ~S(["\u12"])] do
+        assert {:error, %DecodeError{}} = JSON.decode(bad), "expected an error for #{bad}"
+      end
+    end
+  end
+
+  describe "objects" do
+    test "the last of duplicate keys wins" do
+      assert JSON.decode!(~s({"a": 1, "b": 2, "a": 3})) == %{"a" => 3, "b" => 2}
+    end
+
+    test "keys are always binaries" do
+      assert JSON.decode!(~s({"1": true, "nil": null})) == %{"1" => true, "nil" => nil}
+    end
+  end
+
+  describe "malformed documents" do
+    test "each is a DecodeError naming the position" do
+      cases = [
+        {"", 0},
+        {"[1,]", 3},
+        {"[1 2]", 3},
+        {"1 2", 2},
+        {~s({"a" 1}), 5},
+        {~s({1: 2}), 1},
+        {"[", 1},
+        {"tru", 0}
+      ]
+
+      for {doc, position} <- cases do
+        assert {:error, %DecodeError{position: ^position}} = JSON.decode(doc),
+               "expected an error at byte #{position} for #{inspect(doc)}"
+      end
+    end
+
+    test "decode! raises the DecodeError" do
+      assert_raise DecodeError, ~r/invalid JSON at byte 3/, fn -> JSON.decode!("[1,]") end
+    end
+  end
+
+  describe "nesting" do
+    test "100 000 levels of arrays or objects decode to an error, not a crash" do
+      arrays = String.duplicate("[", 100_000) <> String.duplicate("]", 100_000)
+      assert {:error, %DecodeError{message: message}} = JSON.decode(arrays)
+      assert message =~ "deeper than 1024"
+
+      objects = String.duplicate(~s({"a":), 100_000) <> "1" <> String.duplicate("}", 100_000)
+      assert {:error, %DecodeError{}} = JSON.decode(objects)
+    end
+
+    test "100 000 levels of lists or maps encode to an error, not a crash" do
+      list = Enum.reduce(1..100_000, [], fn _, acc -> [acc] end)
+      assert {:error, %EncodeError{reason: :too_deep} = error} = JSON.encode(list)
+      assert Exception.message(error) =~ "deeper than 1024"
+
+      map = Enum.reduce(1..100_000, 1, fn _, acc -> %{"a" => acc} end)
+      assert {:error, %EncodeError{reason: :too_deep}} = JSON.encode(map)
+    end
+
+    test "1024 levels are accepted both ways" do
+      doc = String.duplicate("[", 1024) <> String.duplicate("]", 1024)
+      assert JSON.encode!(JSON.decode!(doc)) == doc
+    end
+  end
+
+  test "a 6 MB document decodes and re-encodes" do
+    items =
+      for i <- 1..20_000 do
+        %{"id" => i, "name" => "item #{i} ünïcode 😀", "tags" => ["a", "b"], "price" => i / 7}
+      end
+
+    doc = JSON.encode!(%{"items" => items, "blob" => String.duplicate("x", 4_500_000)})
+    assert byte_size(doc) > 6_000_000
+
+    decoded = JSON.decode!(doc)
+    assert length(decoded["items"]) == 20_000
+    assert Enum.at(decoded["items"], 9_999) == Enum.at(items, 9_999)
+    assert JSON.decode!(JSON.encode!(decoded)) == decoded
+  end
+
+  describe "encode errors name the offending term" do
+    test "pid, tuple, reference, function, port" do
+      ref = make_ref()
+      fun = fn -> :ok end
+      port = hd(Port.list())
+
+      for {term, kind} <- [
+            {self(), "pids"},
+            {{1, 2}, "tuples"},
+            {ref, "references"},
+            {fun, "functions"},
+            {port, "ports"}
+          ] do
+        assert {:error, %EncodeError{reason: :unsupported, term: ^term} = error} =
+                 JSON.encode(%{"nested" => [1, term]})
+
+        message = Exception.message(error)
+        assert message =~ kind
+        assert message =~ inspect(term, limit: 5)
+      end
+    end
+
+    test "a binary that is not UTF-8" do
+      assert {:error, %EncodeError{reason: :invalid_utf8, term: <<0xFF, 0xFE>>} = error} =
+               JSON.encode(["ok", <<0xFF, 0xFE>>])
+
+      assert Exception.message(error) =~ "<<255, 254>>"
+      assert Exception.message(error) =~ "not valid UTF-8"
+    end
+
+    test "a map key that is not an atom, string or integer" do
+      for key <- [{:a}, 1.5, self(), [1]] do
+        assert {:error, %EncodeError{reason: :invalid_key, term: ^key} = error} =
+                 JSON.encode(%{key => 1})
+
+        assert Exception.message(error) =~ "map key #{inspect(key)}"
+      end
+    end
+
+    test "an improper list" do
+      assert {:error, %EncodeError{reason: :improper_list, term: :tail} = error} =
+               JSON.encode([1, 2 | :tail])
+
+      assert Exception.message(error) =~ "improper list ending in :tail"
+    end
+
+    test "encode! raises the EncodeError" do
+      assert_raise EncodeError, ~r/tuples have no JSON form/, fn -> JSON.encode!({:a}) end
+    end
+  end
+
+  describe "structs" do
+    test "calendar types become ISO 8601 strings" do
+      assert JSON.decode!(
+               JSON.encode!(%{
+                 "dt" => ~U[2024-01-02 03:04:05.123Z],
+                 "d" => ~D[2024-02-29],
+                 "n" => ~N[2024-01-02 03:04:05],
+                 "t" => ~T[23:59:59.5]
+               })
+             ) == %{
+               "dt" => "2024-01-02T03:04:05.123Z",
+               "d" => "2024-02-29",
+               "n" => "2024-01-02T03:04:05",
+               "t" => "23:59:59.5"
+             }
+    end
+
+    test "a struct with an Encoder implementation uses it" do
+      assert JSON.encode!([%Money{amount: 12, currency: "EUR"}]) == ~s(["12 EUR"])
+    end
+
+    test "an Encoder result that holds structs is expanded in turn" do
+      wrapped = %Wrapper{inner: %Money{amount: 1, currency: "USD"}}
+
+      assert JSON.decode!(JSON.encode!(%{"w" => wrapped})) ==
+               %{"w" => %{"wrapped" => "1 USD", "at" => "2024-02-29"}}
+    end
+
+    test "a struct without an implementation is encoded as its fields" do
+      point = %Point{x: 1, y: -2.5, label: %Point{x: 0, y: 0, label: nil}}
+
+      assert JSON.decode!(JSON.encode!(point)) == %{
+               "x" => 1,
+               "y" => -2.5,
+               "label" => %{"x" => 0, "y" => 0, "label" => nil}
+             }
+    end
+
+    test "a struct whose fields cannot be encoded names the field" do
+      assert {:error, %EncodeError{term: {:tuple}}} = JSON.encode(%Point{x: {:tuple}})
+    end
+
+    test "an Encoder that raises raises from encode" do
+      assert_raise RuntimeError, "the encoder exploded", fn -> JSON.encode(%Exploding{}) end
+    end
+  end
+end
