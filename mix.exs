@@ -17,6 +17,10 @@ defmodule LambdaRuntime.MixProject do
       compilers: [:lambda_nif] ++ Mix.compilers(),
       elixirc_paths: elixirc_paths(Mix.env()),
       deps: [],
+      # Deploy-only code (lib/lambda_runtime/aws, the lambda.* deploy tasks)
+      # uses these OTP applications on the developer's machine; they are
+      # started on demand there, never at boot inside Lambda.
+      xref: [exclude: [:crypto, :public_key, :ssl, :httpc, :inets]],
       description: description(),
       package: package(),
       source_url: @source_url,

@@ -30,9 +30,11 @@ defmodule LambdaRuntime.Native do
 
   def client_init_error(_client, _report), do: :erlang.nif_error(:nif_not_loaded)
 
-  # JSON (dirty CPU).
+  # JSON: normal scheduler for small work, dirty CPU for large.
   def json_decode(_binary), do: :erlang.nif_error(:nif_not_loaded)
+  def json_decode_dirty(_binary), do: :erlang.nif_error(:nif_not_loaded)
   def json_encode(_term), do: :erlang.nif_error(:nif_not_loaded)
+  def json_encode_dirty(_term), do: :erlang.nif_error(:nif_not_loaded)
 
   # Panics on purpose (tests prove a panic cannot take the VM down).
   def debug_panic, do: :erlang.nif_error(:nif_not_loaded)

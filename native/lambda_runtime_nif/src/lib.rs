@@ -2,7 +2,8 @@
 //!
 //! Every function here is a thin adapter: it decodes arguments, calls plain
 //! Rust (`client`, `json`), and returns `{:ok, ...}` or `{:error, reason}`.
-//! Network calls run on dirty IO schedulers, JSON on dirty CPU schedulers.
+//! Network calls run on dirty IO schedulers; JSON on the calling scheduler
+//! when small and on dirty CPU schedulers when large (see `nif_json`).
 
 mod address;
 mod client;
@@ -45,6 +46,7 @@ pub mod atoms {
     improper_list,
     r#struct = "struct",
     too_deep,
+    dirty,
     }
 }
 

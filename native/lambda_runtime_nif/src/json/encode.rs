@@ -25,6 +25,8 @@ pub enum EncodeError<'a> {
     /// A map with `__struct__`: the caller converts structs and retries.
     Struct(Term<'a>),
     TooDeep,
+    /// The output outgrew the budget: the caller retries on a dirty scheduler.
+    OverBudget,
 }
 
 // A map iterator is large, but frames live in one reused Vec, not per value.
@@ -41,13 +43,19 @@ enum Frame<'a> {
     },
 }
 
-pub fn encode<'a>(term: Term<'a>) -> Result<Vec<u8>, EncodeError<'a>> {
+/// Encodes `term`; with a `budget`, gives up with `OverBudget` once the
+/// output is larger than that many bytes (which bounds the time spent).
+pub fn encode<'a>(term: Term<'a>, budget: Option<usize>) -> Result<Vec<u8>, EncodeError<'a>> {
     let mut out: Vec<u8> = Vec::with_capacity(256);
     let mut stack: Vec<Frame<'a>> = Vec::new();
+    let budget = budget.unwrap_or(usize::MAX);
     value(&mut out, &mut stack, term)?;
     // Each turn writes one item of the innermost open container (or closes
     // it); `value` only ever opens containers, so nothing here recurses.
     while let Some(frame) = stack.last_mut() {
+        if out.len() > budget {
+            return Err(EncodeError::OverBudget);
+        }
         let item = match frame {
             Frame::List { rest, first } => {
                 if rest.is_empty_list() {
