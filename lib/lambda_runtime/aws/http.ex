@@ -1,0 +1,131 @@
+defmodule LambdaRuntime.AWS.HTTP do
+  @moduledoc """
+  One HTTP exchange over OTP's `:httpc`, for deploy-time AWS calls.
+
+  HTTPS verifies the server certificate against the operating system's
+  trust store (`:public_key.cacerts_get/0`) and checks the host name;
+  plain HTTP happens only when the endpoint URL says `http` (a local
+  emulator). Sockets get `TCP_NODELAY`.
+
+  `:inets`, `:ssl` and `:public_key` are started on first use. They are not
+  runtime dependencies of `:lambda_runtime` (the layer does not ship them),
+  so they are called through a variable module: only this deploy-time code
+  path needs them.
+  """
+
+  alias LambdaRuntime.AWS.Error
+
+  @connect_timeout 10_000
+  @timeout 300_000
+
+  @type response :: {:ok, non_neg_integer(), [{String.t(), String.t()}], binary()}
+
+  @doc """
+  Sends a request. `headers` must include `host`; `body` is `nil` for none.
+  Returns the status, lower-cased headers and body, or a transport error
+  (`{:error, %Error{}}` with code `ConnectionFailed`, `Timeout` or
+  `TLSFailed`).
+  """
+  @spec request(String.t(), String.t(), [{String.t(), String.t()}], binary() | nil) ::
+          response() | {:error, Error.t()}
+  def request(method, url, headers, body) do
+    start_apps!(url)
+    httpc = :httpc
+    method_atom = method |> String.downcase() |> String.to_existing_atom()
+    url_c = String.to_charlist(url)
+    {content_type, headers} = pop_header(headers, "content-type")
+    hdrs = Enum.map(headers, fn {k, v} -> {String.to_charlist(k), String.to_charlist(v)} end)
+
+    req =
+      if body == nil,
+        do: {url_c, hdrs},
+        else: {url_c, hdrs, String.to_charlist(content_type || "application/json"), body}
+
+    http_opts = [
+      connect_timeout: @connect_timeout,
+      timeout: @timeout,
+      autoredirect: false,
+      ssl: ssl_opts(url)
+    ]
+
+    opts = [body_format: :binary, socket_opts: [nodelay: true]]
+
+    case httpc.request(method_atom, req, http_opts, opts) do
+      {:ok, {{_, status, _}, resp_headers, resp_body}} ->
+        {:ok, status, Enum.map(resp_headers, &lower_header/1), resp_body}
+
+      {:error, reason} ->
+        {:error, transport_error(url, reason)}
+    end
+  end
+
+  defp start_apps!(url) do
+    apps = if String.starts_with?(url, "https:"), do: [:inets, :ssl], else: [:inets]
+    Enum.each(apps, &({:ok, _} = Application.ensure_all_started(&1)))
+  end
+
+  defp ssl_opts("https:" <> _) do
+    public_key = :public_key
+
+    [
+      verify: :verify_peer,
+      cacerts: public_key.cacerts_get(),
+      depth: 10,
+      customize_hostname_check: [match_fun: public_key.pkix_verify_hostname_match_fun(:https)]
+    ]
+  end
+
+  defp ssl_opts(_http), do: []
+
+  defp pop_header(headers, name) do
+    case List.keytake(headers, name, 0) do
+      {{_, value}, rest} -> {value, rest}
+      nil -> {nil, headers}
+    end
+  end
+
+  defp lower_header({k, v}), do: {k |> to_string() |> String.downcase(), to_string(v)}
+
+  defp transport_error(url, reason) do
+    host = URI.parse(url) |> then(&"#{&1.host}:#{&1.port}")
+
+    case unwrap(reason) do
+      :econnrefused ->
+        Error.new(
+          "ConnectionFailed",
+          "connection to #{host} was refused",
+          "check the endpoint (AWS_ENDPOINT_URL_LAMBDA / AWS_ENDPOINT_URL) and the region"
+        )
+
+      :nxdomain ->
+        Error.new(
+          "ConnectionFailed",
+          "the host #{host} could not be resolved",
+          "check the region and the endpoint, and your network/DNS"
+        )
+
+      :timeout ->
+        Error.new("Timeout", "no answer from #{host} in time", "check your network and retry")
+
+      {:tls_alert, {_, description}} ->
+        Error.new(
+          "TLSFailed",
+          "TLS with #{host} failed: #{description}",
+          "the server certificate did not verify: check the endpoint URL"
+        )
+
+      other ->
+        Error.new(
+          "ConnectionFailed",
+          "the request to #{host} failed: #{inspect(other)}",
+          "check the endpoint and your network"
+        )
+    end
+  end
+
+  defp unwrap({:failed_connect, [{:to_address, _}, {_family, _, reason} | _]}), do: unwrap(reason)
+  defp unwrap({:failed_connect, [_, {_family, _, reason}]}), do: unwrap(reason)
+  defp unwrap({:options, {:socket_options, _}}), do: :socket_options
+  defp unwrap(:socket_closed_remotely), do: :closed
+  defp unwrap(reason), do: reason
+end
