@@ -1,0 +1,194 @@
+defmodule LambdaRuntime.Layer.Builder do
+  @moduledoc """
+  Builds the layer zip (what `mix lambda.layer` runs): stages the files in a
+  directory laid out as `/opt` will be, strips the beams, bundles the shared
+  libraries, checks every ELF file against the target glibc, then zips.
+
+      /opt/bootstrap                      (bootstrap.sh, mode 0755)
+      /opt/bin/no_dot_erlang.boot
+      /opt/erts-VSN/bin/{beam.smp,erlexec,erl_child_setup,inet_gethost}
+      /opt/lib/APP-VSN/{ebin,priv}        (OTP, Elixir, lambda_runtime)
+      /opt/shlib/*.so.*                   (libraries beyond glibc)
+  """
+
+  alias LambdaRuntime.Layer.{Contents, Elf, ElfCheck, Libs, Summary}
+  alias LambdaRuntime.Package.ZipWriter
+
+  # Modules of lambda_runtime that build, deploy or emulate (Mix tasks,
+  # these builders, the deployer, the local emulator), and protocol
+  # implementations for them: useless inside Lambda, so not in the layer.
+  @tooling ~w(LambdaRuntime.Layer. LambdaRuntime.Package. LambdaRuntime.Deploy.
+              LambdaRuntime.Emulator)
+
+  @doc """
+  Options (all required but `:system_libs` and `:level`): `:runtime_dir`
+  (the built `lambda_runtime` app: `_build/ENV/lib/lambda_runtime`),
+  `:bootstrap` (path of bootstrap.sh), `:stage` (a scratch directory,
+  emptied first), `:output` (the zip), `:glibc` (`{2, 34}`), `:system_libs`
+  (sonames the target provides: not bundled), `:level` (zip level, 9).
+
+  Returns `{:ok, result}` or `{:error, message}` when the check fails.
+  """
+  def build(opts) do
+    stage = Keyword.fetch!(opts, :stage)
+    output = Keyword.fetch!(opts, :output)
+    glibc = Keyword.fetch!(opts, :glibc)
+    system_libs = Keyword.get(opts, :system_libs, [])
+
+    step("Staging the layer in #{stage}")
+    File.rm_rf!(stage)
+    File.mkdir_p!(stage)
+
+    copy(stage, Keyword.fetch!(opts, :bootstrap), "bootstrap", 0o755)
+    for {src, dest} <- Contents.erts_files(), do: copy(stage, src, dest, 0o755)
+    {boot, boot_dest} = Contents.boot_file()
+    copy(stage, boot, boot_dest, 0o644)
+    info("ERTS #{:erlang.system_info(:version)} (OTP #{Contents.otp_release()}) and boot file")
+
+    for app <- Contents.apps() do
+      {dir, vsn} = Contents.app_source(app)
+      copy_app(stage, dir, app, vsn, fn _ -> false end)
+    end
+
+    info("OTP and Elixir applications: #{Enum.join(Contents.apps(), ", ")}")
+    runtime_vsn = copy_runtime(stage, Keyword.fetch!(opts, :runtime_dir))
+    info("lambda_runtime #{runtime_vsn} (ebin and priv/native)")
+
+    step("Stripping debug info and docs from the beams")
+    {before, after_} = strip_beams(stage)
+    info("#{mib(before)} -> #{mib(after_)}")
+
+    step("Bundling shared libraries into shlib/")
+    {bundled, unresolved} = Libs.bundle(stage_elfs(stage), Path.join(stage, "shlib"), system_libs)
+
+    for {soname, src} <- bundled, do: info("#{soname} <- #{src}")
+    for soname <- unresolved, do: info("#{soname}: NOT FOUND on this machine")
+
+    step("Checking ELF files against glibc #{ElfCheck.version_string(glibc)}")
+
+    case ElfCheck.run(stage, glibc: glibc, system_libs: system_libs) do
+      {:ok, report} ->
+        info(
+          "#{report.files} ELF files for #{report.machine}; newest glibc needed: " <>
+            ElfCheck.version_string(report.max_glibc)
+        )
+
+        step("Writing #{output}")
+        entries = zip_entries(stage)
+        stats = ZipWriter.write!(output, entries, level: Keyword.get(opts, :level, 9))
+        Summary.print(output, stats, report)
+        {:ok, %{output: output, stats: stats, check: report, bundled: bundled}}
+
+      {:error, problems, report} ->
+        {:error,
+         """
+         the layer is not compatible with the target (glibc #{ElfCheck.version_string(glibc)}):
+
+         #{ElfCheck.format(problems)}
+
+         Its ELF files come from this machine, whose libraries need glibc \
+         #{ElfCheck.version_string(report.max_glibc)}. Build the layer on a system with \
+         an older glibc (for provided.al2023: Amazon Linux 2023 itself), or pass \
+         --glibc to target a newer one. The staged files are in #{stage}.
+         """}
+    end
+  end
+
+  defp copy_app(stage, dir, app, vsn, exclude) do
+    dest = Path.join(stage, "lib/#{app}-#{vsn}")
+
+    for {src, rel} <- Contents.app_files(dir, app, exclude),
+        do: copy(dest, src, rel, mode(src))
+
+    dest
+  end
+
+  defp copy_runtime(stage, runtime_dir) do
+    app_file = Path.join(runtime_dir, "ebin/lambda_runtime.app")
+
+    unless File.regular?(app_file) do
+      Mix.raise("#{app_file} does not exist: compile lambda_runtime first (mix compile)")
+    end
+
+    vsn = Contents.app_vsn(app_file)
+    dest = copy_app(stage, runtime_dir, :lambda_runtime, vsn, &tooling?/1)
+
+    unless File.regular?(Path.join(dest, "priv/native/liblambda_runtime_nif.so")) do
+      Mix.raise("#{runtime_dir}/priv/native/liblambda_runtime_nif.so is missing: compile first")
+    end
+
+    # The .app lists the modules the layer now holds, not the tooling.
+    dest_app = Path.join(dest, "ebin/lambda_runtime.app")
+    {:ok, [{:application, name, props}]} = :file.consult(dest_app)
+    props = Keyword.update!(props, :modules, &Enum.reject(&1, fn m -> tooling?(m) end))
+    File.write!(dest_app, :io_lib.format("~p.~n", [{:application, name, props}]))
+    vsn
+  end
+
+  defp tooling?(module) do
+    name = Atom.to_string(module)
+
+    String.starts_with?(name, "Elixir.Mix.Tasks.") or
+      Enum.any?(@tooling, &String.contains?(name, &1))
+  end
+
+  # What the loader uses (OTP 25's beam_lib:strip/1 keeps the same, "Type"
+  # and "Meta" included) plus "Attr" (module attributes such as @behaviour,
+  # readable at run time), like `mix release`. Unlike beam_lib:strip/1 the
+  # result is not gzipped: the zip compresses it better (level 9), and the
+  # VM does not inflate every beam it loads at boot.
+  @keep_chunks ~w(Atom AtU8 Code StrT ImpT ExpT FunT LitT Line Type Meta Attr)c
+
+  defp strip_beams(stage) do
+    beams = Path.wildcard(Path.join(stage, "lib/*/ebin/*.beam"))
+    before = total_size(beams)
+    Enum.each(beams, &strip_beam/1)
+    {before, total_size(beams)}
+  end
+
+  @doc false
+  def strip_beam(path) do
+    {:ok, {_, chunks}} =
+      :beam_lib.chunks(String.to_charlist(path), @keep_chunks, [:allow_missing_chunks])
+
+    {:ok, beam} =
+      :beam_lib.build_module(for {id, data} <- chunks, is_binary(data), do: {id, data})
+
+    File.write!(path, beam)
+  end
+
+  defp stage_elfs(stage) do
+    for path <- Path.wildcard(Path.join(stage, "**")),
+        File.regular?(path),
+        Elf.elf?(path),
+        {:ok, elf} = Elf.read(path),
+        do: elf
+  end
+
+  defp zip_entries(stage) do
+    for path <- Path.wildcard(Path.join(stage, "**"), match_dot: true),
+        File.regular?(path) do
+      {Path.relative_to(path, stage), {:file, path}, mode(path)}
+    end
+  end
+
+  defp copy(dest_root, src, rel, file_mode) do
+    dest = Path.join(dest_root, rel)
+    File.mkdir_p!(Path.dirname(dest))
+    File.cp!(src, dest)
+    File.chmod!(dest, file_mode)
+  end
+
+  # Executables (ERTS binaries, bootstrap, shell helpers) keep their x bit.
+  defp mode(path) do
+    %File.Stat{mode: mode} = File.stat!(path)
+    if Bitwise.band(mode, 0o111) != 0, do: 0o755, else: 0o644
+  end
+
+  defp total_size(paths), do: paths |> Enum.map(&File.stat!(&1).size) |> Enum.sum()
+
+  defp mib(bytes), do: :io_lib.format("~.2f MiB", [bytes / 1_048_576]) |> to_string()
+
+  defp step(message), do: Mix.shell().info([:cyan, "==> ", :reset, message])
+  defp info(message), do: Mix.shell().info("    " <> message)
+end
