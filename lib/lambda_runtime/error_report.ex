@@ -26,21 +26,42 @@ defmodule LambdaRuntime.ErrorReport do
   other gets the `Function.` category (`Function.ArgumentError`).
   """
 
-  defstruct [:type, :message, stack_trace: []]
+  import Bitwise
 
-  @type t :: %__MODULE__{type: String.t(), message: String.t(), stack_trace: [String.t()]}
+  defstruct [:type, :message, stack_trace: [], frames: []]
+
+  @typedoc "A stack frame for X-Ray: file, line and a `Module.fun/arity` label."
+  @type frame :: %{path: String.t(), line: non_neg_integer(), label: String.t()}
+
+  @type t :: %__MODULE__{
+          type: String.t(),
+          message: String.t(),
+          stack_trace: [String.t()],
+          frames: [frame()]
+        }
+
+  # The X-Ray cause header stays far below Lambda's 1 MiB limit.
+  @max_xray_bytes 64 * 1024
 
   @categories ["Function.", "Runtime.", "Sandbox."]
 
   @doc "An error of the given type and message."
   @spec new(String.t(), String.t(), [String.t()]) :: t()
-  def new(type, message, stack_trace \\ []),
-    do: %__MODULE__{type: type, message: message, stack_trace: stack_trace}
+  def new(type, message, stack_trace \\ []) do
+    %__MODULE__{
+      type: text(type),
+      message: text(message),
+      stack_trace: Enum.map(stack_trace, &text/1)
+    }
+  end
 
   @doc "From an exception and (optionally) the stack trace where it was raised."
   @spec from_exception(Exception.t(), Exception.stacktrace()) :: t()
   def from_exception(exception, stacktrace \\ []) do
-    new(inspect(exception.__struct__), safe_message(exception), format_stacktrace(stacktrace))
+    report =
+      new(inspect(exception.__struct__), safe_message(exception), format_stacktrace(stacktrace))
+
+    %{report | frames: frames(stacktrace)}
   end
 
   @doc "From what `catch kind, reason` caught."
@@ -48,11 +69,19 @@ defmodule LambdaRuntime.ErrorReport do
   def from_caught(:error, reason, stacktrace),
     do: from_exception(Exception.normalize(:error, reason, stacktrace), stacktrace)
 
-  def from_caught(:throw, value, stacktrace),
-    do: new("UncaughtThrow", "uncaught throw: #{inspect(value)}", format_stacktrace(stacktrace))
+  def from_caught(:throw, value, stacktrace) do
+    report =
+      new("UncaughtThrow", "uncaught throw: #{inspect(value)}", format_stacktrace(stacktrace))
 
-  def from_caught(:exit, reason, stacktrace),
-    do: new("ProcessExit", "handler exited: #{inspect(reason)}", format_stacktrace(stacktrace))
+    %{report | frames: frames(stacktrace)}
+  end
+
+  def from_caught(:exit, reason, stacktrace) do
+    report =
+      new("ProcessExit", "handler exited: #{inspect(reason)}", format_stacktrace(stacktrace))
+
+    %{report | frames: frames(stacktrace)}
+  end
 
   @doc "From the reason a handler process went down without answering."
   @spec from_down(term()) :: t()
@@ -71,10 +100,85 @@ defmodule LambdaRuntime.ErrorReport do
     if String.starts_with?(type, @categories), do: type, else: "Function." <> type
   end
 
+  @doc """
+  The `Lambda-Runtime-Function-XRay-Error-Cause` header value: the working
+  directory, the exception with its stack frames, and the files involved, as
+  JSON; frames are dropped from the end to stay under 64 KiB.
+  """
+  @spec xray_cause(t()) :: String.t()
+  def xray_cause(%__MODULE__{} = report), do: xray_cause(report, report.frames)
+
+  defp xray_cause(report, frames) do
+    cause = %{
+      "working_directory" => cwd(),
+      "exceptions" => [
+        %{"type" => report.type, "message" => truncate(report.message), "stack" => frames}
+      ],
+      "paths" => frames |> Enum.map(& &1.path) |> Enum.uniq()
+    }
+
+    json = cause |> LambdaRuntime.JSON.encode!() |> ascii_only()
+
+    if byte_size(json) > @max_xray_bytes and frames != [],
+      do: xray_cause(report, Enum.take(frames, div(length(frames), 2))),
+      else: json
+  end
+
   @doc false
-  # The shape the NIF takes: {header_type, error_type, message, stack_trace}.
+  # The shape the NIF takes: {header_type, error_type, message, stack_trace, xray_cause}.
   def to_wire(%__MODULE__{} = report),
-    do: {header_type(report), report.type, report.message, report.stack_trace}
+    do: {header_type(report), report.type, report.message, report.stack_trace, xray_cause(report)}
+
+  defp frames(stacktrace) when is_list(stacktrace) do
+    for {mod, fun, arity, location} = entry <- stacktrace, not runtime_frame?(entry) do
+      arity = if is_list(arity), do: length(arity), else: arity
+
+      %{
+        path: location |> Keyword.get(:file, ~c"unknown") |> to_string(),
+        line: Keyword.get(location, :line, 0),
+        label: Exception.format_mfa(mod, fun, arity)
+      }
+    end
+  end
+
+  defp frames(_), do: []
+
+  # Header values are ASCII: escape everything else the JSON way.
+  defp ascii_only(json) do
+    if ascii?(json), do: json, else: for(<<c::utf8 <- json>>, into: "", do: ascii_char(c))
+  end
+
+  defp ascii?(<<c, rest::binary>>) when c < 128, do: ascii?(rest)
+  defp ascii?(<<>>), do: true
+  defp ascii?(_), do: false
+
+  defp ascii_char(c) when c < 128, do: <<c>>
+
+  defp ascii_char(c) when c < 0x10000,
+    do: "\\u" <> String.pad_leading(Integer.to_string(c, 16), 4, "0")
+
+  defp ascii_char(c) do
+    c = c - 0x10000
+    ascii_char(0xD800 + (c >>> 10)) <> ascii_char(0xDC00 + (c &&& 0x3FF))
+  end
+
+  defp truncate(message) when byte_size(message) > 8192, do: String.slice(message, 0, 2048) <> "…"
+  defp truncate(message), do: message
+
+  # Everything sent to Lambda must be UTF-8 text; a message built from raw
+  # bytes is shown inspected rather than lost.
+  defp text(value) when is_binary(value) do
+    if String.valid?(value), do: value, else: inspect(value)
+  end
+
+  defp text(value), do: inspect(value)
+
+  defp cwd do
+    case File.cwd() do
+      {:ok, dir} -> dir
+      _ -> "/"
+    end
+  end
 
   @doc """
   Formats a stack trace as one readable line per frame, without the

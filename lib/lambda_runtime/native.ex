@@ -30,6 +30,18 @@ defmodule LambdaRuntime.Native do
 
   def client_init_error(_client, _report), do: :erlang.nif_error(:nif_not_loaded)
 
+  # Streamed responses (dirty IO).
+  def stream_open(_client, _request_id, _invocation_id, _content_type),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  def stream_write(_stream, _iodata), do: :erlang.nif_error(:nif_not_loaded)
+  def stream_finish(_stream), do: :erlang.nif_error(:nif_not_loaded)
+
+  def stream_fail(_stream, _error_type, _error_body_base64),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  def stream_bytes_sent(_stream), do: :erlang.nif_error(:nif_not_loaded)
+
   # JSON: normal scheduler for small work, dirty CPU for large.
   def json_decode(_binary), do: :erlang.nif_error(:nif_not_loaded)
   def json_decode_dirty(_binary), do: :erlang.nif_error(:nif_not_loaded)

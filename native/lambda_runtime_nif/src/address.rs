@@ -55,6 +55,14 @@ fn check_authority(api: &str, authority: &str) -> Result<(), String> {
     }
 }
 
+/// Splits a base URL made by `base_url` into its authority (`host:port`)
+/// and path prefix (`[/prefix]/2018-06-01`).
+pub fn split_base(base: &str) -> Option<(&str, &str)> {
+    let rest = base.strip_prefix("http://")?;
+    let slash = rest.find('/')?;
+    Some((&rest[..slash], &rest[slash..]))
+}
+
 /// Percent-encodes a request id for use as one path segment. Real ids are
 /// UUIDs and pass unchanged; anything else cannot break out of the segment.
 pub fn path_segment(id: &str) -> String {
@@ -126,6 +134,17 @@ mod tests {
         assert!(base_url("https://h:1").unwrap_err().contains("https"));
         assert!(base_url("ftp://h:1").unwrap_err().contains("scheme"));
         assert!(base_url(":9001").unwrap_err().contains("host:port"));
+    }
+
+    #[test]
+    fn base_urls_split_into_authority_and_prefix() {
+        let base = base_url("http://127.0.0.1:9000/.rt").unwrap();
+        assert_eq!(
+            split_base(&base),
+            Some(("127.0.0.1:9000", "/.rt/2018-06-01"))
+        );
+        let base = base_url("[::1]:9001").unwrap();
+        assert_eq!(split_base(&base), Some(("[::1]:9001", "/2018-06-01")));
     }
 
     #[test]

@@ -23,6 +23,7 @@ const REPLY_BODY_LIMIT: u64 = 1024 * 1024;
 const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
 const ERROR_TYPE_HEADER: &str = "Lambda-Runtime-Function-Error-Type";
 const INVOCATION_ID_HEADER: &str = "Lambda-Runtime-Invocation-Id";
+const XRAY_CAUSE_HEADER: &str = "Lambda-Runtime-Function-XRay-Error-Cause";
 const USER_AGENT: &str = concat!("lambda_runtime_elixir/", env!("CARGO_PKG_VERSION"));
 
 /// The JSON body of `/error` and `/init/error`.
@@ -32,6 +33,14 @@ pub struct ErrorRequest {
     pub error_message: String,
     pub error_type: String,
     pub stack_trace: Vec<String>,
+}
+
+/// What is sent with an error besides its JSON body: the error-type header
+/// and, optionally, the X-Ray error cause (JSON).
+#[derive(Debug, Default)]
+pub struct ErrorHeaders<'h> {
+    pub error_type: &'h str,
+    pub xray_cause: Option<&'h str>,
 }
 
 /// A Runtime API answer: the status code and the (bounded) body.
@@ -202,7 +211,7 @@ impl Client {
         &self,
         request_id: &str,
         invocation_id: Option<&str>,
-        header_type: &str,
+        headers: &ErrorHeaders,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
         let url = format!(
@@ -210,24 +219,24 @@ impl Client {
             self.base,
             address::path_segment(request_id)
         );
-        self.post_error(&url, invocation_id, header_type, error)
+        self.post_error(&url, invocation_id, headers, error)
     }
 
     /// `POST /runtime/init/error`.
     pub fn init_error<B: BodySink>(
         &self,
-        header_type: &str,
+        headers: &ErrorHeaders,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
         let url = format!("{}/runtime/init/error", self.base);
-        self.post_error(&url, None, header_type, error)
+        self.post_error(&url, None, headers, error)
     }
 
     fn post_error<B: BodySink>(
         &self,
         url: &str,
         invocation_id: Option<&str>,
-        header_type: &str,
+        headers: &ErrorHeaders,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
         let body = serde_json::to_vec(error).map_err(|e| TransportError {
@@ -238,9 +247,17 @@ impl Client {
             .agent
             .post(url)
             .header("Content-Type", ERROR_CONTENT_TYPE)
-            .header(ERROR_TYPE_HEADER, header_error_type(header_type));
+            .header(ERROR_TYPE_HEADER, header_error_type(headers.error_type));
         if let Some(id) = invocation_id {
             req = req.header(INVOCATION_ID_HEADER, id);
+        }
+        // A header value must be visible ASCII; a cause that is not is
+        // dropped rather than let it fail the whole error report.
+        if let Some(cause) = headers
+            .xray_cause
+            .filter(|c| c.bytes().all(|b| (0x20..0x7f).contains(&b)))
+        {
+            req = req.header(XRAY_CAUSE_HEADER, cause);
         }
         reply(req.send(&body[..])?)
     }

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::thread;
 
-use crate::client::{Client, ErrorRequest, Next, Reply, TransportKind};
+use crate::client::{Client, ErrorHeaders, ErrorRequest, Next, Reply, TransportKind};
 
 /// One request as the server saw it.
 #[derive(Debug)]
@@ -101,7 +101,17 @@ fn response_and_error_share_one_connection_and_echo_the_invocation_id() {
         error_type: "RuntimeError".into(),
         stack_trace: vec!["lib/a.ex:3: A.f/1".into()],
     };
-    let r: Reply<Vec<u8>> = client.error("r/2", None, "RuntimeError", &e).unwrap();
+    let r: Reply<Vec<u8>> = client
+        .error(
+            "r/2",
+            None,
+            &ErrorHeaders {
+                error_type: "RuntimeError",
+                xray_cause: Some(r#"{"exceptions":[]}"#),
+            },
+            &e,
+        )
+        .unwrap();
     assert_eq!(r.status, 202);
     let r: Reply<Vec<u8>> = client.response("r3", None, b"{}").unwrap();
     assert_eq!((r.status, r.body), (413, b"large".to_vec()));
@@ -130,6 +140,12 @@ fn response_and_error_share_one_connection_and_echo_the_invocation_id() {
     );
     assert_eq!(seen[1].header("lambda-runtime-invocation-id"), None);
     assert_eq!(
+        seen[1]
+            .header("lambda-runtime-function-xray-error-cause")
+            .as_deref(),
+        Some(r#"{"exceptions":[]}"#)
+    );
+    assert_eq!(
         seen[1].body,
         br#"{"errorMessage":"boom","errorType":"RuntimeError","stackTrace":["lib/a.ex:3: A.f/1"]}"#
     );
@@ -144,7 +160,15 @@ fn init_error_goes_to_its_own_path() {
         error_type: "Runtime.HandlerNotFound".into(),
         stack_trace: vec![],
     };
-    let r: Reply<Vec<u8>> = client.init_error("Runtime.HandlerNotFound", &e).unwrap();
+    let r: Reply<Vec<u8>> = client
+        .init_error(
+            &ErrorHeaders {
+                error_type: "Runtime.HandlerNotFound",
+                xray_cause: None,
+            },
+            &e,
+        )
+        .unwrap();
     assert_eq!(r.status, 202);
     let seen = server.join().unwrap();
     assert!(seen[0]

@@ -11,12 +11,15 @@ mod client;
 mod client_tests;
 mod invocation;
 mod json;
+mod stream;
 // The NIF adapters call into the BEAM, which a `cargo test` binary does not
 // have; the plain Rust below them is what the unit tests cover.
 #[cfg(not(test))]
 mod nif_client;
 #[cfg(not(test))]
 mod nif_json;
+#[cfg(not(test))]
+mod nif_stream;
 
 #[cfg(not(test))]
 pub mod atoms {

@@ -5,16 +5,18 @@ use std::panic::AssertUnwindSafe;
 use rustler::{Binary, Encoder, Env, OwnedBinary, ResourceArc, Term};
 
 use crate::atoms;
-use crate::client::{BodySink, Client, ErrorRequest, Next, Reply, TransportError, TransportKind};
+use crate::client::{
+    BodySink, Client, ErrorHeaders, ErrorRequest, Next, Reply, TransportError, TransportKind,
+};
 
 /// The client as an Erlang resource; one per poller.
-pub struct ClientResource(AssertUnwindSafe<Client>);
+pub struct ClientResource(pub AssertUnwindSafe<Client>);
 
 #[rustler::resource_impl]
 impl rustler::Resource for ClientResource {}
 
 /// Bodies are read straight into an Erlang binary: no extra copy.
-struct ErlBody(OwnedBinary);
+pub(crate) struct ErlBody(pub OwnedBinary);
 
 impl BodySink for ErlBody {
     fn with_capacity(cap: usize) -> Self {
@@ -105,17 +107,26 @@ fn client_response<'a>(
     )
 }
 
-/// An error report from Elixir: `{header_type, error_type, message, stack_trace}`.
-type Report = (String, String, String, Vec<String>);
+/// An error report from Elixir:
+/// `{header_type, error_type, message, stack_trace, xray_cause | nil}`.
+type Report = (String, String, String, Vec<String>, Option<String>);
 
-fn split(report: Report) -> (String, ErrorRequest) {
-    let (header_type, error_type, error_message, stack_trace) = report;
+/// The header values, then the JSON body.
+fn split(report: Report) -> ((String, Option<String>), ErrorRequest) {
+    let (header_type, error_type, error_message, stack_trace, xray_cause) = report;
     let request = ErrorRequest {
         error_message,
         error_type,
         stack_trace,
     };
-    (header_type, request)
+    ((header_type, xray_cause), request)
+}
+
+fn headers(h: &(String, Option<String>)) -> ErrorHeaders<'_> {
+    ErrorHeaders {
+        error_type: &h.0,
+        xray_cause: h.1.as_deref(),
+    }
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
@@ -126,9 +137,9 @@ fn client_error<'a>(
     invocation_id: Option<String>,
     report: Report,
 ) -> Term<'a> {
-    let (header_type, error) = split(report);
+    let (h, error) = split(report);
     let id = invocation_id.as_deref();
-    reply(env, client.0.error(&request_id, id, &header_type, &error))
+    reply(env, client.0.error(&request_id, id, &headers(&h), &error))
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
@@ -137,8 +148,8 @@ fn client_init_error<'a>(
     client: ResourceArc<ClientResource>,
     report: Report,
 ) -> Term<'a> {
-    let (header_type, error) = split(report);
-    reply(env, client.0.init_error(&header_type, &error))
+    let (h, error) = split(report);
+    reply(env, client.0.init_error(&headers(&h), &error))
 }
 
 /// Deliberately panics, so that tests can prove a panic surfaces in Elixir
@@ -155,14 +166,14 @@ fn opt(env: Env<'_>, v: Option<String>) -> Term<'_> {
     }
 }
 
-fn reply<'a>(env: Env<'a>, r: Result<Reply<ErlBody>, TransportError>) -> Term<'a> {
+pub(crate) fn reply<'a>(env: Env<'a>, r: Result<Reply<ErlBody>, TransportError>) -> Term<'a> {
     match r {
         Ok(Reply { status, body }) => (atoms::ok(), status, body.0.release(env)).encode(env),
         Err(e) => transport_error(env, e),
     }
 }
 
-fn transport_error(env: Env<'_>, e: TransportError) -> Term<'_> {
+pub(crate) fn transport_error(env: Env<'_>, e: TransportError) -> Term<'_> {
     let kind = match e.kind {
         TransportKind::Refused => atoms::refused(),
         TransportKind::Closed => atoms::closed(),
