@@ -1,0 +1,155 @@
+defmodule Mix.Tasks.Lambda.Deploy do
+  @shortdoc "Deploys the project to AWS Lambda (creates or updates the function)"
+  @moduledoc """
+  Deploys the project as an AWS Lambda function on `provided.al2023`.
+
+  It builds the function package (`mix lambda.package`, or takes `--zip`),
+  makes sure the runtime layer is published (`mix lambda.layer.publish`'s
+  logic, skipped when `--layer-arn` is given), then creates the function
+  (CreateFunction) or, when GetFunction finds it, updates its code and
+  configuration (UpdateFunctionCode, UpdateFunctionConfiguration), waiting
+  after each change until `LastUpdateStatus` is `Successful`. With
+  `--publish` it publishes a version, and with `--alias NAME` it points an
+  alias at that version (creating the alias if needed; `--alias` implies
+  `--publish`). It ends by printing the function ARN, the code size and the
+  runtime layer ARN.
+
+  Settings come from the `lambda:` key of `project/0` in `mix.exs` (see
+  `LambdaRuntime.Deploy.Config`); flags override them.
+
+      mix lambda.deploy
+      mix lambda.deploy --zip _build/lambda/function.zip --layer-arn arn:aws:lambda:eu-west-1:123456789012:layer:elixir-runtime:3
+      mix lambda.deploy --memory-size 1024 --env LOG_LEVEL=debug --publish --alias live
+      mix lambda.deploy --dry-run
+
+  ## Options
+
+    * `--function-name NAME`, `--handler MOD.FUN`, `--role ARN`,
+      `--memory-size MB`, `--timeout SECONDS`, `--architecture x86_64|arm64`,
+      `--description TEXT`, `--region REGION`, `--layer-name NAME` -
+      override the `lambda:` keys of the same name
+    * `--env NAME=VALUE` - set an environment variable (repeatable; adds to
+      the `environment:` map)
+    * `--layer ARN` - an extra layer version (repeatable; replaces `layers:`)
+    * `--zip PATH` - the function zip; default: run `mix lambda.package`
+    * `--layer-arn ARN` - use this runtime layer version, publish nothing
+    * `--layer-zip PATH` - the runtime layer zip to publish; default: run
+      `mix lambda.layer`
+    * `--publish` - publish a version after the deploy
+    * `--alias NAME` - create or move alias NAME to the published version
+    * `--profile NAME` - the AWS profile (else `AWS_PROFILE`, `default`)
+    * `--dry-run` - print every request (method, path, body summary) and
+      send nothing; credentials are not read
+
+  Credentials and endpoints are found as the AWS CLI finds them: see
+  `LambdaRuntime.AWS.Credentials` and `LambdaRuntime.AWS.Endpoint`
+  (`AWS_ENDPOINT_URL_LAMBDA` points the task at an emulator).
+  """
+  use Mix.Task
+
+  alias LambdaRuntime.Deploy.{Artifacts, Config, Connection, Deployer, LayerPublisher}
+
+  @switches [
+    function_name: :string,
+    handler: :string,
+    role: :string,
+    memory_size: :integer,
+    timeout: :integer,
+    architecture: :string,
+    env: :keep,
+    layer: :keep,
+    description: :string,
+    region: :string,
+    layer_name: :string,
+    layer_arn: :string,
+    zip: :string,
+    layer_zip: :string,
+    publish: :boolean,
+    alias: :string,
+    profile: :string,
+    dry_run: :boolean
+  ]
+
+  @impl true
+  def run(args) do
+    opts = parse!(args)
+    project = Mix.Project.config()
+    config = ok!(Config.load(project, opts, project[:app]))
+    ok!(Config.require_handler(config))
+    dry_run = Keyword.get(opts, :dry_run, false)
+
+    conn =
+      ok!(
+        Connection.open(
+          region: config.region,
+          profile: opts[:profile],
+          dry_run: dry_run,
+          poll_ms: Application.get_env(:lambda_runtime, :deploy_poll_ms, 1_000),
+          backoff_ms: Application.get_env(:lambda_runtime, :aws_backoff_ms)
+        )
+      )
+
+    {zip_path, zip} = ok!(Artifacts.fetch(opts[:zip], "lambda.package", "--zip"))
+
+    if dry_run do
+      Mix.shell().info("Dry run: nothing is sent. Would deploy #{zip_path}:")
+    end
+
+    layer_arn = runtime_layer(conn, config, opts)
+    config = %{config | layers: [layer_arn | config.layers]}
+
+    result =
+      ok!(
+        Deployer.deploy(conn, config, zip,
+          publish: Keyword.get(opts, :publish, false),
+          alias: opts[:alias]
+        )
+      )
+
+    info("Function ARN: #{result.function_arn}")
+    info("Code size:    #{result.code_size} bytes")
+    if result.version, do: info("Version:      #{result.version}")
+    if result.alias_arn, do: info("Alias ARN:    #{result.alias_arn}")
+    info("Layer ARN:    #{layer_arn}")
+    Map.put(result, :layer_arn, layer_arn)
+  end
+
+  defp runtime_layer(conn, config, opts) do
+    case config.layer_arn do
+      nil ->
+        {_path, layer_zip} =
+          ok!(Artifacts.fetch(opts[:layer_zip], "lambda.layer", "--layer-zip (or --layer-arn)"))
+
+        ok!(LayerPublisher.publish(conn, config.layer_name, layer_zip, config.architecture)).arn
+
+      arn ->
+        arn
+    end
+  end
+
+  defp parse!(args) do
+    case OptionParser.parse(args, strict: @switches) do
+      {opts, [], []} ->
+        opts
+
+      {_, [arg | _], []} ->
+        Mix.raise(
+          "mix lambda.deploy takes no arguments, got #{inspect(arg)}; see mix help lambda.deploy"
+        )
+
+      {_, _, [{switch, _} | _]} ->
+        Mix.raise(
+          "mix lambda.deploy: unknown option or bad/missing value: #{switch}; " <>
+            "see mix help lambda.deploy"
+        )
+    end
+  end
+
+  defp info(line), do: Mix.shell().info(line)
+
+  defp ok!(:ok), do: :ok
+  defp ok!({:ok, value}), do: value
+  defp ok!({:ok, path, zip}), do: {path, zip}
+  defp ok!({:error, message}) when is_binary(message), do: Mix.raise(message)
+  defp ok!({:error, error}), do: Mix.raise(Exception.message(error))
+end
