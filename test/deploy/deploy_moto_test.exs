@@ -127,4 +127,127 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert out =~ "Layer ARN:    #{runtime_layer}"
     refute out =~ @secret
   end
+
+  test "a second deploy updates the code and the configuration", %{moto: moto} = ctx do
+    deploy(base_args(ctx) ++ ["--memory-size", "256", "--env", "A=1"])
+    before = get_function(moto, "hello")["Configuration"]
+    _ = output()
+
+    v2 = Moto.zip!(ctx.fun_zip, [{"lib/hello/ebin/Elixir.Hello.beam", "version two"}])
+    deploy(base_args(ctx) ++ ["--memory-size", "2048", "--timeout", "60", "--env", "A=2"])
+
+    conf = get_function(moto, "hello")["Configuration"]
+    assert conf["MemorySize"] == 2048
+    assert conf["Timeout"] == 60
+    assert conf["Environment"]["Variables"] == %{"A" => "2"}
+    assert conf["CodeSha256"] == Base.encode64(:crypto.hash(:sha256, v2))
+    refute conf["CodeSha256"] == before["CodeSha256"]
+    assert conf["LastUpdateStatus"] == "Successful"
+
+    out = output()
+    assert out =~ "Updating function hello"
+    # The same layer zip: the runtime layer is not published again.
+    assert out =~ "already holds this zip"
+    assert [%{"Arn" => layer}] = conf["Layers"]
+    assert layer =~ ~r/:layer:elixir-runtime:1$/
+  end
+
+  test "--publish and --alias publish versions and move the alias", %{moto: moto} = ctx do
+    first = deploy(base_args(ctx) ++ ["--alias", "live"])
+    assert first.version == "1"
+
+    {:ok, _, live} = Moto.lambda!(moto, Lambda.get_alias("hello", "live"))
+    assert live["FunctionVersion"] == "1"
+    assert first.alias_arn == live["AliasArn"]
+
+    Moto.zip!(ctx.fun_zip, [{"lib/hello/ebin/Elixir.Hello.beam", "v2"}])
+    second = deploy(base_args(ctx) ++ ["--publish", "--alias", "live"])
+    assert second.version == "2"
+    {:ok, _, live} = Moto.lambda!(moto, Lambda.get_alias("hello", "live"))
+    assert live["FunctionVersion"] == "2"
+    assert output() =~ "Alias live -> version 2"
+  end
+
+  test "layer publish skips the same zip and publishes a different one", %{moto: moto} = ctx do
+    publish = &Mix.Tasks.Lambda.Layer.Publish.run/1
+
+    first = publish.(["--zip", ctx.layer_zip])
+    assert first.published
+    assert first.arn =~ ~r/:layer:elixir-runtime:1$/
+    assert output() =~ "LayerVersionArn: #{first.arn}"
+
+    again = publish.(["--zip", ctx.layer_zip])
+    refute again.published
+    assert again.arn == first.arn
+    assert output() =~ "already holds this zip"
+
+    Moto.zip!(ctx.layer_zip, [{"bootstrap", "#!/bin/sh\necho changed\n"}])
+    changed = publish.(["--zip", ctx.layer_zip])
+    assert changed.published
+    assert changed.arn =~ ~r/:layer:elixir-runtime:2$/
+
+    {:ok, 200, %{"LayerVersions" => versions}} =
+      Moto.lambda!(moto, Lambda.list_layer_versions("elixir-runtime"))
+
+    assert versions |> Enum.map(& &1["Version"]) |> Enum.sort() == [1, 2]
+    assert Enum.all?(versions, &(&1["CompatibleRuntimes"] == ["provided.al2023"]))
+  end
+
+  test "--dry-run prints the requests and sends nothing", %{moto: moto} = ctx do
+    zip = File.read!(ctx.fun_zip)
+    deploy(base_args(ctx) ++ ["--dry-run", "--env", "TOKEN=value-not-shown", "--alias", "live"])
+    out = output()
+
+    for line <- [
+          "ListLayerVersions: GET /2018-10-31/layers/elixir-runtime/versions",
+          "PublishLayerVersion: POST /2018-10-31/layers/elixir-runtime/versions",
+          "GetFunction: GET /2015-03-31/functions/hello",
+          "CreateFunction: POST /2015-03-31/functions",
+          "UpdateFunctionCode: PUT /2015-03-31/functions/hello/code",
+          "UpdateFunctionConfiguration: PUT /2015-03-31/functions/hello/configuration",
+          "PublishVersion: POST /2015-03-31/functions/hello/versions",
+          "CreateAlias: POST /2015-03-31/functions/hello/aliases",
+          "Handler=Hello.handle",
+          "Environment keys=[TOKEN]",
+          "ZipFile=<#{byte_size(zip)} bytes"
+        ] do
+      assert out =~ line
+    end
+
+    refute out =~ @secret
+    refute out =~ "value-not-shown"
+    refute out =~ Base.encode64(zip)
+
+    {:ok, 200, %{"Functions" => []}} =
+      Moto.lambda!(moto, %LambdaRuntime.AWS.Request{
+        operation: "ListFunctions",
+        method: "GET",
+        path: "/2015-03-31/functions/"
+      })
+
+    {:ok, 200, %{"LayerVersions" => []}} =
+      Moto.lambda!(moto, Lambda.list_layer_versions("elixir-runtime"))
+  end
+
+  test "a role that does not exist gives moto's error and a hint", ctx do
+    args =
+      base_args(ctx)
+      |> List.replace_at(5, "arn:aws:iam::123456789012:role/missing")
+
+    error = assert_raise Mix.Error, fn -> deploy(args) end
+    assert error.message =~ "InvalidParameterValueException (HTTP 400)"
+
+    assert error.message =~
+             "CreateFunction failed: The role defined for the function cannot be assumed"
+
+    assert error.message =~ "Hint: check the role ARN"
+    refute error.message =~ @secret
+  end
+
+  test "creating a function without a role says how to give one", ctx do
+    args = base_args(ctx) |> List.delete_at(5) |> List.delete_at(4)
+    error = assert_raise Mix.Error, fn -> deploy(args) end
+    assert error.message =~ "function hello does not exist yet, and creating it needs a role"
+    assert error.message =~ "--role"
+  end
 end

@@ -53,7 +53,6 @@ defmodule LambdaRuntime.AWS.Lambda do
       method: "POST",
       path: @functions,
       body: body,
-      expect: [201],
       summary: configuration_summary(config) <> ", " <> zip_summary(zip)
     }
   end
@@ -95,7 +94,6 @@ defmodule LambdaRuntime.AWS.Lambda do
       method: "POST",
       path: function_path(name) <> "/versions",
       body: body,
-      expect: [201],
       summary: if(code_sha256, do: "CodeSha256=#{code_sha256}")
     }
   end
@@ -114,7 +112,6 @@ defmodule LambdaRuntime.AWS.Lambda do
       method: "POST",
       path: function_path(name) <> "/aliases",
       body: %{"Name" => alias_name, "FunctionVersion" => version},
-      expect: [201],
       summary: "Name=#{alias_name}, FunctionVersion=#{version}"
     }
   end
@@ -155,7 +152,6 @@ defmodule LambdaRuntime.AWS.Lambda do
         "CompatibleArchitectures" => [architecture],
         "Description" => description
       },
-      expect: [201],
       summary:
         "CompatibleRuntimes=#{@runtime}, CompatibleArchitectures=#{architecture}, " <>
           "Description=#{inspect(description)}, " <> zip_summary(zip)

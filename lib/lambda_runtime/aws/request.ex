@@ -5,7 +5,7 @@ defmodule LambdaRuntime.AWS.Request do
   the body for `--dry-run` output (never the zip bytes).
   """
 
-  defstruct [:operation, :method, :path, query: "", body: nil, summary: nil, expect: [200]]
+  defstruct [:operation, :method, :path, query: "", body: nil, summary: nil]
 
   @type t :: %__MODULE__{
           operation: String.t(),
@@ -13,8 +13,7 @@ defmodule LambdaRuntime.AWS.Request do
           path: String.t(),
           query: String.t(),
           body: map() | nil,
-          summary: String.t() | nil,
-          expect: [non_neg_integer()]
+          summary: String.t() | nil
         }
 
   @doc "A one-line description: operation, method, path and body summary."

@@ -3,7 +3,9 @@ defmodule LambdaRuntime.Deploy.Artifacts do
   Finds the zips to upload: the path given with `--zip`/`--layer-zip`, or
   the one the project's build task writes (`mix lambda.package` for the
   function, `mix lambda.layer` for the runtime layer). A build task is run
-  with `Mix.Task.rerun/2` and must return the zip's path (or `{:ok, path}`).
+  with `Mix.Task.rerun/2` and `--output _build/lambda/NAME.zip` (under
+  `MIX_BUILD_ROOT` when set); when it returns a path (or `{:ok, path}`),
+  that path is used instead.
   """
 
   @doc "Reads the zip at `path`, or builds one with `task`; returns its path and bytes."
@@ -11,16 +13,13 @@ defmodule LambdaRuntime.Deploy.Artifacts do
           {:ok, Path.t(), binary()} | {:error, String.t()}
   def fetch(nil, task, flag) do
     if Mix.Task.get(task) do
-      case Mix.Task.rerun(task, []) do
-        path when is_binary(path) ->
-          read(path, "mix #{task}")
+      output = default_output(task)
+      Mix.shell().info("Building #{output} with mix #{task}")
 
-        {:ok, path} when is_binary(path) ->
-          read(path, "mix #{task}")
-
-        other ->
-          {:error,
-           "mix #{task} did not return a zip path (got #{inspect(other)}); pass #{flag} PATH"}
+      case Mix.Task.rerun(task, ["--output", output]) do
+        {:ok, path} when is_binary(path) -> read(path, "mix #{task}")
+        path when is_binary(path) -> read(path, "mix #{task}")
+        _ -> read(output, "mix #{task}")
       end
     else
       {:error, "no zip to upload: pass #{flag} PATH (mix #{task} is not available here)"}
@@ -28,6 +27,13 @@ defmodule LambdaRuntime.Deploy.Artifacts do
   end
 
   def fetch(path, _task, flag), do: read(path, flag)
+
+  @doc "Where a build task is asked to write its zip: `_build/lambda/NAME.zip`."
+  @spec default_output(String.t()) :: Path.t()
+  def default_output(task) do
+    name = if task == "lambda.layer", do: "layer.zip", else: "function.zip"
+    Path.join([Path.dirname(Mix.Project.build_path()), "lambda", name])
+  end
 
   defp read(path, source) do
     case File.read(path) do

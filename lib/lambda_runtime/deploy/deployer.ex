@@ -92,7 +92,7 @@ defmodule LambdaRuntime.Deploy.Deployer do
     name = config.function_name
 
     case Connection.call(conn, Lambda.get_function(name)) do
-      {:ok, 200, _} ->
+      {:ok, _, _} ->
         Mix.shell().info("Updating function #{name}")
 
         with {:ok, _, _} <-
@@ -147,7 +147,7 @@ defmodule LambdaRuntime.Deploy.Deployer do
   defp maybe_alias(conn, name, version, alias_name) do
     request =
       case Connection.call(conn, Lambda.get_alias(name, alias_name)) do
-        {:ok, 200, _} -> {:ok, Lambda.update_alias(name, alias_name, version)}
+        {:ok, _, _} -> {:ok, Lambda.update_alias(name, alias_name, version)}
         {:error, %Error{status: 404}} -> {:ok, Lambda.create_alias(name, alias_name, version)}
         {:error, _} = error -> error
       end
