@@ -193,7 +193,9 @@ defmodule LambdaRuntime.ErrorReport do
 
   def format_stacktrace(_), do: []
 
-  defp runtime_frame?({LambdaRuntime.Invoker, _, _, _}), do: true
+  defp runtime_frame?({m, _, _, _}) when m in [LambdaRuntime.Invoker, LambdaRuntime.Streamer],
+    do: true
+
   defp runtime_frame?(_), do: false
 
   # An exception whose message/1 itself raises must not hide the original.

@@ -4,6 +4,10 @@ defmodule LambdaRuntime.Invoker do
   monitored process, encodes the response, and turns every way that can go
   wrong into an `LambdaRuntime.ErrorReport`.
 
+  A handler that returns a stream (see `LambdaRuntime.Stream`) has it sent
+  from its own process when a Runtime API `:client` is given; without one
+  (as in `LambdaRuntime.Test`), the chunks are collected into the body.
+
   The handler process is not linked to the caller: whatever it does (raise,
   exit, get killed, loop forever), the caller gets an outcome. When the
   invocation has a real epoch deadline and it passes, the handler process is
@@ -14,11 +18,18 @@ defmodule LambdaRuntime.Invoker do
 
   alias LambdaRuntime.{Context, ErrorReport, HandlerRef, JSON}
 
-  @type outcome :: {:ok, binary()} | {:error, ErrorReport.t()}
+  @type outcome ::
+          {:ok, binary()} | {:error, ErrorReport.t()} | LambdaRuntime.Streamer.result()
 
-  @doc "Runs `handler` on the raw JSON `body` of one event."
-  @spec run(HandlerRef.t(), term(), binary(), Context.t()) :: outcome()
-  def run(%HandlerRef{} = handler, state, body, %Context{} = context) do
+  @doc """
+  Runs `handler` on the raw JSON `body` of one event.
+
+  Options: `:client`, the Runtime API client that streamed responses go to.
+  """
+  @spec run(HandlerRef.t(), term(), binary(), Context.t(), keyword()) :: outcome()
+  def run(%HandlerRef{} = handler, state, body, %Context{} = context, opts \\ []) do
+    client = Keyword.get(opts, :client)
+
     tag = make_ref()
     parent = self()
     started = System.monotonic_time(:millisecond)
@@ -26,7 +37,7 @@ defmodule LambdaRuntime.Invoker do
     {pid, monitor} =
       spawn_monitor(fn ->
         Logger.metadata(request_id: context.request_id)
-        send(parent, {tag, execute(handler, state, body, context)})
+        send(parent, {tag, execute(handler, state, body, context, client)})
       end)
 
     receive do
@@ -67,12 +78,12 @@ defmodule LambdaRuntime.Invoker do
   defp format_seconds(s), do: :erlang.float_to_binary(s, decimals: 2)
 
   # Runs inside the handler process.
-  defp execute(handler, state, body, context) do
+  defp execute(handler, state, body, context, client) do
     case JSON.decode(body) do
       {:ok, event} ->
         handler
         |> call(event, context, state)
-        |> respond()
+        |> respond(context, client)
 
       {:error, error} ->
         {:error,
@@ -89,11 +100,32 @@ defmodule LambdaRuntime.Invoker do
     kind, reason -> {:caught, ErrorReport.from_caught(kind, reason, __STACKTRACE__)}
   end
 
-  defp respond({:caught, report}), do: {:error, report}
-  defp respond({:returned, {:error, reason}}), do: {:error, ErrorReport.from_error_return(reason)}
-  defp respond({:returned, {:ok, response}}), do: encode(response)
-  defp respond({:returned, :ok}), do: encode(nil)
-  defp respond({:returned, response}), do: encode(response)
+  defp respond({:caught, report}, _context, _client), do: {:error, report}
+
+  defp respond({:returned, {:error, reason}}, _context, _client),
+    do: {:error, ErrorReport.from_error_return(reason)}
+
+  defp respond({:returned, :ok}, _context, _client), do: encode(nil)
+
+  defp respond({:returned, {:ok, response}}, context, client),
+    do: response(response, context, client)
+
+  defp respond({:returned, response}, context, client), do: response(response, context, client)
+
+  defp response(response, context, client) do
+    case LambdaRuntime.Stream.from_response(response) do
+      {:ok, stream} when client != nil -> LambdaRuntime.Streamer.run(client, context, stream)
+      {:ok, stream} -> collect(stream)
+      :error -> encode(response)
+    end
+  end
+
+  # Without a Runtime API to stream to, the chunks become the body.
+  defp collect(stream) do
+    {:ok, stream.enumerable |> Enum.to_list() |> IO.iodata_to_binary()}
+  catch
+    kind, reason -> {:error, ErrorReport.from_caught(kind, reason, __STACKTRACE__)}
+  end
 
   defp encode(response) do
     case JSON.encode(response) do

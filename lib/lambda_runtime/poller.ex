@@ -69,7 +69,7 @@ defmodule LambdaRuntime.Poller do
     Logger.metadata(request_id: meta.request_id)
     set_trace_id(meta.trace_id)
     context = Context.for_invocation(state.base_context, meta)
-    outcome = Invoker.run(state.handler, state.handler_state, body, context)
+    outcome = Invoker.run(state.handler, state.handler_state, body, context, client: state.client)
     Reporter.report(state.client, meta, outcome)
     Logger.metadata(request_id: nil)
   end

@@ -41,6 +41,10 @@ defmodule LambdaRuntime.Reporter do
     end
   end
 
+  # Sent by the handler's process already; only the answer is left to check.
+  def report(_client, meta, {:streamed, answer}),
+    do: check(answer, "/response (streamed)", meta.request_id)
+
   def report(client, meta, {:error, %ErrorReport{} = error}) do
     Logger.error("Invocation failed: #{error.type}: #{error.message}")
 

@@ -1,0 +1,101 @@
+defmodule LambdaRuntime.Streamer do
+  @moduledoc """
+  Sends a `LambdaRuntime.Stream` to the Runtime API from the handler's
+  process: opens the streamed `/response` at the first chunk, writes each
+  chunk as it comes, and ends with error trailers if the enumerable fails
+  after the first byte (see `LambdaRuntime.Stream`).
+  """
+
+  require Logger
+
+  alias LambdaRuntime.{Client, Context, ErrorReport, JSON, Native}
+
+  @type result ::
+          {:streamed, {:ok, pos_integer(), binary()} | {:error, Client.transport_error()}}
+          | {:error, ErrorReport.t()}
+
+  # The open stream, if any. The enumerable's own code runs inside
+  # Enum.reduce/3, so when it raises, the handle must be found outside it.
+  @handle {__MODULE__, :handle}
+
+  @doc "Streams `stream` as the response to `context`'s invocation."
+  @spec run(Client.t(), Context.t(), LambdaRuntime.Stream.t()) :: result()
+  def run(client, %Context{} = context, %LambdaRuntime.Stream{} = stream) do
+    open = fn ->
+      Native.stream_open(client, context.request_id, context.invocation_id, stream.content_type)
+    end
+
+    Process.delete(@handle)
+
+    try do
+      Enum.reduce_while(stream.enumerable, :ok, fn chunk, :ok ->
+        case send_chunk(open, chunk) do
+          :ok -> {:cont, :ok}
+          {:error, _} = error -> {:halt, error}
+        end
+      end)
+    catch
+      kind, reason -> {:failed, ErrorReport.from_caught(kind, reason, __STACKTRACE__)}
+    end
+    |> finish(open, Process.delete(@handle))
+  end
+
+  defp send_chunk(open, chunk) do
+    with {:ok, handle} <- handle(open) do
+      write(handle, chunk)
+    end
+  end
+
+  defp handle(open) do
+    case Process.get(@handle) do
+      nil ->
+        with {:ok, handle} <- open.() do
+          Process.put(@handle, handle)
+          {:ok, handle}
+        end
+
+      handle ->
+        {:ok, handle}
+    end
+  end
+
+  defp write(handle, chunk) do
+    Native.stream_write(handle, chunk)
+  rescue
+    ArgumentError ->
+      reraise ArgumentError,
+              "a stream element is not iodata: #{inspect(chunk, limit: 5)}",
+              __STACKTRACE__
+  end
+
+  # The whole enumerable was sent (possibly no chunk at all).
+  defp finish(:ok, open, nil) do
+    case open.() do
+      {:ok, handle} -> {:streamed, Native.stream_finish(handle)}
+      {:error, _} = error -> {:streamed, error}
+    end
+  end
+
+  defp finish(:ok, _open, handle), do: {:streamed, Native.stream_finish(handle)}
+
+  # The connection broke while writing.
+  defp finish({:error, _} = error, _open, _handle), do: {:streamed, error}
+
+  # The enumerable failed before the first byte: an ordinary error, posted
+  # to /error by the caller.
+  defp finish({:failed, report}, _open, nil), do: {:error, report}
+
+  # ... or after: the error goes out as trailers.
+  defp finish({:failed, report}, _open, handle) do
+    Logger.error("Streamed invocation failed mid-stream: #{report.type}: #{report.message}")
+
+    body =
+      JSON.encode!(%{
+        "errorType" => report.type,
+        "errorMessage" => report.message,
+        "stackTrace" => report.stack_trace
+      })
+
+    {:streamed, Native.stream_fail(handle, ErrorReport.header_type(report), Base.encode64(body))}
+  end
+end
