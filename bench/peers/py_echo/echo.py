@@ -1,0 +1,5 @@
+"""The awslambdaric peer: the event is the response."""
+
+
+def handler(event, context):
+    return event

@@ -1,0 +1,64 @@
+//! Shared pieces of the benchmark tools: a minimal HTTP/1.1 message reader,
+//! `/proc` CPU time, statistics and JSON output. Standard library only.
+
+pub mod http;
+pub mod stats;
+
+use std::fs;
+
+/// Linux's USER_HZ: `/proc/PID/stat` times are in 1/100 s on every
+/// architecture Lambda runs on.
+pub const CLK_TCK: f64 = 100.0;
+
+/// utime + stime of a process (all its threads), in seconds.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces; the fields start after its ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // After the name: state is field 3, utime 14, stime 15 (1-based).
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / CLK_TCK)
+}
+
+/// Parses `--name value` pairs; a bare `--` ends them and the rest is returned.
+pub fn parse_args(args: &[String]) -> (Vec<(String, String)>, Vec<String>) {
+    let mut opts = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--" {
+            return (opts, args[i + 1..].to_vec());
+        }
+        let name = args[i].trim_start_matches("--").to_string();
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        opts.push((name, value));
+        i += 2;
+    }
+    (opts, Vec::new())
+}
+
+/// The value of option `name`, or `default`.
+pub fn opt(opts: &[(String, String)], name: &str, default: &str) -> String {
+    opts.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// Escapes a string for a JSON document.
+pub fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
