@@ -1,0 +1,145 @@
+defmodule Mix.Tasks.Lambda.Package do
+  @shortdoc "Builds the function zip: the project's beams, for the lambda_runtime layer"
+  @moduledoc """
+  Compiles the project and writes the function zip that goes with the
+  lambda_runtime layer: the project's application and the dependencies it
+  needs at run time, as compiled beams (stripped) and `priv/` files, laid
+  out as `lib/APP/ebin/...`. Erlang/OTP, Elixir and `:lambda_runtime` are
+  not included: the layer has them.
+
+      MIX_ENV=prod mix lambda.package
+      MIX_ENV=prod mix lambda.package --output dist/function.zip
+      MIX_ENV=prod mix lambda.package --layer _build/lambda/layer.zip
+
+  ## Environment
+
+  The package holds the beams of the Mix environment in effect, like every
+  Mix task: `MIX_ENV=prod` for deployment (the task says which environment
+  it packaged, and records it in the zip comment). To make `prod` the
+  default, add `preferred_cli_env: ["lambda.package": :prod]` to the
+  project. `MIX_ENV=test` is refused: test builds contain test support code.
+
+  ## Checks
+
+  The task refuses to write the zip when the project's beams were compiled
+  by a newer Erlang/OTP than the layer's, or when the function needs an
+  application that is neither in the layer nor compiled in the project
+  (for example `:xmerl`). The project's `config/config.exs` is written
+  into the packaged applications' `.app` env; configuration for the
+  layer's applications (`:logger`, ...) and `config/runtime.exs` are not
+  applied, and the task warns about them.
+
+  ## Options
+
+    * `--output PATH` - where to write the zip (default:
+      `_build/lambda/APP.zip`, under `MIX_BUILD_ROOT` when set).
+    * `--layer PATH` - a layer zip built by `mix lambda.layer` to check
+      against (default: the layer this machine builds).
+  """
+  use Mix.Task
+
+  alias LambdaRuntime.Package.{Builder, LayerInfo}
+
+  @switches [output: :string, layer: :string]
+
+  @impl Mix.Task
+  def run(args) do
+    {opts, rest, invalid} = OptionParser.parse(args, strict: @switches)
+
+    cond do
+      invalid != [] ->
+        Mix.raise(
+          "mix lambda.package: unknown or invalid option #{elem(hd(invalid), 0)}; " <>
+            "run `mix help lambda.package` for the options"
+        )
+
+      rest != [] ->
+        Mix.raise(
+          "mix lambda.package takes no arguments, got #{inspect(rest)}; " <>
+            "use --output PATH to choose where the zip goes"
+        )
+
+      Mix.env() == :test ->
+        Mix.raise(
+          "mix lambda.package refuses MIX_ENV=test (test builds contain test support " <>
+            "code); run it with MIX_ENV=prod"
+        )
+
+      Mix.Project.umbrella?() ->
+        Mix.raise("mix lambda.package packages one application: run it inside apps/NAME")
+
+      true ->
+        :ok
+    end
+
+    config = Mix.Project.config()
+    app = config[:app]
+    Mix.Task.run("compile", [])
+    layer = layer_info(opts[:layer])
+    build_root = Path.dirname(Mix.Project.build_path())
+
+    Mix.shell().info([:cyan, "==> ", :reset, "Packaging #{app} (MIX_ENV=#{Mix.env()})"])
+
+    if Mix.env() != :prod do
+      Mix.shell().info("    (not MIX_ENV=prod: use MIX_ENV=prod mix lambda.package to deploy)")
+    end
+
+    result =
+      Builder.build(
+        app: app,
+        build_path: Mix.Project.build_path(),
+        env: Mix.env(),
+        layer: layer,
+        output: Path.expand(opts[:output] || Path.join(build_root, "lambda/#{app}.zip")),
+        stage: Path.join(build_root, "lambda/#{app}"),
+        config: read_config(config),
+        consolidated:
+          if(config[:consolidate_protocols] != false, do: Mix.Project.consolidation_path())
+      )
+
+    case result do
+      {:ok, %{unapplied_config: unapplied}} -> warn_config(unapplied, config)
+      {:error, message} -> Mix.raise(message)
+    end
+  end
+
+  defp layer_info(nil) do
+    Application.load(:lambda_runtime)
+    LayerInfo.local(to_string(Application.spec(:lambda_runtime, :vsn) || "none"))
+  end
+
+  defp layer_info(path) do
+    case LayerInfo.from_zip(path) do
+      {:ok, info} -> info
+      {:error, message} -> Mix.raise("--layer: " <> message)
+    end
+  end
+
+  defp read_config(config) do
+    path = config[:config_path] || "config/config.exs"
+
+    if File.regular?(path) do
+      Config.Reader.read!(path, env: Mix.env(), target: Mix.target())
+    else
+      []
+    end
+  end
+
+  defp warn_config(unapplied, config) do
+    for {app, _} <- unapplied do
+      Mix.shell().info([
+        :yellow,
+        "    warning: config for :#{app} is not applied on Lambda (the app is in the layer)",
+        :reset
+      ])
+    end
+
+    runtime = config[:config_path] |> Kernel.||("config/config.exs") |> Path.dirname()
+
+    if File.regular?(Path.join(runtime, "runtime.exs")) do
+      Mix.shell().info([:yellow, "    warning: config/runtime.exs is not run on Lambda", :reset])
+    end
+
+    :ok
+  end
+end
