@@ -52,6 +52,14 @@ export ERL_CRASH_DUMP=/tmp/erl_crash.dump
 
 task_root=${LAMBDA_TASK_ROOT:-/var/task}
 
+# Function code: each application's ebin, and the project's consolidated
+# protocols (mix lambda.package puts them in lib/APP/consolidated, as Mix
+# does in _build). -pa puts them all before OTP's and Elixir's own.
+code_paths=
+for d in "$task_root"/lib/*/consolidated "$task_root"/lib/*/ebin; do
+  [ -d "$d" ] && code_paths="$code_paths $d"
+done
+
 # Flags (measured in bench/, see BENCHMARKS.md):
 #   -boot no_dot_erlang  the clean interactive boot: modules load on first use,
 #                        so only what the runtime touches is ever loaded;
@@ -65,7 +73,6 @@ task_root=${LAMBDA_TASK_ROOT:-/var/task}
 #                        quota that the handler needs.
 #   -start_epmd false    no distribution, no epmd.
 #   +Bd                  no break handler (there is no terminal).
-# Function code: -pa puts it before OTP's, in package order.
 # shellcheck disable=SC2086
 exec "$erts_bin/erlexec" \
   -boot "$root/bin/no_dot_erlang" \
@@ -76,6 +83,6 @@ exec "$erts_bin/erlexec" \
   -start_epmd false \
   -kernel shell_history disabled \
   -elixir ansi_enabled false \
-  -pa $extra_paths "$task_root"/lib/*/ebin \
+  -pa $extra_paths $code_paths \
   -s Elixir.LambdaRuntime.Bootstrap main \
   -extra "$@"

@@ -1,0 +1,127 @@
+defmodule LambdaRuntime.Layer.SandboxTest do
+  # The layer and the function zip, unzipped and run the way Lambda runs
+  # them (bwrap: read-only /opt and /var/task, tmpfs /tmp, no host Erlang or
+  # Elixir, Lambda's environment only, uid 993) against cargo-lambda's
+  # Runtime API emulator. Builds both zips with the real Mix tasks first.
+  use ExUnit.Case, async: false
+
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{Emulator, Sandbox}
+
+  @moduletag :layer
+  @moduletag timeout: 600_000
+  @root Path.expand("../..", __DIR__)
+
+  setup_all do
+    if Sandbox.bwrap() == nil, do: raise("bwrap is required: run scripts/setup.sh")
+
+    tmp = Path.join(System.tmp_dir!(), "lambda_sandbox_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(tmp)
+    on_exit(fn -> File.rm_rf!(tmp) end)
+
+    layer_zip = Path.join(tmp, "layer.zip")
+    function_zip = Path.join(tmp, "hello.zip")
+
+    # The sandbox runs on this machine's glibc, so the layer targets it
+    # (provided.al2023's 2.34 is the default, and the check tests cover it).
+    mix!(@root, tmp, "build-layer", [
+      "lambda.layer",
+      "--glibc",
+      host_glibc(),
+      "--output",
+      layer_zip
+    ])
+
+    mix!(Path.join(@root, "examples/hello"), tmp, "build-hello", [
+      "lambda.package",
+      "--layer",
+      layer_zip,
+      "--output",
+      function_zip
+    ])
+
+    layer = unzip!(layer_zip, Path.join(tmp, "opt"))
+    task = unzip!(function_zip, Path.join(tmp, "task"))
+    empty = Path.join(tmp, "empty")
+    File.mkdir_p!(empty)
+    %{layer: layer, task: task, empty: empty, tmp: tmp}
+  end
+
+  setup do
+    emu = Emulator.start!()
+    on_exit(fn -> Emulator.stop(emu) end)
+    %{emu: emu}
+  end
+
+  test "success and error invocations behave as in the dev checkout", ctx do
+    sandbox = Sandbox.start!(ctx.layer, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+
+    try do
+      assert {200, body} = Emulator.invoke(ctx.emu, ~s({"name":"Ada"}))
+      response = JSON.decode!(body)
+      assert response["message"] == "Hello, Ada!"
+      assert response["function_name"] == "sandboxed-hello"
+      assert is_binary(response["request_id"])
+
+      # cargo-lambda answers a function error with HTTP 500.
+      assert {500, body} = Emulator.invoke(ctx.emu, ~s({"fail":true}))
+      error = JSON.decode!(body)
+      assert error["errorType"] == "ArgumentError"
+      assert error["errorMessage"] =~ "asked to fail"
+
+      # The runtime keeps serving after a function error.
+      assert {200, body} = Emulator.invoke(ctx.emu, ~s({"name":"Grace"}))
+      assert JSON.decode!(body)["message"] == "Hello, Grace!"
+    after
+      output = Sandbox.stop(sandbox)
+      assert output =~ "greeting Ada"
+    end
+  end
+
+  test "an unknown handler is an init error: the runtime exits non-zero", ctx do
+    sandbox = Sandbox.start!(ctx.layer, ctx.task, Emulator.runtime_api(ctx.emu), "Nope.handle")
+    assert {status, output} = Sandbox.await_exit(sandbox, 30_000)
+    assert status != 0
+    assert output =~ "Nope"
+    assert output =~ "init failed"
+  end
+
+  test "without the layer (an empty /opt) the function cannot run", ctx do
+    sandbox = Sandbox.start!(ctx.empty, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+    assert {status, output} = Sandbox.await_exit(sandbox)
+    assert status != 0
+    assert output =~ "/opt/bootstrap"
+  end
+
+  test "the host's Erlang is hidden: bootstrap without the layer's ERTS finds none", ctx do
+    only_bootstrap = Path.join(ctx.tmp, "only_bootstrap")
+    File.mkdir_p!(only_bootstrap)
+    File.cp!(Path.join(ctx.layer, "bootstrap"), Path.join(only_bootstrap, "bootstrap"))
+    File.chmod!(Path.join(only_bootstrap, "bootstrap"), 0o755)
+
+    sandbox =
+      Sandbox.start!(only_bootstrap, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+
+    assert {127, output} = Sandbox.await_exit(sandbox)
+    assert output =~ "no ERTS next to /opt/bootstrap and no erl on PATH"
+  end
+
+  defp mix!(dir, tmp, build, args) do
+    env = [{"MIX_ENV", "prod"}, {"MIX_BUILD_ROOT", Path.join(tmp, build)}]
+    {output, status} = System.cmd("mix", args, cd: dir, env: env, stderr_to_stdout: true)
+    assert status == 0, "mix #{Enum.join(args, " ")} failed in #{dir}:\n#{output}"
+    output
+  end
+
+  defp unzip!(zip, dest) do
+    {output, status} = System.cmd("unzip", ["-q", zip, "-d", dest], stderr_to_stdout: true)
+    assert status == 0, output
+    dest
+  end
+
+  defp host_glibc do
+    {out, 0} = System.cmd("getconf", ["GNU_LIBC_VERSION"])
+    [_, version] = Regex.run(~r/(\d+\.\d+)/, out)
+    version
+  end
+end

@@ -1,0 +1,141 @@
+defmodule LambdaRuntime.TestSupport.Sandbox do
+  @moduledoc """
+  Runs `/opt/bootstrap` the way Lambda does, with bubblewrap:
+
+    * a fresh root built from the host's `/usr` (and `/etc`), read-only;
+    * the unzipped layer read-only at `/opt`, the unzipped function
+      read-only at `/var/task` (also the working directory);
+    * a tmpfs `/tmp`, the only writable place;
+    * the host's Erlang and Elixir (`/usr/lib/erlang`, `/usr/lib/elixir`)
+      hidden under empty tmpfs mounts, so only the layer can provide them;
+    * `--clearenv`, then only the variables Lambda sets;
+    * a non-root uid/gid (993/990), new user, pid, ipc and uts namespaces,
+      and the host network (the Runtime API listens on host loopback).
+
+      sandbox = Sandbox.start!(layer_dir, task_dir, runtime_api, "Hello.handle")
+      {status, output} = Sandbox.await_exit(sandbox)
+  """
+
+  defstruct [:port, :os_pid]
+
+  @uid "993"
+  @gid "990"
+
+  @doc "The bwrap executable, or nil."
+  def bwrap, do: System.find_executable("bwrap")
+
+  @doc """
+  Starts the sandbox. Options: `:env` (extra `{name, value}` pairs, which
+  override the defaults), `:command` (default `/opt/bootstrap`).
+  """
+  def start!(layer_dir, task_dir, runtime_api, handler, opts \\ []) do
+    bwrap = bwrap() || raise "bwrap is not installed (apt-get install bubblewrap)"
+    command = Keyword.get(opts, :command, "/opt/bootstrap")
+    env = Map.merge(lambda_env(runtime_api, handler), Map.new(Keyword.get(opts, :env, [])))
+
+    args =
+      ["--unshare-all", "--share-net", "--die-with-parent", "--new-session"] ++
+        root_args() ++
+        [
+          "--ro-bind",
+          layer_dir,
+          "/opt",
+          "--ro-bind",
+          task_dir,
+          "/var/task",
+          "--tmpfs",
+          "/usr/lib/erlang",
+          "--tmpfs",
+          "/usr/lib/elixir",
+          "--remount-ro",
+          "/",
+          "--uid",
+          @uid,
+          "--gid",
+          @gid,
+          "--chdir",
+          "/var/task",
+          "--clearenv"
+        ] ++
+        Enum.flat_map(Enum.sort(env), fn {k, v} -> ["--setenv", k, v] end) ++
+        [command]
+
+    port =
+      Port.open({:spawn_executable, bwrap}, [:binary, :exit_status, :stderr_to_stdout, args: args])
+
+    {:os_pid, os_pid} = Port.info(port, :os_pid)
+    %__MODULE__{port: port, os_pid: os_pid}
+  end
+
+  # Debian 12 is merged-/usr: /bin, /lib, /lib64 and /sbin are symlinks.
+  defp root_args do
+    ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"] ++
+      Enum.flat_map(~w(bin lib lib64 sbin), fn dir ->
+        case File.read_link("/" <> dir) do
+          {:ok, target} ->
+            ["--symlink", target, "/" <> dir]
+
+          {:error, _} ->
+            if File.dir?("/" <> dir), do: ["--ro-bind", "/" <> dir, "/" <> dir], else: []
+        end
+      end) ++
+      [
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+        "--dir",
+        "/var/task",
+        "--dir",
+        "/opt"
+      ]
+  end
+
+  @doc "The environment Lambda gives a `provided.al2023` runtime."
+  def lambda_env(runtime_api, handler) do
+    %{
+      "AWS_LAMBDA_RUNTIME_API" => runtime_api,
+      "_HANDLER" => handler,
+      "LAMBDA_TASK_ROOT" => "/var/task",
+      "LAMBDA_RUNTIME_DIR" => "/var/runtime",
+      "AWS_REGION" => "eu-west-1",
+      "AWS_DEFAULT_REGION" => "eu-west-1",
+      "AWS_EXECUTION_ENV" => "AWS_Lambda_provided.al2023",
+      "AWS_LAMBDA_FUNCTION_NAME" => "sandboxed-hello",
+      "AWS_LAMBDA_FUNCTION_VERSION" => "$LATEST",
+      "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "512",
+      "AWS_LAMBDA_LOG_GROUP_NAME" => "/aws/lambda/sandboxed-hello",
+      "AWS_LAMBDA_LOG_STREAM_NAME" => "2026/11/27/[$LATEST]0123456789abcdef",
+      "TZ" => ":UTC",
+      "LANG" => "en_US.UTF-8",
+      "PATH" => "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+      "LD_LIBRARY_PATH" =>
+        "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"
+    }
+  end
+
+  @doc "Waits for the sandbox to exit; returns `{exit_status, output}` or `:timeout`."
+  def await_exit(%__MODULE__{port: port}, timeout \\ 15_000), do: collect(port, [], timeout)
+
+  @doc "Kills the sandbox (if still running) and returns its output."
+  def stop(%__MODULE__{port: port, os_pid: os_pid}) do
+    # bwrap runs the sandbox with --die-with-parent: killing bwrap kills it.
+    System.cmd("kill", ["-KILL", to_string(os_pid)], stderr_to_stdout: true)
+
+    case collect(port, [], 5_000) do
+      {_status, output} -> output
+      :timeout -> ""
+    end
+  end
+
+  defp collect(port, acc, timeout) do
+    receive do
+      {^port, {:data, data}} -> collect(port, [acc | data], timeout)
+      {^port, {:exit_status, status}} -> {status, IO.iodata_to_binary(acc)}
+    after
+      timeout -> :timeout
+    end
+  end
+end
