@@ -25,6 +25,11 @@ if [ ! -x .venv/bin/cargo-lambda ]; then
   .venv/bin/pip install -q --disable-pip-version-check cargo-lambda
 fi
 
+if [ ! -x .venv/bin/moto_server ] || [ ! -x .venv/bin/cfn-lint ]; then
+  echo "==> pip install moto[server] cfn-lint (into .venv: AWS emulator and template linter for the deploy tests)"
+  .venv/bin/pip install -q --disable-pip-version-check 'moto[server]==5.2.5' 'cfn-lint==1.58.0'
+fi
+
 command -v cargo >/dev/null || { echo "cargo is required (Rust via rustup)" >&2; exit 1; }
 
 echo "==> mix compile (NIF and runtime)"

@@ -3,7 +3,8 @@ defmodule LambdaRuntime.Deploy.Artifacts do
   Finds the zips to upload: the path given with `--zip`/`--layer-zip`, or
   the one the project's build task writes (`mix lambda.package` for the
   function, `mix lambda.layer` for the runtime layer). A build task is run
-  with `Mix.Task.rerun/2` and `--output _build/lambda/NAME.zip` (under
+  with `Mix.Task.rerun/2` and `--output` set to the task's own default path
+  (`_build/lambda/layer.zip`, `_build/lambda/APP.zip`; under
   `MIX_BUILD_ROOT` when set); when it returns a path (or `{:ok, path}`),
   that path is used instead.
   """
@@ -28,10 +29,13 @@ defmodule LambdaRuntime.Deploy.Artifacts do
 
   def fetch(path, _task, flag), do: read(path, flag)
 
-  @doc "Where a build task is asked to write its zip: `_build/lambda/NAME.zip`."
+  @doc """
+  Where a build task is asked to write its zip, its own default:
+  `_build/lambda/layer.zip` or `_build/lambda/APP.zip`.
+  """
   @spec default_output(String.t()) :: Path.t()
   def default_output(task) do
-    name = if task == "lambda.layer", do: "layer.zip", else: "function.zip"
+    name = if task == "lambda.layer", do: "layer.zip", else: "#{Mix.Project.config()[:app]}.zip"
     Path.join([Path.dirname(Mix.Project.build_path()), "lambda", name])
   end
 
