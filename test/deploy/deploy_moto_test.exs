@@ -199,6 +199,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     out = output()
 
     for line <- [
+          "Dry run: nothing is sent. Would deploy #{ctx.fun_zip} to #{Moto.url(moto)} (region us-east-1):",
           "ListLayerVersions: GET /2018-10-31/layers/elixir-runtime/versions",
           "PublishLayerVersion: POST /2018-10-31/layers/elixir-runtime/versions",
           "GetFunction: GET /2015-03-31/functions/hello",

@@ -55,8 +55,13 @@ defmodule LambdaRuntime.Deploy.Connection do
 
   @doc "Prints what `request` would do, for `--dry-run`."
   @spec plan(t(), Request.t(), String.t() | nil) :: :ok
-  def plan(%__MODULE__{endpoint: endpoint}, request, condition \\ nil) do
+  def plan(%__MODULE__{}, request, condition \\ nil) do
     prefix = if condition, do: "  [#{condition}] ", else: "  "
-    Mix.shell().info(prefix <> Request.describe(request) <> " -> #{URI.to_string(endpoint.uri)}")
+    Mix.shell().info(prefix <> Request.describe(request))
   end
+
+  @doc "Where requests go, for `--dry-run` output: `URL (region REGION)`."
+  @spec target(t()) :: String.t()
+  def target(%__MODULE__{endpoint: endpoint}),
+    do: "#{URI.to_string(endpoint.uri)} (region #{endpoint.region})"
 end

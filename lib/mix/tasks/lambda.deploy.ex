@@ -92,7 +92,9 @@ defmodule Mix.Tasks.Lambda.Deploy do
     {zip_path, zip} = ok!(Artifacts.fetch(opts[:zip], "lambda.package", "--zip"))
 
     if dry_run do
-      Mix.shell().info("Dry run: nothing is sent. Would deploy #{zip_path}:")
+      Mix.shell().info(
+        "Dry run: nothing is sent. Would deploy #{zip_path} to #{Connection.target(conn)}:"
+      )
     end
 
     layer_arn = runtime_layer(conn, config, opts)

@@ -66,7 +66,11 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
         {:error, message} -> Mix.raise(message)
       end
 
-    if dry_run, do: Mix.shell().info("Dry run: nothing is sent. Would publish #{path}:")
+    if dry_run,
+      do:
+        Mix.shell().info(
+          "Dry run: nothing is sent. Would publish #{path} to #{Connection.target(conn)}:"
+        )
 
     result = ok!(LayerPublisher.publish(conn, config.layer_name, zip, config.architecture))
     Mix.shell().info("LayerVersionArn: #{result.arn}")
