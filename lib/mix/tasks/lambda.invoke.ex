@@ -1,0 +1,267 @@
+defmodule Mix.Tasks.Lambda.Invoke do
+  @shortdoc "Invokes the function locally, through the real runtime and an emulator"
+  @moduledoc """
+  Runs the project's handler the way Lambda runs it, on this machine: it
+  compiles the project, starts `LambdaRuntime.Emulator` (the Runtime API and
+  Invoke endpoints, on loopback), starts the runtime as Lambda does
+  (`bootstrap.sh` as its own OS process, in a clean environment with the
+  variables Lambda sets, the project's build as `LAMBDA_TASK_ROOT`), invokes
+  the function, and prints what a caller of Lambda would get: the response
+  as indented JSON, or the error with its stack trace; then the REPORT line.
+  The function's own log output is printed as it comes.
+
+      mix lambda.invoke --data '{"name":"Ada"}'
+      mix lambda.invoke --event test/events/order.json
+      mix lambda.invoke --sample apigateway-http --handler MyApp.Api.handle
+      mix lambda.invoke --sample sqs --env LOG_LEVEL=debug --env TABLE=orders
+      mix lambda.invoke --data '{}' --timeout 2 --repeat 3
+      cat event.json | mix lambda.invoke --event -
+
+  Settings come from the `lambda:` key of `project/0` in `mix.exs`, as for
+  `mix lambda.deploy` (`handler`, `function_name`, `timeout`, `memory_size`,
+  `environment`, `region`); the options override them. The task exits
+  non-zero when an invocation failed.
+
+  ## Options
+
+    * `--data JSON` - the event, as JSON text
+    * `--event FILE` - the event, from a JSON file (`-` reads standard input)
+    * `--sample NAME` - one of the sample events (`mix lambda.sample` lists them)
+    * `--handler HANDLER` - `_HANDLER`, `Module.function` or `Module`
+      (default: `lambda: [handler: ...]`; required if that is not set)
+    * `--timeout SECONDS` - the function timeout (default: the `lambda:`
+      `timeout`, else 30); past it the invocation fails with `Sandbox.Timedout`
+    * `--memory-size MB` - shown in the REPORT line and given to the function
+      as `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (default: the `lambda:`
+      `memory_size`, else 512)
+    * `--function-name NAME` - default: the `lambda:` `function_name`, else the app name
+    * `--env NAME=VALUE` - an environment variable for the function
+      (repeatable; adds to the `lambda:` `environment`)
+    * `--repeat N` - invoke N times with the same runtime (warm invocations
+      after the first; default 1)
+    * `--task-root DIR` - run the code in DIR (`DIR/lib/*/ebin`, e.g. an
+      unpacked function package) instead of the project's build
+    * `--layer` - run the built layer and function package instead, in a
+      Lambda-like sandbox; not available yet (see below)
+
+  Without `--data`, `--event` or `--sample` the event is `{}`.
+
+  ## Why an OS process
+
+  The runtime runs in its own VM, started by the same `bootstrap.sh` that
+  Lambda starts, so what you see here is what Lambda does: `_HANDLER`
+  resolution, init (and an init error ending the runtime), the environment,
+  logging and exit behaviour, rather than a simulation inside the Mix VM.
+  """
+  use Mix.Task
+
+  alias LambdaRuntime.{Emulator, JSON, Samples}
+  alias LambdaRuntime.Emulator.{LocalRuntime, PrettyJSON, Report}
+
+  @switches [
+    data: :string,
+    event: :string,
+    sample: :string,
+    handler: :string,
+    timeout: :float,
+    memory_size: :integer,
+    function_name: :string,
+    env: :keep,
+    repeat: :integer,
+    task_root: :string,
+    layer: :boolean
+  ]
+
+  @impl Mix.Task
+  def run(args) do
+    opts = parse!(args)
+    Mix.Task.run("compile")
+    config = Mix.Project.config()[:lambda] || []
+    handler = opts[:handler] || config[:handler] || Mix.raise(no_handler())
+    event = read_event(opts)
+    timeout = opts[:timeout] || config[:timeout] || 30
+    memory = opts[:memory_size] || config[:memory_size] || 512
+    name = opts[:function_name] || config[:function_name] || to_string(Mix.Project.config()[:app])
+
+    env =
+      Map.to_list(config[:environment] || %{}) ++
+        Enum.map(Keyword.get_values(opts, :env), &env_pair/1)
+
+    task_root = opts[:task_root] || Mix.Project.build_path()
+
+    if opts[:layer] do
+      Mix.raise(
+        "mix lambda.invoke --layer is not available yet: run without --layer " <>
+          "(the project's build under bootstrap.sh), or try the package with --task-root DIR"
+      )
+    end
+
+    {:ok, emu} = Emulator.start_link(function_name: name, timeout: timeout, memory_size: memory)
+
+    {:ok, runtime} =
+      LocalRuntime.start(emu,
+        handler: handler,
+        task_root: task_root,
+        function_name: name,
+        memory_size: memory,
+        region: config[:region] || "us-east-1",
+        env: env
+      )
+
+    Mix.shell().info([
+      :cyan,
+      "==> ",
+      handler,
+      :reset,
+      " (#{name}, timeout #{timeout} s, #{memory} MB)"
+    ])
+
+    try do
+      results = for n <- 1..opts[:repeat], do: invoke(emu, runtime, event, n, opts[:repeat])
+      failed = Enum.count(results, &(&1 != :ok))
+
+      if failed > 0,
+        do: Mix.raise("mix lambda.invoke: #{failed} of #{opts[:repeat]} invocations failed")
+    after
+      LocalRuntime.stop(runtime)
+      Emulator.stop(emu)
+    end
+  end
+
+  defp parse!(args) do
+    case OptionParser.parse(args, strict: @switches) do
+      {opts, [], []} ->
+        sources = Enum.filter([:data, :event, :sample], &Keyword.has_key?(opts, &1))
+
+        if length(sources) > 1 do
+          Mix.raise(
+            "mix lambda.invoke takes one event source, got " <>
+              Enum.map_join(sources, " and ", &"--#{&1}") <>
+              "; pick one of --data, --event, --sample"
+          )
+        end
+
+        repeat = Keyword.get(opts, :repeat, 1)
+
+        if repeat < 1,
+          do: Mix.raise("mix lambda.invoke: --repeat must be 1 or more, got #{repeat}")
+
+        timeout = opts[:timeout]
+
+        if timeout && timeout <= 0,
+          do: Mix.raise("mix lambda.invoke: --timeout must be a positive number of seconds")
+
+        Keyword.put(opts, :repeat, repeat)
+
+      {_, [arg | _], []} ->
+        Mix.raise(
+          "mix lambda.invoke takes no arguments, got #{inspect(arg)}; " <>
+            "give the event with --data JSON, --event FILE or --sample NAME"
+        )
+
+      {_, _, [{option, value} | _]} ->
+        Mix.raise(
+          "mix lambda.invoke: " <>
+            if(value,
+              do: "bad value #{inspect(value)} for #{option}",
+              else: "unknown option #{option}"
+            ) <>
+            "; run `mix help lambda.invoke` for the options"
+        )
+    end
+  end
+
+  defp no_handler do
+    "mix lambda.invoke needs a handler: pass --handler MyApp.Handler.handle, " <>
+      "or set lambda: [handler: \"MyApp.Handler.handle\"] in the project of mix.exs"
+  end
+
+  defp env_pair(text) do
+    case String.split(text, "=", parts: 2) do
+      [name, value] when name != "" -> {name, value}
+      _ -> Mix.raise("mix lambda.invoke: --env takes NAME=VALUE, got #{inspect(text)}")
+    end
+  end
+
+  defp read_event(opts) do
+    {json, origin} =
+      cond do
+        data = opts[:data] -> {data, "--data"}
+        file = opts[:event] -> {read_file(file), file}
+        sample = opts[:sample] -> {sample_json(sample), "sample #{sample}"}
+        true -> {"{}", "the default event"}
+      end
+
+    case JSON.decode(json) do
+      {:ok, _} ->
+        json
+
+      {:error, error} ->
+        Mix.raise("the event from #{origin} is not valid JSON: #{Exception.message(error)}")
+    end
+  end
+
+  defp read_file("-"), do: IO.read(:stdio, :eof)
+
+  defp read_file(path) do
+    case File.read(path) do
+      {:ok, json} ->
+        json
+
+      {:error, reason} ->
+        Mix.raise("mix lambda.invoke: cannot read --event #{path}: #{:file.format_error(reason)}")
+    end
+  end
+
+  defp sample_json(name) do
+    Samples.json!(name)
+  rescue
+    e in ArgumentError -> Mix.raise("mix lambda.invoke: " <> Exception.message(e))
+  end
+
+  defp invoke(emu, runtime, event, n, total) do
+    if total > 1, do: Mix.shell().info([:cyan, "--> invocation #{n} of #{total}", :reset])
+
+    case runtime_exit(runtime) do
+      nil ->
+        {status, body, report} = Emulator.invoke_json(emu, event)
+        print(status, body)
+        if report, do: Mix.shell().info(Report.format(report))
+        if status == :ok, do: :ok, else: :error
+
+      exit_status ->
+        Mix.shell().error("the runtime exited (status #{exit_status}); nothing left to invoke")
+        :error
+    end
+  end
+
+  defp runtime_exit(%LocalRuntime{pid: pid}) do
+    receive do
+      {LocalRuntime, ^pid, {:exit, status}} ->
+        send(self(), {LocalRuntime, pid, {:exit, status}})
+        status
+    after
+      0 -> nil
+    end
+  end
+
+  defp print(:ok, body) do
+    case JSON.decode(body) do
+      {:ok, _} -> Mix.shell().info(PrettyJSON.format(body))
+      {:error, _} -> Mix.shell().info(body)
+    end
+  end
+
+  defp print(:error, body) do
+    case JSON.decode(body) do
+      {:ok, %{"errorType" => type} = error} ->
+        Mix.shell().info([:red, "** (#{type}) #{error["errorMessage"]}", :reset])
+
+        for frame <- List.wrap(error["stackTrace"]),
+            do: Mix.shell().info("    " <> to_string(frame))
+
+      _ ->
+        Mix.shell().info([:red, "** function error: ", body, :reset])
+    end
+  end
+end
