@@ -44,13 +44,45 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     task = unzip!(function_zip, Path.join(tmp, "task"))
     empty = Path.join(tmp, "empty")
     File.mkdir_p!(empty)
-    %{layer: layer, task: task, empty: empty, tmp: tmp}
+
+    %{
+      layer: layer,
+      task: task,
+      empty: empty,
+      tmp: tmp,
+      layer_zip: layer_zip,
+      function_zip: function_zip
+    }
   end
 
   setup do
     emu = Emulator.start!()
     on_exit(fn -> Emulator.stop(emu) end)
     %{emu: emu}
+  end
+
+  test "the zips hold what they should and nothing else", ctx do
+    function_entries = zip_names(ctx.function_zip)
+    assert "lib/hello/ebin/Elixir.Hello.beam" in function_entries
+    assert Enum.all?(function_entries, &String.starts_with?(&1, "lib/hello/"))
+    assert File.stat!(ctx.function_zip).size <= 20_000
+
+    layer_entries = zip_names(ctx.layer_zip)
+    erts = "erts-#{:erlang.system_info(:version)}/bin/"
+
+    for file <- ~w(beam.smp erlexec erl_child_setup inet_gethost),
+        do: assert((erts <> file) in layer_entries)
+
+    refute (erts <> "epmd") in layer_entries
+    assert "bin/no_dot_erlang.boot" in layer_entries
+    assert Enum.any?(layer_entries, &(&1 =~ ~r{^lib/lambda_runtime-[^/]+/priv/native/}))
+    assert Enum.any?(layer_entries, &(&1 =~ ~r{^lib/ssl-[^/]+/ebin/ssl.app$}))
+    assert Enum.any?(layer_entries, &String.starts_with?(&1, "shlib/libtinfo.so"))
+    refute Enum.any?(layer_entries, &(&1 =~ ~r{/(include|src|doc|man|examples)/}))
+    refute Enum.any?(layer_entries, &(&1 =~ ~r{Mix\.Tasks|asn1ct}))
+
+    {listing, 0} = System.cmd("unzip", ["-Z", ctx.layer_zip])
+    assert listing =~ ~r/-rwxr-xr-x .* bootstrap\n/
   end
 
   test "success and error invocations behave as in the dev checkout", ctx do
@@ -111,6 +143,11 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     {output, status} = System.cmd("mix", args, cd: dir, env: env, stderr_to_stdout: true)
     assert status == 0, "mix #{Enum.join(args, " ")} failed in #{dir}:\n#{output}"
     output
+  end
+
+  defp zip_names(zip) do
+    {:ok, [_comment | entries]} = :zip.list_dir(String.to_charlist(zip))
+    for {:zip_file, name, _, _, _, _} <- entries, List.last(name) != ?/, do: to_string(name)
   end
 
   defp unzip!(zip, dest) do
