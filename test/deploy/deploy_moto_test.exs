@@ -251,4 +251,44 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert error.message =~ "function hello does not exist yet, and creating it needs a role"
     assert error.message =~ "--role"
   end
+
+  test "settings come from the lambda: key of the project's mix.exs", %{moto: moto} = ctx do
+    project = Path.join(ctx.tmp_dir, "project")
+    File.mkdir_p!(project)
+
+    File.write!(Path.join(project, "mix.exs"), """
+    defmodule DeployMotoFixture.MixProject do
+      use Mix.Project
+
+      def project do
+        [
+          app: :greeter,
+          version: "0.1.0",
+          lambda: [
+            handler: "Greeter.handle",
+            role: "#{ctx.role}",
+            memory_size: 768,
+            timeout: 12,
+            architecture: :x86_64,
+            environment: %{"FROM" => "mix.exs"},
+            region: "us-east-1",
+            layer_name: "greeter-runtime"
+          ]
+        ]
+      end
+    end
+    """)
+
+    Mix.Project.in_project(:greeter, project, fn _ ->
+      deploy(["--zip", ctx.fun_zip, "--layer-zip", ctx.layer_zip, "--timeout", "20"])
+    end)
+
+    conf = get_function(moto, "greeter")["Configuration"]
+    assert conf["Handler"] == "Greeter.handle"
+    assert conf["MemorySize"] == 768
+    assert conf["Timeout"] == 20
+    assert conf["Environment"]["Variables"] == %{"FROM" => "mix.exs"}
+    assert [%{"Arn" => layer}] = conf["Layers"]
+    assert layer =~ ~r/:layer:greeter-runtime:1$/
+  end
 end
