@@ -9,15 +9,20 @@ defmodule LambdaRuntime.Deploy.Artifacts do
   that path is used instead.
   """
 
-  @doc "Reads the zip at `path`, or builds one with `task`; returns its path and bytes."
-  @spec fetch(String.t() | nil, String.t(), String.t()) ::
+  @doc """
+  Reads the zip at `path`, or builds one with `task` (given `task_args`
+  after `--output`); returns its path and bytes.
+  """
+  @spec fetch(String.t() | nil, String.t(), String.t(), [String.t()]) ::
           {:ok, Path.t(), binary()} | {:error, String.t()}
-  def fetch(nil, task, flag) do
+  def fetch(path, task, flag, task_args \\ [])
+
+  def fetch(nil, task, flag, task_args) do
     if Mix.Task.get(task) do
       output = default_output(task)
       Mix.shell().info("Building #{output} with mix #{task}")
 
-      case Mix.Task.rerun(task, ["--output", output]) do
+      case Mix.Task.rerun(task, ["--output", output | task_args]) do
         {:ok, path} when is_binary(path) -> read(path, "mix #{task}")
         path when is_binary(path) -> read(path, "mix #{task}")
         _ -> read(output, "mix #{task}")
@@ -27,7 +32,7 @@ defmodule LambdaRuntime.Deploy.Artifacts do
     end
   end
 
-  def fetch(path, _task, flag), do: read(path, flag)
+  def fetch(path, _task, flag, _task_args), do: read(path, flag)
 
   @doc """
   Where a build task is asked to write its zip, its own default:

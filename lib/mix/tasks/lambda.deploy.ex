@@ -3,9 +3,10 @@ defmodule Mix.Tasks.Lambda.Deploy do
   @moduledoc """
   Deploys the project as an AWS Lambda function on `provided.al2023`.
 
-  It builds the function package (`mix lambda.package`, or takes `--zip`),
-  makes sure the runtime layer is published (`mix lambda.layer.publish`'s
-  logic, skipped when `--layer-arn` is given), then creates the function
+  It makes sure the runtime layer is published (`mix lambda.layer.publish`'s
+  logic on the zip `mix lambda.layer` builds or `--layer-zip` names; skipped
+  when `--layer-arn` is given), builds the function package (`mix
+  lambda.package --layer LAYER_ZIP`, or takes `--zip`), then creates the function
   (CreateFunction) or, when GetFunction finds it, updates its code and
   configuration (UpdateFunctionCode, UpdateFunctionConfiguration), waiting
   after each change until `LastUpdateStatus` is `Successful`. With
@@ -89,7 +90,14 @@ defmodule Mix.Tasks.Lambda.Deploy do
         )
       )
 
-    {zip_path, zip} = ok!(Artifacts.fetch(opts[:zip], "lambda.package", "--zip"))
+    # The layer zip first, so that mix lambda.package checks against it.
+    layer_zip =
+      if config.layer_arn == nil do
+        ok!(Artifacts.fetch(opts[:layer_zip], "lambda.layer", "--layer-zip (or --layer-arn)"))
+      end
+
+    package_args = if layer_zip, do: ["--layer", elem(layer_zip, 0)], else: []
+    {zip_path, zip} = ok!(Artifacts.fetch(opts[:zip], "lambda.package", "--zip", package_args))
 
     if dry_run do
       Mix.shell().info(
@@ -97,7 +105,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
       )
     end
 
-    layer_arn = runtime_layer(conn, config, opts)
+    layer_arn = runtime_layer(conn, config, layer_zip)
     config = %{config | layers: [layer_arn | config.layers]}
 
     result =
@@ -116,18 +124,11 @@ defmodule Mix.Tasks.Lambda.Deploy do
     Map.put(result, :layer_arn, layer_arn)
   end
 
-  defp runtime_layer(conn, config, opts) do
-    case config.layer_arn do
-      nil ->
-        {_path, layer_zip} =
-          ok!(Artifacts.fetch(opts[:layer_zip], "lambda.layer", "--layer-zip (or --layer-arn)"))
-
-        ok!(LayerPublisher.publish(conn, config.layer_name, layer_zip, config.architecture)).arn
-
-      arn ->
-        arn
-    end
+  defp runtime_layer(conn, config, {_path, layer_zip}) do
+    ok!(LayerPublisher.publish(conn, config.layer_name, layer_zip, config.architecture)).arn
   end
+
+  defp runtime_layer(_conn, config, nil), do: config.layer_arn
 
   defp parse!(args) do
     case OptionParser.parse(args, strict: @switches) do
