@@ -80,21 +80,18 @@ defmodule LambdaRuntime.AWS.Client do
   defp maybe_retry({:retry, error}, _client, _request, _ct, _body, []), do: error
   defp maybe_retry(other, _client, _request, _ct, _body, _backoff), do: other
 
-  defp result(status, headers, body, request) do
+  # Any 2xx is success: AWS documents 200 or 201 per operation; emulators differ.
+  defp result(status, _headers, body, _request) when status in 200..299 do
     decoded = decode(body)
+    {:ok, status, if(is_map(decoded), do: decoded, else: nil)}
+  end
 
-    cond do
-      # Any 2xx: AWS documents 200 or 201 per operation; emulators differ.
-      status in 200..299 ->
-        {:ok, status, if(is_map(decoded), do: decoded, else: nil)}
+  defp result(status, headers, body, request) do
+    error = error(status, headers, body, decode(body), request)
 
-      true ->
-        error = error(status, headers, body, decoded, request)
-
-        if status == 429 or status >= 500 or error.code in @throttling,
-          do: {:retry, {:error, error}},
-          else: {:error, error}
-    end
+    if status == 429 or status >= 500 or error.code in @throttling,
+      do: {:retry, {:error, error}},
+      else: {:error, error}
   end
 
   defp error(status, headers, body, decoded, request) do
