@@ -119,7 +119,9 @@ defmodule LambdaRuntime.Emulator do
         await(id, [chunks | data], wait)
 
       {__MODULE__, ^id, {:done, status, body, report, streamed?}} ->
-        {status, if(streamed?, do: IO.iodata_to_binary(chunks), else: body), report}
+        # A stream that failed midway: the error, not the partial stream.
+        body = if streamed? and status == :ok, do: IO.iodata_to_binary(chunks), else: body
+        {status, body, report}
     after
       wait -> exit({:timeout, {__MODULE__, :invoke, id}})
     end

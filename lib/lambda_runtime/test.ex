@@ -1,0 +1,240 @@
+defmodule LambdaRuntime.Test do
+  @moduledoc """
+  Helpers for testing handlers in your ExUnit suite, without a network or
+  an emulator: `invoke/3` runs a handler exactly as the runtime does (the
+  same `_HANDLER` resolution, `init/1`, process isolation, deadline, error
+  shaping and JSON encoding), and returns what a caller of Lambda would see.
+
+      defmodule MyApp.HandlerTest do
+        use ExUnit.Case, async: true
+        import LambdaRuntime.Test
+
+        test "greets" do
+          assert {:ok, %{"message" => "Hello, Ada!"}} =
+                   invoke("MyApp.Handler.handle", %{"name" => "Ada"})
+        end
+
+        test "an API Gateway request" do
+          event = LambdaRuntime.Samples.load!("apigateway-http")
+          response = assert_ok(invoke(MyApp.Api, event))
+          assert response["statusCode"] == 200
+        end
+
+        test "a bad event fails the way Lambda reports it" do
+          error = assert_error(invoke("MyApp.Handler.handle", %{}), "KeyError")
+          assert error["errorMessage"] =~ "key \\"name\\" not found"
+        end
+      end
+
+  The event goes through JSON on the way in and the response on the way
+  out, so atoms become strings and structs are encoded by
+  `LambdaRuntime.JSON.Encoder`, as they would be on Lambda.
+  """
+
+  alias LambdaRuntime.{Context, ErrorReport, HandlerRef, Invoker, JSON}
+
+  @typedoc "A `_HANDLER` string, a module (`use LambdaRuntime.Handler`), or `{module, function}`."
+  @type handler :: String.t() | module() | {module(), atom()}
+
+  @typedoc "What Lambda's caller sees: the decoded response, or the decoded error."
+  @type result :: {:ok, term()} | {:error, %{String.t() => term()}}
+
+  @doc """
+  A `LambdaRuntime.Context` as an invocation gets it: a fresh request id, a
+  deadline `:timeout` ms (default 3000) from now, and a function named
+  `"test-function"` with its ARN, 128 MB, version `$LATEST` and log names.
+  Any field can be overridden:
+
+      context(request_id: "req-1", function_name: "orders", deadline_ms: nil)
+
+  `:timeout` sets the deadline relative to now; `deadline_ms: nil` means no
+  deadline at all (nothing is killed).
+  """
+  @spec context(keyword()) :: Context.t()
+  def context(overrides \\ []) do
+    {timeout, overrides} = Keyword.pop(overrides, :timeout, 3_000)
+    name = Keyword.get(overrides, :function_name, "test-function")
+
+    base = %Context{
+      request_id: LambdaRuntime.Emulator.Ids.request_id(),
+      deadline_ms: System.os_time(:millisecond) + timeout,
+      invoked_function_arn: "arn:aws:lambda:us-east-1:123456789012:function:#{name}",
+      trace_id: LambdaRuntime.Emulator.Ids.trace_id(),
+      function_name: name,
+      function_version: "$LATEST",
+      memory_limit_in_mb: 128,
+      log_group_name: "/aws/lambda/#{name}",
+      log_stream_name: "2026/01/01/[$LATEST]00000000000000000000000000000000"
+    }
+
+    struct!(base, overrides)
+  end
+
+  @doc """
+  Invokes `handler` with `event` as the runtime would and returns
+  `{:ok, response}` or `{:error, %{"errorType" => ..., "errorMessage" => ...,
+  "stackTrace" => [...]}}`, both decoded from the JSON Lambda would return.
+
+  A handler that cannot be resolved, or whose `init/1` fails, gives the init
+  error Lambda would return (`Runtime.HandlerNotFound`, `Runtime.InitError`...).
+
+  Options: `:context` (a `LambdaRuntime.Context`, default `context/1`),
+  anything else is passed to `context/1` (`timeout: 50`, `request_id: ...`);
+  `:state` skips `init/1` and gives the handler this state instead.
+  """
+  @spec invoke(handler(), term(), keyword()) :: result()
+  def invoke(handler, event, opts \\ []) do
+    {context, opts} = Keyword.pop(opts, :context)
+    {state_opt, opts} = Keyword.split(opts, [:state])
+    context = context || context(opts)
+
+    with {:ok, ref} <- HandlerRef.resolve(handler_string(handler)),
+         {:ok, state} <- init(ref, state_opt, context),
+         {:ok, json} <- JSON.encode(event) do
+      ref
+      |> Invoker.run(state, json, context)
+      |> lambda_view()
+    else
+      {:error, %ErrorReport{} = report} ->
+        lambda_view({:error, report})
+
+      {:error, %JSON.EncodeError{} = e} ->
+        raise ArgumentError, "the event is not JSON: " <> Exception.message(e)
+    end
+  end
+
+  defp init(_ref, [state: state], _context), do: {:ok, state}
+
+  # init/1 gets the function-level context, as in the runtime.
+  defp init(ref, [], context) do
+    HandlerRef.init(ref, %Context{
+      function_name: context.function_name,
+      function_version: context.function_version,
+      memory_limit_in_mb: context.memory_limit_in_mb,
+      log_group_name: context.log_group_name,
+      log_stream_name: context.log_stream_name
+    })
+  end
+
+  defp handler_string(handler) when is_binary(handler), do: handler
+  defp handler_string({module, function}), do: "#{inspect(module)}.#{function}"
+  defp handler_string(module) when is_atom(module), do: inspect(module)
+
+  # What the caller of Lambda's Invoke gets back: JSON, decoded.
+  defp lambda_view({:ok, json}), do: {:ok, JSON.decode!(json)}
+
+  defp lambda_view({:error, %ErrorReport{} = report}) do
+    {:error,
+     %{
+       "errorType" => report.type,
+       "errorMessage" => report.message,
+       "stackTrace" => report.stack_trace
+     }}
+  end
+
+  @doc """
+  Asserts that `result` is a success and returns the response; otherwise
+  fails with the error type, message and stack trace.
+  """
+  defmacro assert_ok(result), do: ok(result)
+
+  @doc """
+  Asserts that `result` is a function error (of `type`, when given: an
+  `errorType` such as `"ArgumentError"` or `"Sandbox.Timedout"`) and returns
+  the error map.
+  """
+  defmacro assert_error(result, type \\ nil) do
+    quote do
+      case {unquote(result), unquote(type)} do
+        {{:error, %{"errorType" => type} = error}, expected}
+        when expected == nil or expected == type ->
+          error
+
+        {{:error, %{"errorType" => type} = error}, expected} ->
+          ExUnit.Assertions.flunk(
+            "expected a #{expected} error, got #{type}: #{error["errorMessage"]}"
+          )
+
+        {other, _} ->
+          ExUnit.Assertions.flunk("expected the invocation to fail, got: #{inspect(other)}")
+      end
+    end
+  end
+
+  @doc """
+  Asserts that `result` is an HTTP response (API Gateway, function URL,
+  ALB) with `status`, and returns it, its body decoded from base64 when
+  `isBase64Encoded` is true.
+  """
+  defmacro assert_http_status(result, status) do
+    quote do
+      case unquote(ok(result)) do
+        %{"statusCode" => unquote(status)} = response ->
+          LambdaRuntime.Test.__decode_body__(response)
+
+        %{"statusCode" => other} = response ->
+          ExUnit.Assertions.flunk(
+            "expected HTTP status #{unquote(status)}, got #{other}: #{inspect(response["body"])}"
+          )
+
+        other ->
+          ExUnit.Assertions.flunk(
+            "expected an HTTP response (statusCode), got: #{inspect(other)}"
+          )
+      end
+    end
+  end
+
+  @doc """
+  Asserts that `result` is a partial batch response (SQS, Kinesis, DynamoDB
+  streams) that reports exactly the item ids `failed`, in any order, and
+  returns the response.
+  """
+  defmacro assert_batch_failures(result, failed) do
+    quote do
+      response = unquote(ok(result))
+      reported = LambdaRuntime.Test.__failed_ids__(response)
+      expected = Enum.sort(unquote(failed))
+
+      if reported != expected do
+        ExUnit.Assertions.flunk(
+          "expected batchItemFailures for #{inspect(expected)}, got #{inspect(reported)}"
+        )
+      end
+
+      response
+    end
+  end
+
+  # The macros expand in the caller's test module, where ExUnit is loaded.
+  defp ok(result) do
+    quote do
+      case unquote(result) do
+        {:ok, response} ->
+          response
+
+        {:error, %{"errorType" => type} = error} ->
+          ExUnit.Assertions.flunk(
+            "expected the invocation to succeed, it failed with #{type}: " <>
+              "#{error["errorMessage"]}\n" <>
+              Enum.map_join(List.wrap(error["stackTrace"]), "\n", &("    " <> &1))
+          )
+
+        other ->
+          ExUnit.Assertions.flunk("expected {:ok, response}, got: #{inspect(other)}")
+      end
+    end
+  end
+
+  @doc false
+  def __decode_body__(%{"isBase64Encoded" => true, "body" => body} = response),
+    do: %{response | "body" => Base.decode64!(body)}
+
+  def __decode_body__(response), do: response
+
+  @doc false
+  def __failed_ids__(response) do
+    failures = if is_map(response), do: response["batchItemFailures"] || [], else: []
+    failures |> Enum.map(& &1["itemIdentifier"]) |> Enum.sort()
+  end
+end

@@ -1,0 +1,119 @@
+Code.require_file("support/task_root.exs", __DIR__)
+Code.require_file("support/http_client.exs", __DIR__)
+
+defmodule LambdaRuntime.EmulatorTest do
+  # LambdaRuntime.Emulator with the real runtime (bootstrap.sh, the NIF) on
+  # the other side, and with a hand-driven runtime for the wire details.
+  use ExUnit.Case, async: true
+
+  alias LambdaRuntime.{DxHTTP, DxTaskRoot, Emulator, JSON}
+  alias LambdaRuntime.Emulator.LocalRuntime
+
+  defp start_runtime(emu, handler) do
+    me = self()
+
+    {:ok, rt} =
+      LocalRuntime.start(emu,
+        handler: handler,
+        task_root: DxTaskRoot.path(),
+        function_name: "test-function",
+        memory_size: 512,
+        output: fn data -> send(me, {:runtime_output, data}) end
+      )
+
+    on_exit(fn -> LocalRuntime.stop(rt) end)
+    rt
+  end
+
+  describe "with bootstrap.sh" do
+    test "a response, then a function error, then another response" do
+      emu = start_supervised!({Emulator, function_name: "test-function", memory_size: 512})
+      start_runtime(emu, "DxHandlers.Echo.handle")
+
+      assert Emulator.invoke(emu, %{"n" => 1}) ==
+               {:ok, %{"event" => %{"n" => 1}, "function_name" => "test-function"}}
+
+      assert Emulator.invoke(emu, [1, "two", nil]) ==
+               {:ok, %{"event" => [1, "two", nil], "function_name" => "test-function"}}
+    end
+
+    test "function errors come back as Lambda shapes them" do
+      emu = start_supervised!(Emulator)
+      start_runtime(emu, "DxHandlers.Echo.fail")
+
+      assert {:error,
+              %{"errorType" => "ArgumentError", "errorMessage" => "asked to fail"} = error} =
+               Emulator.invoke(emu, %{})
+
+      assert [frame | _] = error["stackTrace"]
+      assert frame =~ "DxHandlers.Echo.fail/2"
+    end
+
+    test "the runtime gets a request id, a real deadline, an ARN, a trace id and client context" do
+      emu = start_supervised!({Emulator, function_name: "ctx", timeout: 30, region: "eu-west-1"})
+      start_runtime(emu, "DxHandlers.Echo.context")
+      before = System.os_time(:millisecond)
+
+      assert {:ok, ctx} = Emulator.invoke(emu, %{}, client_context: %{"custom" => %{"k" => "v"}})
+
+      assert ctx["request_id"] =~
+               ~r/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+      assert ctx["deadline_ms"] >= before + 30_000
+      assert ctx["deadline_ms"] <= System.os_time(:millisecond) + 30_000
+      assert is_integer(ctx["remaining_ms"]) and ctx["remaining_ms"] > 0
+      assert ctx["arn"] == "arn:aws:lambda:eu-west-1:123456789012:function:ctx"
+
+      assert ctx["trace_id"] =~
+               ~r/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/
+
+      assert ctx["client_context"] == %{"custom" => %{"k" => "v"}}
+
+      [report] = Emulator.reports(emu)
+      assert report.request_id == ctx["request_id"]
+    end
+
+    test "one REPORT per invocation; the first carries the init duration" do
+      emu = start_supervised!({Emulator, memory_size: 256, log: self()})
+      start_runtime(emu, "DxHandlers.Echo.handle")
+
+      for n <- 1..3, do: assert({:ok, _} = Emulator.invoke(emu, n))
+
+      assert [first, second, third] = Emulator.reports(emu)
+      assert is_float(first.init_duration_ms) and first.init_duration_ms > 0
+      assert second.init_duration_ms == nil and third.init_duration_ms == nil
+      assert first.max_memory_used_mb > 0
+
+      assert_received {Emulator, :log, line}
+
+      assert line =~
+               ~r/^REPORT RequestId: #{first.request_id}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms$/
+
+      assert_received {Emulator, :log, line}
+      refute line =~ "Init Duration"
+    end
+
+    test "a handler that outlives the timeout fails with Sandbox.Timedout" do
+      emu = start_supervised!({Emulator, timeout: 1})
+      start_runtime(emu, "DxHandlers.Echo.sleep")
+
+      assert {:error, %{"errorType" => "Sandbox.Timedout", "errorMessage" => message}} =
+               Emulator.invoke(emu, %{"ms" => 60_000})
+
+      assert message =~ "Task timed out after 1.00 seconds"
+      # The runtime carries on.
+      assert {:ok, "slept"} = Emulator.invoke(emu, %{"ms" => 0})
+    end
+
+    test "an init error reaches the invocation that waited for it" do
+      emu = start_supervised!(Emulator)
+      task = Task.async(fn -> Emulator.invoke(emu, %{}) end)
+      start_runtime(emu, "DxHandlers.BadInit")
+
+      assert {:error, %{"errorType" => "Runtime.InitError", "errorMessage" => message}} =
+               Task.await(task, 30_000)
+
+      assert message =~ ":no_database"
+    end
+  end
+end

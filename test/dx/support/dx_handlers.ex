@@ -1,0 +1,66 @@
+# Handlers for the developer-experience tests. They are compiled into a
+# temporary LAMBDA_TASK_ROOT (see task_root.exs), so the same beams run in
+# this VM, under bootstrap.sh against LambdaRuntime.Emulator, and under
+# bootstrap.sh against cargo-lambda's emulator.
+defmodule DxHandlers.Echo do
+  @moduledoc false
+  alias LambdaRuntime.Context
+
+  # Deterministic: the same event gives the same response on every emulator.
+  def handle(event, %Context{} = context),
+    do: {:ok, %{"event" => event, "function_name" => context.function_name}}
+
+  def fail(_event, _context), do: raise(ArgumentError, "asked to fail")
+
+  def error_tuple(_event, _context), do: {:error, "it went wrong"}
+
+  def sleep(%{"ms" => ms}, _context) do
+    Process.sleep(ms)
+    {:ok, "slept"}
+  end
+
+  def context(_event, %Context{} = context) do
+    {:ok,
+     %{
+       "request_id" => context.request_id,
+       "deadline_ms" => context.deadline_ms,
+       "arn" => context.invoked_function_arn,
+       "trace_id" => context.trace_id,
+       "client_context" => context.client_context,
+       "remaining_ms" => Context.remaining_time_ms(context)
+     }}
+  end
+end
+
+defmodule DxHandlers.Hello do
+  @moduledoc false
+  # examples/hello's shape: greets, and tells what kind of event it got.
+  def handle(event, _context) do
+    {:ok, %{"message" => "Hello, #{Map.get(event, "name", "world")}!", "keys" => keys(event)}}
+  end
+
+  defp keys(event) when is_map(event), do: event |> Map.keys() |> Enum.sort()
+  defp keys(_), do: []
+end
+
+defmodule DxHandlers.Stateful do
+  @moduledoc false
+  use LambdaRuntime.Handler
+
+  @impl true
+  def init(_context), do: {:ok, %{greeting: "Hi"}}
+
+  @impl true
+  def handle_event(%{"name" => name}, _context, state), do: {:ok, "#{state.greeting}, #{name}"}
+end
+
+defmodule DxHandlers.BadInit do
+  @moduledoc false
+  use LambdaRuntime.Handler
+
+  @impl true
+  def init(_context), do: {:error, :no_database}
+
+  @impl true
+  def handle_event(_event, _context, _state), do: :ok
+end
