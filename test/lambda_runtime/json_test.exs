@@ -60,6 +60,15 @@ defmodule LambdaRuntime.JSONTest do
       assert round_trip(-(2 ** 200)) == -(2 ** 200)
     end
 
+    test "integers of up to 4096 digits decode; longer ones are a clear error" do
+      max = String.duplicate("9", 4096)
+      assert JSON.decode!(max) == String.to_integer(max)
+      assert JSON.decode!("-" <> max) == -String.to_integer(max)
+
+      assert {:error, %DecodeError{position: 0, message: message}} = JSON.decode(max <> "9")
+      assert message =~ "more than 4096 digits"
+    end
+
     test "floats survive exactly, including extremes and negative zero" do
       for float <- [1.0e300, 5.0e-324, 1.7976931348623157e308, 0.1, 123.456, 1.0, -1.0e-7] do
         assert round_trip(float) === float

@@ -1,0 +1,138 @@
+defmodule LambdaRuntime.E2E.EmulatorTest do
+  # The real bootstrap.sh and the fixture function against cargo-lambda's
+  # Runtime API emulator, invoked over HTTP the way a caller would.
+  use ExUnit.Case, async: false
+
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{Emulator, Fixture, RuntimeProcess}
+
+  @moduletag :e2e
+  @moduletag timeout: 120_000
+
+  setup_all do
+    Fixture.task_root!()
+    :ok
+  end
+
+  setup do
+    emu = Emulator.start!()
+    on_exit(fn -> stop_emulator(emu) end)
+    %{emu: emu}
+  end
+
+  defp start(emu, handler) do
+    runtime = Fixture.start_runtime!(Emulator.runtime_api(emu), handler)
+    on_exit(fn -> Fixture.kill_runtime(runtime) end)
+    runtime
+  end
+
+  # Emulator.stop/1 waits for a port message that only the test process
+  # gets; on_exit runs elsewhere, so the emulator is signalled directly,
+  # after checking that the pid is still the emulator.
+  defp stop_emulator(%Emulator{os_pid: os_pid}) do
+    with {:ok, cmdline} <- File.read("/proc/#{os_pid}/cmdline"),
+         true <- cmdline =~ "cargo-lambda" do
+      System.cmd("kill", ["-TERM", to_string(os_pid)], stderr_to_stdout: true)
+    end
+
+    :ok
+  end
+
+  # The runtime's output so far, once it contains `text` (or after 5 s).
+  defp await_log(runtime, text, acc \\ "", tries \\ 50) do
+    acc = acc <> RuntimeProcess.output(runtime)
+
+    if acc =~ text or tries == 0 do
+      acc
+    else
+      Process.sleep(100)
+      await_log(runtime, text, acc, tries - 1)
+    end
+  end
+
+  defp invoke(emu, event) do
+    {status, body} = Emulator.invoke(emu, JSON.encode!(event))
+    {status, JSON.decode!(body)}
+  end
+
+  test "a successful invocation returns the handler's response", %{emu: emu} do
+    start(emu, "Fixture.Echo.handle")
+    assert {200, body} = invoke(emu, %{"name" => "Ada", "n" => [1, 2.5, nil]})
+    assert body["event"] == %{"name" => "Ada", "n" => [1, 2.5, nil]}
+    assert body["function_name"] == "test-function"
+    assert is_binary(body["request_id"]) and body["request_id"] != ""
+  end
+
+  test "a raising handler: errorType, errorMessage and stackTrace", %{emu: emu} do
+    runtime = start(emu, "Fixture.Fail.raise_it")
+    assert {500, body} = invoke(emu, %{"why" => "e2e"})
+    assert body["errorType"] == "ArgumentError"
+    assert body["errorMessage"] == ~s(asked to fail: %{"why" => "e2e"})
+    assert [_ | _] = body["stackTrace"]
+    assert Enum.any?(body["stackTrace"], &(&1 =~ "Fixture.Fail.raise_it/2"))
+
+    # The VM keeps serving after the failure.
+    assert {500, %{"errorType" => "ArgumentError"}} = invoke(emu, %{})
+    assert await_log(runtime, "Invocation failed: ArgumentError") =~ "asked to fail"
+  end
+
+  test "{:error, reason} is a HandlerError", %{emu: emu} do
+    start(emu, "Fixture.Fail.error_return")
+
+    assert {500, %{"errorType" => "HandlerError", "errorMessage" => "declined politely"}} =
+             invoke(emu, %{})
+  end
+
+  test "an unencodable response is Runtime.InvalidResponse naming the term", %{emu: emu} do
+    start(emu, "Fixture.Fail.unencodable")
+    assert {500, body} = invoke(emu, %{})
+    assert body["errorType"] == "Runtime.InvalidResponse"
+    assert body["errorMessage"] =~ "{:a, :b}"
+    assert body["errorMessage"] =~ "tuples have no JSON form"
+  end
+
+  test "a missing handler is an init error and the runtime exits non-zero", %{emu: emu} do
+    runtime = start(emu, "Fixture.Missing.handle")
+    assert {status, log} = RuntimeProcess.await_exit(runtime, 20_000)
+    assert status != 0
+    assert log =~ "Init failed: Runtime.HandlerNotFound"
+    assert log =~ "Fixture.Missing is not available"
+  end
+
+  test "init/1 state reaches every invocation of one VM", %{emu: emu} do
+    start(emu, "Fixture.Stateful")
+    assert {200, first} = invoke(emu, %{"i" => 1})
+    assert {200, second} = invoke(emu, %{"i" => 2})
+
+    assert first["state"]["token"] =~ ~r/^init-\d+$/
+    assert second["state"] == first["state"]
+    assert first["state"]["function_name"] == "test-function"
+    # The ETS table init/1 created outlives init/1 and counts invocations.
+    assert {first["count"], second["count"]} == {1, 2}
+    assert second["event"] == %{"i" => 2}
+  end
+
+  test "init/1 raising is Runtime.InitError and the runtime exits non-zero", %{emu: emu} do
+    runtime = start(emu, "Fixture.InitRaises")
+    assert {status, log} = RuntimeProcess.await_exit(runtime, 20_000)
+    assert status != 0
+    assert log =~ "Init failed: Runtime.InitError"
+    assert log =~ "RuntimeError: no database configured"
+  end
+
+  test "200 invocations in a row on one VM, each answered with its own event", %{emu: emu} do
+    runtime = start(emu, "Fixture.Echo.handle")
+
+    request_ids =
+      for i <- 1..200 do
+        event = %{"i" => i, "text" => String.duplicate("é", rem(i, 17)), "big" => 2 ** (64 + i)}
+        assert {200, body} = invoke(emu, event)
+        assert body["event"] == event, "invocation #{i} got another event's response"
+        body["request_id"]
+      end
+
+    assert length(Enum.uniq(request_ids)) == 200
+    # Still the same VM: it has not exited.
+    assert {:os_pid, _} = Port.info(runtime.port, :os_pid)
+  end
+end
