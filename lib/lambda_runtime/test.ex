@@ -136,105 +136,92 @@ defmodule LambdaRuntime.Test do
   Asserts that `result` is a success and returns the response; otherwise
   fails with the error type, message and stack trace.
   """
-  defmacro assert_ok(result), do: ok(result)
+  defmacro assert_ok(result), do: check(:ok, [result])
 
   @doc """
   Asserts that `result` is a function error (of `type`, when given: an
   `errorType` such as `"ArgumentError"` or `"Sandbox.Timedout"`) and returns
   the error map.
   """
-  defmacro assert_error(result, type \\ nil) do
-    quote do
-      case {unquote(result), unquote(type)} do
-        {{:error, %{"errorType" => type} = error}, expected}
-        when expected == nil or expected == type ->
-          error
-
-        {{:error, %{"errorType" => type} = error}, expected} ->
-          ExUnit.Assertions.flunk(
-            "expected a #{expected} error, got #{type}: #{error["errorMessage"]}"
-          )
-
-        {other, _} ->
-          ExUnit.Assertions.flunk("expected the invocation to fail, got: #{inspect(other)}")
-      end
-    end
-  end
+  defmacro assert_error(result, type \\ nil), do: check(:error, [result, type])
 
   @doc """
   Asserts that `result` is an HTTP response (API Gateway, function URL,
   ALB) with `status`, and returns it, its body decoded from base64 when
   `isBase64Encoded` is true.
   """
-  defmacro assert_http_status(result, status) do
-    quote do
-      case unquote(ok(result)) do
-        %{"statusCode" => unquote(status)} = response ->
-          LambdaRuntime.Test.__decode_body__(response)
-
-        %{"statusCode" => other} = response ->
-          ExUnit.Assertions.flunk(
-            "expected HTTP status #{unquote(status)}, got #{other}: #{inspect(response["body"])}"
-          )
-
-        other ->
-          ExUnit.Assertions.flunk(
-            "expected an HTTP response (statusCode), got: #{inspect(other)}"
-          )
-      end
-    end
-  end
+  defmacro assert_http_status(result, status), do: check(:http_status, [result, status])
 
   @doc """
   Asserts that `result` is a partial batch response (SQS, Kinesis, DynamoDB
   streams) that reports exactly the item ids `failed`, in any order, and
   returns the response.
   """
-  defmacro assert_batch_failures(result, failed) do
+  defmacro assert_batch_failures(result, failed),
+    do: check(:batch_failures, [result, failed])
+
+  # The macros expand in the caller's test module, where ExUnit is loaded;
+  # the checking is done by __check__/2.
+  defp check(what, args) do
     quote do
-      response = unquote(ok(result))
-      reported = LambdaRuntime.Test.__failed_ids__(response)
-      expected = Enum.sort(unquote(failed))
-
-      if reported != expected do
-        ExUnit.Assertions.flunk(
-          "expected batchItemFailures for #{inspect(expected)}, got #{inspect(reported)}"
-        )
+      case LambdaRuntime.Test.__check__(unquote(what), unquote(args)) do
+        {:pass, value} -> value
+        {:fail, message} -> ExUnit.Assertions.flunk(message)
       end
-
-      response
     end
   end
 
-  # The macros expand in the caller's test module, where ExUnit is loaded.
-  defp ok(result) do
-    quote do
-      case unquote(result) do
-        {:ok, response} ->
-          response
+  @doc false
+  def __check__(:ok, [{:ok, response}]), do: {:pass, response}
 
-        {:error, %{"errorType" => type} = error} ->
-          ExUnit.Assertions.flunk(
-            "expected the invocation to succeed, it failed with #{type}: " <>
-              "#{error["errorMessage"]}\n" <>
-              Enum.map_join(List.wrap(error["stackTrace"]), "\n", &("    " <> &1))
-          )
+  def __check__(:ok, [{:error, %{"errorType" => type} = error}]) do
+    trace = Enum.map_join(List.wrap(error["stackTrace"]), "", &("\n    " <> to_string(&1)))
+
+    {:fail,
+     "expected the invocation to succeed, it failed with #{type}: #{error["errorMessage"]}#{trace}"}
+  end
+
+  def __check__(:ok, [other]), do: {:fail, "expected {:ok, response}, got: #{inspect(other)}"}
+
+  def __check__(:error, [{:error, %{"errorType" => type} = error}, expected]) do
+    if expected in [nil, type],
+      do: {:pass, error},
+      else: {:fail, "expected a #{expected} error, got #{type}: #{error["errorMessage"]}"}
+  end
+
+  def __check__(:error, [other, _]),
+    do: {:fail, "expected the invocation to fail, got: #{inspect(other)}"}
+
+  def __check__(:http_status, [result, status]) do
+    with {:pass, response} <- __check__(:ok, [result]) do
+      case response do
+        %{"statusCode" => ^status} ->
+          {:pass, decode_body(response)}
+
+        %{"statusCode" => other} ->
+          {:fail, "expected HTTP status #{status}, got #{other}: #{inspect(response["body"])}"}
 
         other ->
-          ExUnit.Assertions.flunk("expected {:ok, response}, got: #{inspect(other)}")
+          {:fail, "expected an HTTP response (statusCode), got: #{inspect(other)}"}
       end
     end
   end
 
-  @doc false
-  def __decode_body__(%{"isBase64Encoded" => true, "body" => body} = response),
+  def __check__(:batch_failures, [result, failed]) do
+    with {:pass, response} <- __check__(:ok, [result]) do
+      failures = if is_map(response), do: response["batchItemFailures"] || [], else: []
+      reported = failures |> Enum.map(& &1["itemIdentifier"]) |> Enum.sort()
+      expected = Enum.sort(failed)
+
+      if reported == expected,
+        do: {:pass, response},
+        else:
+          {:fail, "expected batchItemFailures for #{inspect(expected)}, got #{inspect(reported)}"}
+    end
+  end
+
+  defp decode_body(%{"isBase64Encoded" => true, "body" => body} = response),
     do: %{response | "body" => Base.decode64!(body)}
 
-  def __decode_body__(response), do: response
-
-  @doc false
-  def __failed_ids__(response) do
-    failures = if is_map(response), do: response["batchItemFailures"] || [], else: []
-    failures |> Enum.map(& &1["itemIdentifier"]) |> Enum.sort()
-  end
+  defp decode_body(response), do: response
 end

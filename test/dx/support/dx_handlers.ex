@@ -12,7 +12,15 @@ defmodule DxHandlers.Echo do
 
   def fail(_event, _context), do: raise(ArgumentError, "asked to fail")
 
+  # One runtime for several scenarios: the event says what to do.
+  def dispatch(%{"do" => "raise"}, _context), do: raise(ArgumentError, "asked to fail")
+  def dispatch(%{"do" => "error"}, _context), do: {:error, "it went wrong"}
+  def dispatch(%{"do" => "throw"}, _context), do: throw(:thrown)
+  def dispatch(event, context), do: handle(event, context)
+
   def error_tuple(_event, _context), do: {:error, "it went wrong"}
+
+  def env(%{"name" => name}, _context), do: {:ok, %{name => System.get_env(name)}}
 
   def sleep(%{"ms" => ms}, _context) do
     Process.sleep(ms)

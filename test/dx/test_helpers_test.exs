@@ -1,0 +1,146 @@
+Code.require_file("support/task_root.exs", __DIR__)
+
+defmodule LambdaRuntime.TestHelpersTest do
+  # LambdaRuntime.Test gives what Lambda's caller gets: the same results as
+  # the real runtime under bootstrap.sh against LambdaRuntime.Emulator.
+  use ExUnit.Case, async: true
+
+  import LambdaRuntime.Test
+
+  alias LambdaRuntime.{Context, DxTaskRoot, Emulator, Samples}
+  alias LambdaRuntime.Emulator.LocalRuntime
+
+  setup_all do
+    # Compiles (and loads) the handlers.
+    DxTaskRoot.path()
+    :ok
+  end
+
+  @events [
+    %{"name" => "Ada", "n" => [1, 2.5, nil, true]},
+    %{"do" => "raise"},
+    %{"do" => "error"},
+    %{"do" => "throw"},
+    "just a string",
+    Samples.load!("sqs")
+  ]
+
+  test "invoke/3 equals the emulator's answer for the same handler and events" do
+    emu = start_supervised!({Emulator, function_name: "test-function"})
+
+    {:ok, rt} =
+      LocalRuntime.start(emu,
+        handler: "DxHandlers.Echo.dispatch",
+        task_root: DxTaskRoot.path(),
+        function_name: "test-function",
+        output: fn _ -> :ok end
+      )
+
+    on_exit(fn -> LocalRuntime.stop(rt) end)
+
+    for event <- @events do
+      assert invoke("DxHandlers.Echo.dispatch", event) == Emulator.invoke(emu, event)
+    end
+  end
+
+  test "the handler may be a string, a {module, function} or a behaviour module" do
+    assert invoke({DxHandlers.Echo, :handle}, 1) ==
+             {:ok, %{"event" => 1, "function_name" => "test-function"}}
+
+    assert invoke(DxHandlers.Stateful, %{"name" => "Ada"}) == {:ok, "Hi, Ada"}
+
+    assert invoke(DxHandlers.Stateful, %{"name" => "Ada"}, state: %{greeting: "Yo"}) ==
+             {:ok, "Yo, Ada"}
+
+    assert invoke("Elixir.DxHandlers.Echo.handle", 2, function_name: "f") ==
+             {:ok, %{"event" => 2, "function_name" => "f"}}
+  end
+
+  test "init errors come back as Lambda returns them" do
+    assert {:error, %{"errorType" => "Runtime.InitError", "errorMessage" => message}} =
+             invoke(DxHandlers.BadInit, %{})
+
+    assert message =~ ":no_database"
+
+    assert {:error, %{"errorType" => "Runtime.HandlerNotFound"}} =
+             invoke("DxHandlers.Nope.handle", %{})
+
+    assert {:error, %{"errorType" => "Runtime.InvalidHandler"}} = invoke("not a handler", %{})
+  end
+
+  test "the deadline is enforced: a slow handler times out" do
+    assert {:error, %{"errorType" => "Sandbox.Timedout", "errorMessage" => message}} =
+             invoke("DxHandlers.Echo.sleep", %{"ms" => 60_000}, timeout: 50)
+
+    assert message =~ "Task timed out after"
+  end
+
+  test "context/1 builds an invocation context, with overrides" do
+    before = System.os_time(:millisecond)
+    context = context(timeout: 10_000, function_name: "orders")
+
+    assert %Context{function_name: "orders", function_version: "$LATEST", memory_limit_in_mb: 128} =
+             context
+
+    assert context.request_id =~ ~r/^[0-9a-f-]{36}$/
+    assert context.deadline_ms >= before + 10_000
+    assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:orders"
+    assert Context.remaining_time_ms(context) > 9_000
+
+    assert context(deadline_ms: nil, request_id: "r1") |> Map.take([:deadline_ms, :request_id]) ==
+             %{deadline_ms: nil, request_id: "r1"}
+
+    assert {:ok, %{"request_id" => "r2", "remaining_ms" => nil}} =
+             invoke("DxHandlers.Echo.context", %{},
+               context: context(request_id: "r2", deadline_ms: nil)
+             )
+  end
+
+  test "assert_ok and assert_error return the payload, and fail with the reason" do
+    assert %{"event" => 1} = assert_ok(invoke("DxHandlers.Echo.handle", 1))
+    assert %{"errorMessage" => "asked to fail"} = assert_error(invoke("DxHandlers.Echo.fail", 1))
+    assert %{} = assert_error(invoke("DxHandlers.Echo.fail", 1), "ArgumentError")
+
+    failure =
+      assert_raise ExUnit.AssertionError, fn -> assert_ok(invoke("DxHandlers.Echo.fail", 1)) end
+
+    assert failure.message =~ "it failed with ArgumentError: asked to fail"
+    assert failure.message =~ "DxHandlers.Echo.fail/2"
+
+    failure =
+      assert_raise ExUnit.AssertionError, fn ->
+        assert_error(invoke("DxHandlers.Echo.fail", 1), "KeyError")
+      end
+
+    assert failure.message =~ "expected a KeyError error, got ArgumentError"
+
+    failure =
+      assert_raise ExUnit.AssertionError, fn ->
+        assert_error(invoke("DxHandlers.Echo.handle", 1))
+      end
+
+    assert failure.message =~ "expected the invocation to fail"
+  end
+
+  test "assert_http_status and assert_batch_failures" do
+    response = %{
+      "statusCode" => 201,
+      "body" => Base.encode64(<<0, 1>>),
+      "isBase64Encoded" => true
+    }
+
+    assert %{"body" => <<0, 1>>} = assert_http_status({:ok, response}, 201)
+
+    failure =
+      assert_raise ExUnit.AssertionError, fn -> assert_http_status({:ok, response}, 200) end
+
+    assert failure.message =~ "expected HTTP status 200, got 201"
+
+    batch =
+      {:ok, %{"batchItemFailures" => [%{"itemIdentifier" => "b"}, %{"itemIdentifier" => "a"}]}}
+
+    assert_batch_failures(batch, ["a", "b"])
+    failure = assert_raise ExUnit.AssertionError, fn -> assert_batch_failures(batch, ["a"]) end
+    assert failure.message =~ ~s(expected batchItemFailures for ["a"], got ["a", "b"])
+  end
+end
