@@ -60,10 +60,18 @@ for d in "$task_root"/lib/*/consolidated "$task_root"/lib/*/ebin; do
   [ -d "$d" ] && code_paths="$code_paths $d"
 done
 
-# Flags (measured in bench/, see BENCHMARKS.md):
-#   -boot no_dot_erlang  the clean interactive boot: modules load on first use,
-#                        so only what the runtime touches is ever loaded;
-#                        embedded mode loads everything up front (~2x slower).
+# The boot script. Both are interactive (a module loads on first use;
+# embedded mode loads every module up front, ~2x slower). The layer's
+# bin/lambda.boot (written by mix lambda.layer) also loads, in one batch at
+# boot, the ~100 modules the runtime always needs before its first
+# response: one by one through the code server, each searching the whole
+# code path, they took a quarter of the time to the first /next
+# (bench/coldstart/RESULTS.md: 182 -> 137 ms here, 555 -> 493 ms at 0.3 CPU).
+# A development checkout uses OTP's plain no_dot_erlang.boot.
+boot=$root/bin/no_dot_erlang
+[ -f "$root/bin/lambda.boot" ] && boot=$root/bin/lambda
+
+# Flags (measured in bench/, see BENCHMARKS.md and bench/coldstart/RESULTS.md):
 #   -noinput             no shell, no stdin reader.
 #   +S 1:1 +SDcpu 1:1    one scheduler of each kind: a small Lambda has a
 #   +SDio 4              fraction of one vCPU, and every thread started at
@@ -75,7 +83,7 @@ done
 #   +Bd                  no break handler (there is no terminal).
 # shellcheck disable=SC2086
 exec "$erts_bin/erlexec" \
-  -boot "$root/bin/no_dot_erlang" \
+  -boot "$boot" \
   -noinput \
   +S 1:1 +SDcpu 1:1 +SDio 4 \
   +sbwt none +sbwtdcpu none +sbwtdio none \

@@ -81,6 +81,14 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     refute Enum.any?(layer_entries, &(&1 =~ ~r{/(include|src|doc|man|examples)/}))
     refute Enum.any?(layer_entries, &(&1 =~ ~r{Mix\.Tasks|asn1ct}))
 
+    # The boot script preloads the runtime's modules, but never a protocol.
+    {:script, _, commands} =
+      Path.join(ctx.layer, "bin/lambda.boot") |> File.read!() |> :erlang.binary_to_term()
+
+    [first_batch | _] = for {:primLoad, mods} <- commands, do: mods
+    assert LambdaRuntime.Runtime in first_batch and Elixir.Kernel in first_batch
+    refute Enumerable in first_batch or String.Chars in first_batch
+
     {listing, 0} = System.cmd("unzip", ["-Z", ctx.layer_zip])
     assert listing =~ ~r/-rwxr-xr-x .* bootstrap\n/
   end

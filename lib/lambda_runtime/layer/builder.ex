@@ -5,13 +5,13 @@ defmodule LambdaRuntime.Layer.Builder do
   libraries, checks every ELF file against the target glibc, then zips.
 
       /opt/bootstrap                      (bootstrap.sh, mode 0755)
-      /opt/bin/no_dot_erlang.boot
+      /opt/bin/{lambda,no_dot_erlang}.boot
       /opt/erts-VSN/bin/{beam.smp,erlexec,erl_child_setup,inet_gethost}
       /opt/lib/APP-VSN/{ebin,priv}        (OTP, Elixir, lambda_runtime)
       /opt/shlib/*.so.*                   (libraries beyond glibc)
   """
 
-  alias LambdaRuntime.Layer.{Contents, Elf, ElfCheck, Libs, Summary}
+  alias LambdaRuntime.Layer.{BootScript, Contents, Elf, ElfCheck, Libs, Summary}
   alias LambdaRuntime.Package.ZipWriter
 
   # Modules of lambda_runtime that build, deploy or emulate (Mix tasks,
@@ -57,6 +57,12 @@ defmodule LambdaRuntime.Layer.Builder do
     step("Stripping debug info and docs from the beams")
     {before, after_} = strip_beams(stage)
     info("#{mib(before)} -> #{mib(after_)}")
+
+    step("Writing bin/lambda.boot")
+
+    info(
+      "#{BootScript.write!(stage)} modules preloaded at boot (see LambdaRuntime.Layer.BootScript)"
+    )
 
     step("Bundling shared libraries into shlib/")
     {bundled, unresolved} = Libs.bundle(stage_elfs(stage), Path.join(stage, "shlib"), system_libs)
