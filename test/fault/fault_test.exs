@@ -168,6 +168,9 @@ defmodule LambdaRuntime.FaultTest do
     assert body["errorMessage"] == ~s(asked to fail: %{"why" => "test"})
     assert Enum.any?(body["stackTrace"], &(&1 =~ "Fixture.Fail.raise_it/2"))
 
+    cause = JSON.decode!(header(error, "lambda-runtime-function-xray-error-cause"))
+    assert [%{"type" => "ArgumentError", "stack" => [_ | _]}] = cause["exceptions"]
+
     # The loop keeps serving after a failure.
     FaultApi.await(api, "/runtime/invocation/req-raise-2/error")
   end

@@ -103,8 +103,51 @@ defmodule LambdaRuntime.ErrorReportTest do
     test "to_wire/1 is what the NIF takes" do
       report = ErrorReport.new("ArgumentError", "m", ["frame"])
 
-      assert ErrorReport.to_wire(report) ==
-               {"Function.ArgumentError", "ArgumentError", "m", ["frame"]}
+      assert {"Function.ArgumentError", "ArgumentError", "m", ["frame"], cause} =
+               ErrorReport.to_wire(report)
+
+      assert cause == ErrorReport.xray_cause(report)
+    end
+  end
+
+  describe "xray_cause/1" do
+    test "is JSON with the exception, its frames and the files involved" do
+      report = caught(fn -> raise ArgumentError, "bad" end)
+      cause = LambdaRuntime.JSON.decode!(ErrorReport.xray_cause(report))
+
+      assert cause["working_directory"] == File.cwd!()
+
+      assert [%{"type" => "ArgumentError", "message" => "bad", "stack" => [top | _]}] =
+               cause["exceptions"]
+
+      assert top["path"] =~ "error_report_test.exs"
+      assert is_integer(top["line"]) and top["line"] > 0
+      assert top["path"] in cause["paths"]
+    end
+
+    test "is ASCII only (a header value), non-ASCII escaped the JSON way" do
+      cause = ErrorReport.xray_cause(ErrorReport.new("E", "héllo 😀"))
+      assert cause =~ ~S(h\u00E9llo \uD83D\uDE00)
+      assert for(<<c <- cause>>, do: c) |> Enum.all?(&(&1 < 128))
+      assert [%{"message" => "héllo 😀"}] = LambdaRuntime.JSON.decode!(cause)["exceptions"]
+    end
+
+    test "stays under 64 KiB however deep the stack" do
+      frames = for i <- 1..5_000, do: {Deep, :"fun_#{i}", 1, [file: ~c"lib/deep.ex", line: i]}
+      report = ErrorReport.from_exception(%RuntimeError{message: "deep"}, frames)
+      assert length(report.stack_trace) == 5_000
+      cause = ErrorReport.xray_cause(report)
+      assert byte_size(cause) <= 64 * 1024
+      assert [%{"stack" => [_ | _]}] = LambdaRuntime.JSON.decode!(cause)["exceptions"]
+    end
+  end
+
+  describe "text is always valid UTF-8" do
+    test "a message or type that is not UTF-8 is inspected, not lost" do
+      report = ErrorReport.new("Bad", <<"caf", 0xE9>>, [<<0xFF>>])
+      assert report.message == ~S(<<99, 97, 102, 233>>)
+      assert report.stack_trace == ["<<255>>"]
+      assert String.valid?(ErrorReport.xray_cause(report))
     end
   end
 
