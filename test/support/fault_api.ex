@@ -9,13 +9,14 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
     * `{:event, request_id, body, opts}`: a 200 with the invocation headers;
       opts: `:deadline_ms`, `:headers` (extra `{name, value}`s),
       `:content_type` (`nil` leaves the header out), `:header_case`
-      (`:upper`, `:lower` or `:as_is`, applied to every header name)
+      (`:upper`, `:lower` or `:as_is`, applied to every header name),
+      `:close` (answer with `Connection: close`, then close)
     * `{:status, code, body}`: an answer with that status
     * `:reset`: the connection is reset (RST) without an answer
     * `{:raw, bytes}`: `bytes` are written as they are, then the connection closes
 
   `/response`, `/error` and `/init/error` are answered 202 unless a
-  `{status, body}` was queued for that kind with `push_reply/3`.
+  `{status, body}` (or `:reset`) was queued for that kind with `push_reply/3`.
   Every request is recorded (method, path, lower-cased headers, body).
   """
 
@@ -42,9 +43,10 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
     do: push_next(api, {:event, request_id, body, opts})
 
   @doc "Queues the answer to the next `/response`, `/error` or `/init/error`."
-  def push_reply(%__MODULE__{pid: pid}, kind, {status, body})
-      when kind in [:response, :error, :init_error],
-      do: GenServer.call(pid, {:push_reply, kind, {status, body}})
+  def push_reply(%__MODULE__{pid: pid}, kind, reply)
+      when kind in [:response, :error, :init_error] and
+             (reply == :reset or tuple_size(reply) == 2),
+      do: GenServer.call(pid, {:push_reply, kind, reply})
 
   @doc "Every request so far, oldest first."
   def requests(%__MODULE__{pid: pid}), do: GenServer.call(pid, :requests)
@@ -146,6 +148,9 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
 
       kind ->
         case :queue.out(state.replies[kind]) do
+          {{:value, :reset}, rest} ->
+            {:reply, :reset, put_in(state.replies[kind], rest)}
+
           {{:value, {status, body}}, rest} ->
             {:reply, {:status, status, body}, put_in(state.replies[kind], rest)}
 
@@ -294,7 +299,14 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
       ] ++ content_type ++ Keyword.get(opts, :headers, [])
 
     headers = Enum.map(headers, fn {k, v} -> {cased(k, opts[:header_case]), v} end)
-    send_response(socket, 200, headers, body)
+
+    if opts[:close] do
+      send_response(socket, 200, headers ++ [{"Connection", "close"}], body)
+      :gen_tcp.shutdown(socket, :write)
+      :closed
+    else
+      send_response(socket, 200, headers, body)
+    end
   end
 
   defp answer(socket, {:status, status, body}),

@@ -1,0 +1,187 @@
+defmodule LambdaRuntime.Fault.InvocationTest do
+  # The real bootstrap.sh against the scripted Runtime API: what one
+  # invocation carries (context, sizes, ids) and how the loop treats the
+  # answers to /response and /error.
+  use ExUnit.Case, async: false
+
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{FaultApi, Fixture, RuntimeProcess}
+
+  @moduletag :fault
+  @moduletag timeout: 60_000
+
+  setup_all do
+    Fixture.task_root!()
+    :ok
+  end
+
+  setup do
+    api = FaultApi.start!()
+    on_exit(fn -> FaultApi.stop(api) end)
+    %{api: api}
+  end
+
+  defp start(api, handler) do
+    runtime = Fixture.start_runtime!(FaultApi.runtime_api(api), handler)
+    on_exit(fn -> Fixture.kill_runtime(runtime) end)
+    runtime
+  end
+
+  defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
+
+  defp posted(api, request_id, kind \\ "response") do
+    [request] = FaultApi.await(api, "/runtime/invocation/#{request_id}/#{kind}")
+    request
+  end
+
+  test "every /next header reaches the handler's context", %{api: api} do
+    start(api, "Fixture.Echo.context")
+    deadline = System.os_time(:millisecond) + 120_000
+
+    FaultApi.event(api, "req-ctx", "{}",
+      deadline_ms: deadline,
+      headers: [
+        {"Lambda-Runtime-Client-Context", ~s({"custom":{"k":"v"},"env":{"locale":"en"}})},
+        {"Lambda-Runtime-Cognito-Identity", ~s({"cognitoIdentityId":"id-1"})},
+        {"Lambda-Runtime-Aws-Tenant-Id", "tenant-9"}
+      ]
+    )
+
+    body = JSON.decode!(posted(api, "req-ctx").body)
+    assert body["request_id"] == "req-ctx"
+    assert body["deadline_ms"] == deadline
+    assert body["remaining_time_ms"] in 100_000..120_000
+    assert body["invoked_function_arn"] =~ ":function:test-function"
+    assert body["trace_id"] =~ "Root=1-5759e988"
+    assert body["client_context"] == %{"custom" => %{"k" => "v"}, "env" => %{"locale" => "en"}}
+    assert body["cognito_identity"] == %{"cognitoIdentityId" => "id-1"}
+    assert body["tenant_id"] == "tenant-9"
+    assert body["memory_limit_in_mb"] == 512
+    assert body["function_version"] == "$LATEST"
+  end
+
+  test "a handler past a real deadline is killed: Sandbox.Timedout, then the next event",
+       %{api: api} do
+    start(api, "Fixture.Slow.handle")
+    deadline = System.os_time(:millisecond) + 700
+
+    FaultApi.event(api, "req-spin", ~s({"ms":"forever"}), deadline_ms: deadline)
+    FaultApi.event(api, "req-quick", ~s({"ms":1}))
+
+    error = posted(api, "req-spin", "error")
+    assert header(error, "lambda-runtime-function-error-type") == "Sandbox.Timedout"
+
+    assert %{"errorType" => "Sandbox.Timedout", "errorMessage" => message} =
+             JSON.decode!(error.body)
+
+    assert message =~ ~r/^Task timed out after \d+\.\d\d seconds$/
+    assert error.at >= posted_at_least(deadline)
+
+    assert JSON.decode!(posted(api, "req-quick").body) == %{"slept" => 1}
+  end
+
+  test "a 6 MB event in and a 7 MB response out arrive whole", %{api: api} do
+    start(api, "Fixture.Echo.echo")
+    event = %{"blob" => String.duplicate("é", 3_000_000), "n" => 1}
+    FaultApi.event(api, "req-6mb", JSON.encode!(event))
+    assert JSON.decode!(posted(api, "req-6mb").body) == event
+
+    api2 = FaultApi.start!()
+    on_exit(fn -> FaultApi.stop(api2) end)
+    start(api2, "Fixture.Echo.sized")
+    FaultApi.event(api2, "req-7mb", ~s({"bytes":7000000}))
+    response = posted(api2, "req-7mb")
+    assert byte_size(response.body) == 7_000_000
+    assert header(response, "content-length") == "7000000"
+  end
+
+  test "request ids that need escaping are escaped in the path", %{api: api} do
+    start(api, "Fixture.Echo.handle")
+    FaultApi.event(api, "id with space/and?query#frag", "{}")
+
+    [request] =
+      FaultApi.await(api, fn r ->
+        r.method == "POST" and String.ends_with?(r.path, "/response")
+      end)
+
+    assert request.path ==
+             "/2018-06-01/runtime/invocation/id%20with%20space%2Fand%3Fquery%23frag/response"
+
+    assert JSON.decode!(request.body)["request_id"] == "id with space/and?query#frag"
+  end
+
+  test "an event without a request id is skipped and the loop goes on", %{api: api} do
+    runtime = start(api, "Fixture.Echo.handle")
+    FaultApi.push_next(api, {:status, 200, "{}"})
+    FaultApi.event(api, "req-next", "{}")
+
+    posted(api, "req-next")
+    assert RuntimeProcess.stop(runtime) =~ "without Lambda-Runtime-Aws-Request-Id"
+  end
+
+  test "a connection the API closes after each event is reopened", %{api: api} do
+    start(api, "Fixture.Echo.handle")
+
+    for i <- 1..5 do
+      FaultApi.event(api, "req-close-#{i}", ~s({"i":#{i}}), close: true)
+    end
+
+    for i <- 1..5 do
+      assert JSON.decode!(posted(api, "req-close-#{i}").body)["event"] == %{"i" => i}
+    end
+  end
+
+  test "a reset while posting /response or /error is retried: nothing is lost", %{api: api} do
+    start(api, "Fixture.Echo.handle")
+    FaultApi.push_reply(api, :response, :reset)
+    FaultApi.event(api, "req-reset-post", ~s({"keep":"me"}))
+
+    [_reset, delivered] = FaultApi.await(api, "/req-reset-post/response", 2)
+    assert JSON.decode!(delivered.body)["event"] == %{"keep" => "me"}
+
+    api2 = FaultApi.start!()
+    on_exit(fn -> FaultApi.stop(api2) end)
+    start(api2, "Fixture.Fail.raise_it")
+    FaultApi.push_reply(api2, :error, :reset)
+    FaultApi.event(api2, "req-reset-error", "{}")
+
+    [_reset, delivered] = FaultApi.await(api2, "/req-reset-error/error", 2)
+    assert JSON.decode!(delivered.body)["errorType"] == "ArgumentError"
+  end
+
+  test "400 on /response is logged with its body and the loop goes on", %{api: api} do
+    runtime = start(api, "Fixture.Echo.handle")
+    FaultApi.push_reply(api, :response, {400, ~s({"errorType":"InvalidRequestID"})})
+    FaultApi.event(api, "req-400", "{}")
+    FaultApi.event(api, "req-after-400", "{}")
+
+    posted(api, "req-after-400")
+    log = RuntimeProcess.stop(runtime)
+    assert log =~ "answered 400"
+    assert log =~ "InvalidRequestID"
+  end
+
+  test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
+    runtime = start(api, "Fixture.Echo.handle")
+    FaultApi.push_reply(api, :response, {500, ~s({"errorType":"ServiceException"})})
+    FaultApi.event(api, "req-500", "{}")
+    assert {status, log} = RuntimeProcess.await_exit(runtime, 10_000)
+    assert status != 0
+    assert log =~ "answered /response with 500"
+
+    api2 = FaultApi.start!()
+    on_exit(fn -> FaultApi.stop(api2) end)
+    runtime2 = start(api2, "Fixture.Fail.raise_it")
+    FaultApi.push_reply(api2, :error, {500, ~s({"errorType":"ServiceException"})})
+    FaultApi.event(api2, "req-500-err", "{}")
+    assert {status2, log2} = RuntimeProcess.await_exit(runtime2, 10_000)
+    assert status2 != 0
+    assert log2 =~ "answered /error with 500"
+  end
+
+  # The /error for a timed-out invocation comes once its deadline has passed
+  # (minus a little slack for the two clocks involved).
+  defp posted_at_least(deadline_epoch_ms) do
+    System.monotonic_time(:millisecond) - (System.os_time(:millisecond) - deadline_epoch_ms) - 50
+  end
+end
