@@ -95,6 +95,15 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     assert header(response, "content-length") == "7000000"
   end
 
+  test "a chunked /next body is read whole", %{api: api} do
+    start(api, "Fixture.Echo.echo")
+    event = %{"list" => Enum.to_list(1..2_000), "s" => String.duplicate("ü", 1_500)}
+    FaultApi.event(api, "req-chunked", JSON.encode!(event), chunked: true)
+    FaultApi.event(api, "req-chunked-2", ~s({"n":2}), chunked: true)
+    assert JSON.decode!(posted(api, "req-chunked").body) == event
+    assert JSON.decode!(posted(api, "req-chunked-2").body) == %{"n" => 2}
+  end
+
   test "request ids that need escaping are escaped in the path", %{api: api} do
     start(api, "Fixture.Echo.handle")
     FaultApi.event(api, "id with space/and?query#frag", "{}")

@@ -10,7 +10,8 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
       opts: `:deadline_ms`, `:headers` (extra `{name, value}`s),
       `:content_type` (`nil` leaves the header out), `:header_case`
       (`:upper`, `:lower` or `:as_is`, applied to every header name),
-      `:close` (answer with `Connection: close`, then close)
+      `:close` (answer with `Connection: close`, then close),
+      `:chunked` (the body in chunks, without `Content-Length`)
     * `{:status, code, body}`: an answer with that status
     * `:reset`: the connection is reset (RST) without an answer
     * `{:raw, bytes}`: `bytes` are written as they are, then the connection closes
@@ -300,12 +301,41 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
 
     headers = Enum.map(headers, fn {k, v} -> {cased(k, opts[:header_case]), v} end)
 
-    if opts[:close] do
-      send_response(socket, 200, headers ++ [{"Connection", "close"}], body)
-      :gen_tcp.shutdown(socket, :write)
-      :closed
-    else
-      send_response(socket, 200, headers, body)
+    cond do
+      opts[:chunked] ->
+        send_chunked(socket, headers, body)
+
+      opts[:close] ->
+        send_response(socket, 200, headers ++ [{"Connection", "close"}], body)
+        :gen_tcp.shutdown(socket, :write)
+        :closed
+
+      true ->
+        send_response(socket, 200, headers, body)
+    end
+  end
+
+  # The body in chunks of at most 1000 bytes, without Content-Length.
+  defp send_chunked(socket, headers, body) do
+    head =
+      ["HTTP/1.1 200 OK\r\n"] ++
+        Enum.map(headers, fn {k, v} -> "#{k}: #{v}\r\n" end) ++
+        ["Transfer-Encoding: chunked\r\n\r\n"]
+
+    chunks =
+      for <<chunk::binary-size(1000) <- body>>, into: [] do
+        [Integer.to_string(1000, 16), "\r\n", chunk, "\r\n"]
+      end
+
+    tail_size = rem(byte_size(body), 1000)
+    tail = binary_part(body, byte_size(body) - tail_size, tail_size)
+
+    last =
+      if tail_size > 0, do: [Integer.to_string(tail_size, 16), "\r\n", tail, "\r\n"], else: []
+
+    case :gen_tcp.send(socket, [head, chunks, last, "0\r\n\r\n"]) do
+      :ok -> :keep_alive
+      {:error, _} -> :closed
     end
   end
 
