@@ -315,6 +315,21 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
     end
   end
 
+  defp answer(socket, {:status, status, body}),
+    do: send_response(socket, status, [{"Content-Type", "application/json"}], body)
+
+  defp answer(socket, :reset) do
+    :inet.setopts(socket, linger: {true, 0})
+    :gen_tcp.close(socket)
+    :closed
+  end
+
+  defp answer(socket, {:raw, bytes}) do
+    :gen_tcp.send(socket, bytes)
+    :gen_tcp.shutdown(socket, :write)
+    :closed
+  end
+
   # The body in chunks of at most 1000 bytes, without Content-Length.
   defp send_chunked(socket, headers, body) do
     head =
@@ -337,21 +352,6 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
       :ok -> :keep_alive
       {:error, _} -> :closed
     end
-  end
-
-  defp answer(socket, {:status, status, body}),
-    do: send_response(socket, status, [{"Content-Type", "application/json"}], body)
-
-  defp answer(socket, :reset) do
-    :inet.setopts(socket, linger: {true, 0})
-    :gen_tcp.close(socket)
-    :closed
-  end
-
-  defp answer(socket, {:raw, bytes}) do
-    :gen_tcp.send(socket, bytes)
-    :gen_tcp.shutdown(socket, :write)
-    :closed
   end
 
   defp cased(name, :upper), do: String.upcase(name)
