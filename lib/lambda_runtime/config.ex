@@ -3,7 +3,9 @@ defmodule LambdaRuntime.Config do
   The settings Lambda gives a runtime through its environment, read once at
   start: `AWS_LAMBDA_RUNTIME_API`, `_HANDLER`, `AWS_LAMBDA_FUNCTION_NAME`,
   `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
-  `AWS_LAMBDA_LOG_GROUP_NAME` and `AWS_LAMBDA_LOG_STREAM_NAME`.
+  `AWS_LAMBDA_LOG_GROUP_NAME`, `AWS_LAMBDA_LOG_STREAM_NAME`,
+  `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL` and, on Lambda Managed
+  Instances, `AWS_LAMBDA_MAX_CONCURRENCY`.
   """
 
   defstruct [
@@ -13,7 +15,10 @@ defmodule LambdaRuntime.Config do
     :function_version,
     :memory_limit_in_mb,
     :log_group_name,
-    :log_stream_name
+    :log_stream_name,
+    :log_format,
+    :log_level,
+    :max_concurrency
   ]
 
   @type t :: %__MODULE__{
@@ -23,7 +28,10 @@ defmodule LambdaRuntime.Config do
           function_version: String.t() | nil,
           memory_limit_in_mb: pos_integer() | nil,
           log_group_name: String.t() | nil,
-          log_stream_name: String.t() | nil
+          log_stream_name: String.t() | nil,
+          log_format: String.t() | nil,
+          log_level: String.t() | nil,
+          max_concurrency: pos_integer() | nil
         }
 
   @doc "Reads the configuration from an environment map (default: the OS environment)."
@@ -36,7 +44,10 @@ defmodule LambdaRuntime.Config do
       function_version: env["AWS_LAMBDA_FUNCTION_VERSION"],
       memory_limit_in_mb: parse_int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]),
       log_group_name: env["AWS_LAMBDA_LOG_GROUP_NAME"],
-      log_stream_name: env["AWS_LAMBDA_LOG_STREAM_NAME"]
+      log_stream_name: env["AWS_LAMBDA_LOG_STREAM_NAME"],
+      log_format: blank_to_nil(env["AWS_LAMBDA_LOG_FORMAT"]),
+      log_level: blank_to_nil(env["AWS_LAMBDA_LOG_LEVEL"]),
+      max_concurrency: parse_int(env["AWS_LAMBDA_MAX_CONCURRENCY"])
     }
   end
 

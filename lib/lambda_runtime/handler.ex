@@ -61,7 +61,14 @@ defmodule LambdaRuntime.Handler do
   @doc "Handles one event."
   @callback handle_event(event :: term(), Context.t(), state :: term()) :: term()
 
-  @optional_callbacks init: 1
+  @doc """
+  Runs on graceful shutdown (SIGTERM; see `LambdaRuntime.Shutdown`) with
+  reason `:sigterm`, after running invocations finished. The return value
+  is ignored.
+  """
+  @callback terminate(reason :: term(), state :: term()) :: term()
+
+  @optional_callbacks init: 1, terminate: 2
 
   defmacro __using__(_opts) do
     quote do

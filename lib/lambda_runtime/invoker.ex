@@ -36,7 +36,7 @@ defmodule LambdaRuntime.Invoker do
 
     {pid, monitor} =
       spawn_monitor(fn ->
-        Logger.metadata(request_id: context.request_id)
+        Logger.metadata(request_id: context.request_id, tenant_id: context.tenant_id)
         send(parent, {tag, execute(handler, state, body, context, client)})
       end)
 

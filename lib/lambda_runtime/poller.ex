@@ -26,7 +26,8 @@ defmodule LambdaRuntime.Poller do
           client: client,
           handler: Keyword.fetch!(opts, :handler),
           handler_state: Keyword.fetch!(opts, :handler_state),
-          base_context: Keyword.fetch!(opts, :base_context)
+          base_context: Keyword.fetch!(opts, :base_context),
+          set_trace_env: Keyword.get(opts, :set_trace_env, true)
         }
 
         {:ok, state, {:continue, :poll}}
@@ -66,12 +67,18 @@ defmodule LambdaRuntime.Poller do
   end
 
   defp invoke(state, meta, body) do
-    Logger.metadata(request_id: meta.request_id)
-    set_trace_id(meta.trace_id)
+    Logger.metadata(request_id: meta.request_id, tenant_id: meta.tenant_id)
+    if state.set_trace_env, do: set_trace_id(meta.trace_id)
     context = Context.for_invocation(state.base_context, meta)
-    outcome = Invoker.run(state.handler, state.handler_state, body, context, client: state.client)
-    Reporter.report(state.client, meta, outcome)
-    Logger.metadata(request_id: nil)
+
+    LambdaRuntime.Shutdown.track(fn ->
+      outcome =
+        Invoker.run(state.handler, state.handler_state, body, context, client: state.client)
+
+      Reporter.report(state.client, meta, outcome)
+    end)
+
+    Logger.metadata(request_id: nil, tenant_id: nil)
   end
 
   # The X-Ray SDKs read the trace header from this variable.

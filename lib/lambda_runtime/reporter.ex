@@ -46,7 +46,11 @@ defmodule LambdaRuntime.Reporter do
     do: check(answer, "/response (streamed)", meta.request_id)
 
   def report(client, meta, {:error, %ErrorReport{} = error}) do
-    Logger.error("Invocation failed: #{error.type}: #{error.message}")
+    Logger.error("Invocation failed: #{error.type}: #{error.message}",
+      error_type: error.type,
+      error_message: error.message,
+      stack_trace: error.stack_trace
+    )
 
     fn -> Client.error(client, meta.request_id, meta.invocation_id, error) end
     |> send_retrying()

@@ -2,8 +2,21 @@ defmodule LambdaRuntime.Runtime do
   @moduledoc """
   Starts the runtime inside a Lambda execution environment: reads the
   configuration, resolves `_HANDLER`, starts the handler's application, runs
-  its `init/1`, then starts the poller. Any failure before the first `/next`
+  its `init/1`, then starts the pollers. Any failure before the first `/next`
   is posted to `/runtime/init/error` and the VM exits with status 1.
+
+  ## Lambda Managed Instances
+
+  When `AWS_LAMBDA_MAX_CONCURRENCY` is set, that many pollers run side by
+  side, each its own `/next` loop with its own connection, so one execution
+  environment serves that many invocations at once (`bootstrap` then gives
+  the VM a scheduler per vCPU). Per-invocation data lives only in the
+  handler's `LambdaRuntime.Context` and its process's Logger metadata: in
+  this mode the runtime never sets the process-wide `_X_AMZN_TRACE_ID`
+  environment variable (it would be wrong for all but one invocation); read
+  `context.trace_id` instead. Deadlines are enforced by the runtime (Lambda
+  does not kill handlers in this mode). A poller that crashes is restarted
+  alone.
 
   This process lives as long as the VM, so whatever `init/1` creates (ETS
   tables, linked processes) lives on.
@@ -25,7 +38,7 @@ defmodule LambdaRuntime.Runtime do
 
   @impl true
   def handle_continue(:start, %Config{} = config) do
-    configure_logger()
+    configure_logger(config)
 
     client =
       case config.runtime_api && Client.new(config.runtime_api) do
@@ -42,6 +55,7 @@ defmodule LambdaRuntime.Runtime do
       end
 
     base_context = Context.for_function(config)
+    concurrency = config.max_concurrency || 1
 
     with {:ok, handler} <- HandlerRef.resolve(config.handler),
          {:ok, handler_state} <- HandlerRef.init(handler, base_context) do
@@ -49,17 +63,53 @@ defmodule LambdaRuntime.Runtime do
         runtime_api: config.runtime_api,
         handler: handler,
         handler_state: handler_state,
-        base_context: base_context
+        base_context: base_context,
+        set_trace_env: config.max_concurrency == nil
       ]
 
-      {:ok, _} = DynamicSupervisor.start_child(LambdaRuntime.PollerSupervisor, {Poller, opts})
-      {:noreply, %{config: config, handler: handler}}
+      LambdaRuntime.Shutdown.install()
+
+      for _ <- 1..concurrency do
+        {:ok, _} = DynamicSupervisor.start_child(LambdaRuntime.PollerSupervisor, {Poller, opts})
+      end
+
+      {:noreply, %{config: config, handler: handler, handler_state: handler_state}}
     else
       {:error, %ErrorReport{} = error} ->
         Logger.error("Init failed: #{error.type}: #{error.message}")
         Reporter.report_init_error(client, error)
         halt("init failed (#{error.type}); exiting")
     end
+  end
+
+  @doc """
+  Calls the handler's optional `terminate(reason, state)` (behaviour
+  handlers only), in the process that ran `init/1`. Errors are logged.
+  """
+  @spec terminate_handler(term(), timeout()) :: :ok
+  def terminate_handler(reason, timeout) do
+    GenServer.call(__MODULE__, {:terminate_handler, reason}, timeout)
+  catch
+    :exit, _ -> :ok
+  end
+
+  @impl true
+  def handle_call({:terminate_handler, reason}, _from, %{handler: handler} = state) do
+    module = handler.module
+
+    if handler.kind == :behaviour and function_exported?(module, :terminate, 2) do
+      try do
+        module.terminate(reason, state.handler_state)
+      catch
+        kind, error ->
+          Logger.error(
+            "#{inspect(module)}.terminate/2 failed: " <>
+              Exception.format(kind, error, __STACKTRACE__)
+          )
+      end
+    end
+
+    {:reply, :ok, state}
   end
 
   @doc """
@@ -73,12 +123,13 @@ defmodule LambdaRuntime.Runtime do
     System.halt(status)
   end
 
-  # One line per message (CloudWatch splits events on newlines), with the
-  # request id Lambda's own runtimes print.
-  defp configure_logger do
-    Logger.configure_backend(:console,
-      format: "$metadata[$level] $message\n",
-      metadata: [:request_id]
-    )
+  # One line per event, with the request id, in Lambda's text or JSON format.
+  defp configure_logger(%Config{} = config) do
+    Logger.configure(utc_log: true)
+    Logger.configure_backend(:console, LambdaRuntime.LogFormat.console_options(config.log_format))
+
+    if level = LambdaRuntime.LogFormat.level(config.log_level) do
+      Logger.configure(level: level)
+    end
   end
 end

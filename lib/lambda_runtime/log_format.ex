@@ -1,0 +1,175 @@
+defmodule LambdaRuntime.LogFormat do
+  @moduledoc """
+  Log lines the way Lambda's advanced logging controls expect them, for
+  Elixir's console `Logger` backend (configured by `LambdaRuntime.Runtime`).
+
+    * `AWS_LAMBDA_LOG_FORMAT=JSON`: every line is one JSON object with
+      `timestamp` (RFC 3339, UTC, milliseconds), `level` (`TRACE`, `DEBUG`,
+      `INFO`, `WARN`, `ERROR`, `FATAL`), `message`, `requestId` and
+      `tenantId` when known, the rest of the Logger metadata, and for errors
+      `errorType`, `errorMessage` and `stackTrace`. Newlines in a message
+      stay inside the JSON string, so one event is one line.
+    * otherwise (text): `TIMESTAMP<TAB>REQUEST_ID<TAB>LEVEL<TAB>message`, as the
+      managed runtimes print it (`undefined` when outside an invocation).
+    * `AWS_LAMBDA_LOG_LEVEL` sets the minimum level (`TRACE` and `DEBUG` map to
+      `:debug`, `WARN` to `:warning`, `FATAL` to `:critical`).
+
+  The error fields come from the `:error_type`, `:error_message` and
+  `:stack_trace` metadata (the runtime sets them when an invocation fails)
+  or from a `:crash_reason`.
+  """
+
+  # Metadata that is Logger's own bookkeeping, or shown under another name.
+  @hidden [
+    :pid,
+    :gl,
+    :time,
+    :domain,
+    :erl_level,
+    :mfa,
+    :file,
+    :line,
+    :function,
+    :module,
+    :application,
+    :ancestors,
+    :callers,
+    :crash_reason,
+    :report_cb,
+    :logger_formatter,
+    :request_id,
+    :tenant_id,
+    :error_type,
+    :error_message,
+    :stack_trace
+  ]
+
+  @doc "The console backend options for a log format (`\"JSON\"` or anything else for text)."
+  @spec console_options(String.t() | nil) :: keyword()
+  def console_options(format) do
+    formatter = if json?(format), do: :json, else: :text
+    [format: {__MODULE__, formatter}, metadata: :all]
+  end
+
+  @doc "Whether `AWS_LAMBDA_LOG_FORMAT` asks for JSON."
+  @spec json?(String.t() | nil) :: boolean()
+  def json?(format), do: is_binary(format) and String.upcase(String.trim(format)) == "JSON"
+
+  @doc "The Logger level for an `AWS_LAMBDA_LOG_LEVEL` value, or `nil` if unset or unknown."
+  @spec level(String.t() | nil) :: Logger.level() | nil
+  def level(nil), do: nil
+
+  def level(value) do
+    case value |> String.trim() |> String.upcase() do
+      "TRACE" -> :debug
+      "DEBUG" -> :debug
+      "INFO" -> :info
+      "WARN" -> :warning
+      "ERROR" -> :error
+      "FATAL" -> :critical
+      _ -> nil
+    end
+  end
+
+  @doc false
+  def json(level, message, timestamp, metadata) do
+    fields =
+      %{
+        "timestamp" => rfc3339(timestamp),
+        "level" => lambda_level(level),
+        "message" => text(message)
+      }
+      |> put("requestId", metadata[:request_id])
+      |> put("tenantId", metadata[:tenant_id])
+      |> Map.merge(error_fields(metadata))
+      |> Map.merge(extra(metadata))
+
+    [encode(fields), ?\n]
+  rescue
+    _ -> ["{\"level\":\"ERROR\",\"message\":", inspect(inspect(message)), "}\n"]
+  end
+
+  @doc false
+  def text(level, message, timestamp, metadata) do
+    request_id = metadata[:request_id] || "undefined"
+    [rfc3339(timestamp), ?\t, to_string(request_id), ?\t, lambda_level(level), ?\t, message, ?\n]
+  rescue
+    _ -> [inspect(message), ?\n]
+  end
+
+  defp error_fields(metadata) do
+    cond do
+      metadata[:error_type] ->
+        %{
+          "errorType" => text(metadata[:error_type]),
+          "errorMessage" => text(metadata[:error_message] || ""),
+          "stackTrace" => Enum.map(metadata[:stack_trace] || [], &text/1)
+        }
+
+      match?({%{__exception__: true}, _}, metadata[:crash_reason]) ->
+        {exception, stacktrace} = metadata[:crash_reason]
+
+        %{
+          "errorType" => inspect(exception.__struct__),
+          "errorMessage" => Exception.message(exception),
+          "stackTrace" => Enum.map(stacktrace, &Exception.format_stacktrace_entry/1)
+        }
+
+      true ->
+        %{}
+    end
+  end
+
+  defp extra(metadata) do
+    for {key, value} <- metadata, key not in @hidden, into: %{} do
+      {to_string(key), jsonable(value)}
+    end
+  end
+
+  defp jsonable(value) do
+    case LambdaRuntime.JSON.encode(value) do
+      {:ok, _} -> value
+      {:error, _} -> inspect(value)
+    end
+  end
+
+  defp encode(fields) do
+    case LambdaRuntime.JSON.encode(fields) do
+      {:ok, json} ->
+        json
+
+      {:error, _} ->
+        fields |> Map.new(fn {k, v} -> {k, inspect(v)} end) |> LambdaRuntime.JSON.encode!()
+    end
+  end
+
+  defp put(map, _key, nil), do: map
+  defp put(map, key, value), do: Map.put(map, key, text(value))
+
+  defp text(value) when is_binary(value) do
+    if String.valid?(value), do: value, else: inspect(value)
+  end
+
+  defp text(value) when is_list(value) do
+    value |> IO.chardata_to_string() |> text()
+  rescue
+    _ -> inspect(value)
+  end
+
+  defp text(value), do: to_string(value)
+
+  defp lambda_level(:debug), do: "DEBUG"
+  defp lambda_level(:info), do: "INFO"
+  defp lambda_level(:notice), do: "INFO"
+  defp lambda_level(:warning), do: "WARN"
+  defp lambda_level(:warn), do: "WARN"
+  defp lambda_level(:error), do: "ERROR"
+  defp lambda_level(_), do: "FATAL"
+
+  # Logger's timestamps are local time; Lambda runs in UTC (TZ=:UTC).
+  defp rfc3339({{y, mo, d}, {h, mi, s, ms}}) do
+    "~4..0B-~2..0B-~2..0BT~2..0B:~2..0B:~2..0B.~3..0BZ"
+    |> :io_lib.format([y, mo, d, h, mi, s, ms])
+    |> IO.iodata_to_binary()
+  end
+end

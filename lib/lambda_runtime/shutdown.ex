@@ -1,0 +1,117 @@
+defmodule LambdaRuntime.Shutdown do
+  @moduledoc """
+  Graceful shutdown on SIGTERM.
+
+  Lambda sends SIGTERM to the runtime before it shuts an execution
+  environment down, but only when at least one extension is registered
+  (otherwise the environment is simply frozen and later killed). On SIGTERM
+  the runtime:
+
+    1. lets invocations that are running finish, for up to the shutdown
+       budget (`LAMBDA_RUNTIME_SHUTDOWN_MS`, default 1800 ms: Lambda allows
+       at most 2 s for the whole shutdown phase);
+    2. calls the handler's optional `terminate(reason, state)` callback
+       (`LambdaRuntime.Handler`) with reason `:sigterm`;
+    3. flushes the logs and exits with status 0.
+
+  To get SIGTERM delivered, register an extension: any external extension in
+  a layer does, or set `LAMBDA_RUNTIME_REGISTER_EXTENSION=true` and the
+  runtime registers a no-op internal extension itself
+  (`LambdaRuntime.Extension`).
+
+  This module is an `:erl_signal_server` event handler that replaces OTP's
+  default one (which would call `init:stop/0` at once); other signals keep
+  OTP's default behaviour.
+  """
+  @behaviour :gen_event
+
+  require Logger
+
+  @in_flight {__MODULE__, :in_flight}
+  @default_budget_ms 1800
+
+  @doc "Installs the SIGTERM handler and the in-flight counter."
+  @spec install() :: :ok
+  def install do
+    :persistent_term.put(@in_flight, :counters.new(1, [:write_concurrency]))
+    :ok = :gen_event.swap_handler(:erl_signal_server, {:erl_signal_handler, []}, {__MODULE__, []})
+    :ok
+  rescue
+    _ -> :ok
+  end
+
+  @doc "Runs `fun` counted as an in-flight invocation."
+  @spec track((() -> result)) :: result when result: term()
+  def track(fun) do
+    case :persistent_term.get(@in_flight, nil) do
+      nil ->
+        fun.()
+
+      counter ->
+        :counters.add(counter, 1, 1)
+
+        try do
+          fun.()
+        after
+          :counters.sub(counter, 1, 1)
+        end
+    end
+  end
+
+  @impl :gen_event
+  def init(_), do: {:ok, %{}}
+
+  @impl :gen_event
+  def handle_event(:sigterm, state) do
+    spawn(&graceful/0)
+    {:ok, state}
+  end
+
+  def handle_event(signal, state) do
+    # OTP's own handling for the others (SIGUSR1: crash dump, SIGQUIT: halt).
+    :erl_signal_handler.handle_event(signal, state)
+  catch
+    _, _ -> {:ok, state}
+  end
+
+  @impl :gen_event
+  def handle_call(_request, state), do: {:ok, :ok, state}
+
+  @impl :gen_event
+  def handle_info(_info, state), do: {:ok, state}
+
+  defp graceful do
+    budget = budget_ms()
+    deadline = System.monotonic_time(:millisecond) + budget
+    Logger.info("SIGTERM received: finishing running invocations (up to #{budget} ms)")
+    wait_idle(deadline)
+    LambdaRuntime.Runtime.terminate_handler(:sigterm, max(deadline - now(), 100))
+    Logger.flush()
+    System.halt(0)
+  end
+
+  defp wait_idle(deadline) do
+    counter = :persistent_term.get(@in_flight, nil)
+
+    cond do
+      counter == nil or :counters.get(counter, 1) == 0 ->
+        :ok
+
+      now() >= deadline ->
+        Logger.warning("shutdown budget spent with an invocation still running")
+
+      true ->
+        Process.sleep(5)
+        wait_idle(deadline)
+    end
+  end
+
+  defp now, do: System.monotonic_time(:millisecond)
+
+  defp budget_ms do
+    case Integer.parse(System.get_env("LAMBDA_RUNTIME_SHUTDOWN_MS", "")) do
+      {ms, ""} when ms >= 0 -> ms
+      _ -> @default_budget_ms
+    end
+  end
+end
