@@ -115,13 +115,60 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
       {["--env", "NOEQUALS", "--handler", "X.y"], "--env takes NAME=VALUE"},
       {["stray"], "takes no arguments"},
       {["--data", "{}"], "needs a handler: pass --handler"},
-      {["--layer", "--handler", "X.y"], "--layer is not available yet"}
+      {[
+         "--layer-zip",
+         "/nonexistent.zip",
+         "--package-zip",
+         "/nonexistent.zip",
+         "--handler",
+         "X.y"
+       ], "/nonexistent.zip does not exist"}
     ]
 
     for {args, expected} <- cases do
       error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Invoke.run(args) end
       assert error.message =~ expected
     end
+  end
+
+  @tag :tmp_dir
+  @tag :layer
+  test "--layer: the layer and the function package, in the sandbox", %{tmp_dir: dir} do
+    layer_zip = Path.join(dir, "layer.zip")
+    package_zip = Path.join(dir, "function.zip")
+    {glibc, 0} = System.cmd("getconf", ["GNU_LIBC_VERSION"])
+    [glibc] = Regex.run(~r/\d+\.\d+/, glibc)
+    # The sandbox runs on this machine's glibc, so the layer targets it.
+    capture_io(fn -> Mix.Task.rerun("lambda.layer", ["--glibc", glibc, "--output", layer_zip]) end)
+
+    # A function package: lib/APP/ebin, as mix lambda.package lays it out.
+    files = DxTaskRoot.path() |> Path.join("lib/dx_handlers/**") |> Path.wildcard()
+
+    files =
+      for f <- files,
+          File.regular?(f),
+          do: f |> Path.relative_to(DxTaskRoot.path()) |> to_charlist()
+
+    {:ok, _} = :zip.create(to_charlist(package_zip), files, cwd: to_charlist(DxTaskRoot.path()))
+
+    output =
+      invoke([
+        "--layer-zip",
+        layer_zip,
+        "--package-zip",
+        package_zip,
+        "--handler",
+        "DxHandlers.Echo.where",
+        "--repeat",
+        "2"
+      ])
+
+    assert output =~ ~s("erlang_root": "/opt")
+    assert output =~ ~s("cwd": "/var/task")
+    assert output =~ ~s("task_root": "/var/task")
+    assert output =~ ~s("tmp_writable": true)
+    assert output =~ ~s("task_writable": false)
+    assert length(Regex.scan(@report, output)) == 2
   end
 
   test "mix help lambda.invoke shows examples and every option" do

@@ -16,7 +16,11 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
 
     * `:handler` - `_HANDLER` (required)
     * `:task_root` - `LAMBDA_TASK_ROOT`, a directory with `lib/*/ebin`
-      (a Mix build directory or an unpacked function package; required)
+      (a Mix build directory or an unpacked function package; required
+      unless `:sandbox` is given)
+    * `:sandbox` - `{layer_dir, function_dir}`: run the unpacked layer's
+      `/opt/bootstrap` with the unpacked function package in a Lambda-shaped
+      sandbox (`LambdaRuntime.Emulator.Sandbox`) instead
     * `:bootstrap` - the bootstrap script (default: this project's
       `bootstrap.sh`); `:command` - instead, a full `[executable | args]`
       (e.g. a sandbox that runs the layer's bootstrap)
@@ -26,6 +30,8 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
     * `:output` - `:stdio` (default), or a 1-arity function taking each piece
       of output
   """
+
+  alias LambdaRuntime.Emulator.Sandbox
 
   defstruct [:pid, :os_pid]
 
@@ -39,9 +45,7 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
   @spec start(GenServer.server(), keyword()) :: {:ok, t()}
   def start(emu, opts) do
     handler = Keyword.fetch!(opts, :handler)
-    task_root = opts |> Keyword.fetch!(:task_root) |> Path.expand()
-    [exe | args] = Keyword.get_lazy(opts, :command, fn -> [bootstrap(opts)] end)
-    env = lambda_env(emu, handler, task_root, opts) ++ Keyword.get(opts, :env, [])
+    {env, [exe | args]} = env_and_command(emu, handler, opts)
     output = Keyword.get(opts, :output, :stdio)
     owner = self()
     :ok = LambdaRuntime.Emulator.expect_init(emu)
@@ -92,8 +96,35 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
   defp write(:stdio, data), do: IO.write(data)
   defp write(fun, data) when is_function(fun, 1), do: fun.(data)
 
+  defp env_and_command(emu, handler, opts) do
+    case opts[:sandbox] do
+      {layer_dir, task_dir} ->
+        env =
+          lambda_env(emu, handler, "/var/task", "/var/runtime", opts) ++
+            [
+              {"PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
+              {"LD_LIBRARY_PATH",
+               "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"},
+              {"AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"}
+            ] ++ Keyword.get(opts, :env, [])
+
+        {[], Sandbox.command(layer_dir, task_dir, env)}
+
+      nil ->
+        task_root = opts |> Keyword.fetch!(:task_root) |> Path.expand()
+        command = Keyword.get_lazy(opts, :command, fn -> [bootstrap(opts)] end)
+        runtime_dir = Path.dirname(hd(command))
+
+        host =
+          [{"PATH", path()}] ++ if(home = System.get_env("HOME"), do: [{"HOME", home}], else: [])
+
+        env = lambda_env(emu, handler, task_root, runtime_dir, opts) ++ host
+        {env ++ Keyword.get(opts, :env, []), command}
+    end
+  end
+
   # What Lambda sets for a function on a custom runtime.
-  defp lambda_env(emu, handler, task_root, opts) do
+  defp lambda_env(emu, handler, task_root, runtime_dir, opts) do
     name = Keyword.get(opts, :function_name, "function")
     region = Keyword.get(opts, :region, "us-east-1")
     today = Date.utc_today() |> Date.to_iso8601() |> String.replace("-", "/")
@@ -103,7 +134,7 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
       {"AWS_LAMBDA_RUNTIME_API", LambdaRuntime.Emulator.runtime_api(emu)},
       {"_HANDLER", handler},
       {"LAMBDA_TASK_ROOT", task_root},
-      {"LAMBDA_RUNTIME_DIR", Path.dirname(Keyword.get(opts, :bootstrap, bootstrap(opts)))},
+      {"LAMBDA_RUNTIME_DIR", runtime_dir},
       {"AWS_LAMBDA_FUNCTION_NAME", name},
       {"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"},
       {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Keyword.get(opts, :memory_size, 128)},
@@ -113,9 +144,8 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
       {"AWS_DEFAULT_REGION", region},
       {"AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"},
       {"TZ", ":UTC"},
-      {"LANG", "en_US.UTF-8"},
-      {"PATH", path()}
-    ] ++ if(home = System.get_env("HOME"), do: [{"HOME", home}], else: [])
+      {"LANG", "en_US.UTF-8"}
+    ]
   end
 
   # This machine's PATH (a development bootstrap finds erl and elixir on it),
@@ -146,13 +176,23 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
     end)
   end
 
-  # Peak resident memory of the runtime's OS process, in bytes.
+  # Peak resident memory of the runtime, in bytes: the largest of the OS
+  # process and its descendants (a sandbox runs the BEAM as a child).
   defp peak_rss(os_pid) do
-    with {:ok, status} <- File.read("/proc/#{os_pid}/status"),
-         [_, kb] <- Regex.run(~r/VmHWM:\s+(\d+) kB/, status) do
-      String.to_integer(kb) * 1024
-    else
-      _ -> 0
-    end
+    hwm =
+      with {:ok, status} <- File.read("/proc/#{os_pid}/status"),
+           [_, kb] <- Regex.run(~r/VmHWM:\s+(\d+) kB/, status) do
+        String.to_integer(kb) * 1024
+      else
+        _ -> 0
+      end
+
+    children =
+      case File.read("/proc/#{os_pid}/task/#{os_pid}/children") do
+        {:ok, text} -> text |> String.split() |> Enum.map(&String.to_integer/1)
+        {:error, _} -> []
+      end
+
+    Enum.reduce(children, hwm, &max(&2, peak_rss(&1)))
   end
 end

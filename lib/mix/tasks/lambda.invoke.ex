@@ -16,6 +16,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
       mix lambda.invoke --sample sqs --env LOG_LEVEL=debug --env TABLE=orders
       mix lambda.invoke --data '{}' --timeout 2 --repeat 3
       cat event.json | mix lambda.invoke --event -
+      mix lambda.invoke --layer --sample sqs      # the layer + package, sandboxed
 
   Settings come from the `lambda:` key of `project/0` in `mix.exs`, as for
   `mix lambda.deploy` (`handler`, `function_name`, `timeout`, `memory_size`,
@@ -41,8 +42,14 @@ defmodule Mix.Tasks.Lambda.Invoke do
       after the first; default 1)
     * `--task-root DIR` - run the code in DIR (`DIR/lib/*/ebin`, e.g. an
       unpacked function package) instead of the project's build
-    * `--layer` - run the built layer and function package instead, in a
-      Lambda-like sandbox; not available yet (see below)
+    * `--layer` - run the layer and the function package instead, as on
+      Lambda: `mix lambda.layer` and `mix lambda.package` build them, and
+      the layer's `/opt/bootstrap` runs in a bubblewrap sandbox (read-only
+      `/opt` and `/var/task`, a private `/tmp`, only Lambda's environment,
+      no Erlang but the layer's; see `LambdaRuntime.Emulator.Sandbox`)
+    * `--layer-zip PATH`, `--package-zip PATH` - with `--layer` (implied),
+      use these zips instead of building them; e.g. a layer built with
+      `mix lambda.layer --glibc 2.36` on a machine newer than the target
 
   Without `--data`, `--event` or `--sample` the event is `{}`.
 
@@ -69,7 +76,9 @@ defmodule Mix.Tasks.Lambda.Invoke do
     env: :keep,
     repeat: :integer,
     task_root: :string,
-    layer: :boolean
+    layer: :boolean,
+    layer_zip: :string,
+    package_zip: :string
   ]
 
   @impl Mix.Task
@@ -89,24 +98,21 @@ defmodule Mix.Tasks.Lambda.Invoke do
 
     task_root = opts[:task_root] || Mix.Project.build_path()
 
-    if opts[:layer] do
-      Mix.raise(
-        "mix lambda.invoke --layer is not available yet: run without --layer " <>
-          "(the project's build under bootstrap.sh), or try the package with --task-root DIR"
-      )
-    end
+    runtime_opts = [
+      handler: handler,
+      function_name: name,
+      memory_size: memory,
+      region: config[:region] || "us-east-1",
+      env: env
+    ]
+
+    {runtime_opts, scratch} =
+      if opts[:layer] || opts[:layer_zip] || opts[:package_zip],
+        do: sandboxed(runtime_opts, opts),
+        else: {Keyword.put(runtime_opts, :task_root, task_root), nil}
 
     {:ok, emu} = Emulator.start_link(function_name: name, timeout: timeout, memory_size: memory)
-
-    {:ok, runtime} =
-      LocalRuntime.start(emu,
-        handler: handler,
-        task_root: task_root,
-        function_name: name,
-        memory_size: memory,
-        region: config[:region] || "us-east-1",
-        env: env
-      )
+    {:ok, runtime} = LocalRuntime.start(emu, runtime_opts)
 
     Mix.shell().info([
       :cyan,
@@ -125,6 +131,46 @@ defmodule Mix.Tasks.Lambda.Invoke do
     after
       LocalRuntime.stop(runtime)
       Emulator.stop(emu)
+      if scratch, do: File.rm_rf(scratch)
+    end
+  end
+
+  # --layer: the layer and the function package, built (unless given) and
+  # unpacked, run in the sandbox.
+  defp sandboxed(runtime_opts, opts) do
+    unless LambdaRuntime.Emulator.Sandbox.bwrap() do
+      Mix.raise("mix lambda.invoke --layer needs bubblewrap (bwrap): apt-get install bubblewrap")
+    end
+
+    scratch = Path.join(System.tmp_dir!(), "lambda_invoke_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(scratch)
+
+    layer_zip =
+      opts[:layer_zip] ||
+        build(scratch, "layer.zip", "lambda.layer", [])
+
+    package_zip =
+      opts[:package_zip] ||
+        build(scratch, "function.zip", "lambda.package", ["--layer", layer_zip])
+
+    layer_dir = unzip!(layer_zip, Path.join(scratch, "opt"))
+    task_dir = unzip!(package_zip, Path.join(scratch, "task"))
+    {Keyword.put(runtime_opts, :sandbox, {layer_dir, task_dir}), scratch}
+  end
+
+  defp build(scratch, file, task, args) do
+    output = Path.join(scratch, file)
+    Mix.Task.rerun(task, args ++ ["--output", output])
+    output
+  end
+
+  defp unzip!(zip, dest) do
+    File.exists?(zip) || Mix.raise("mix lambda.invoke: #{zip} does not exist")
+    unzip = System.find_executable("unzip") || Mix.raise("mix lambda.invoke --layer needs unzip")
+
+    case System.cmd(unzip, ["-q", "-o", zip, "-d", dest], stderr_to_stdout: true) do
+      {_, 0} -> dest
+      {output, _} -> Mix.raise("mix lambda.invoke: cannot unzip #{zip}: #{output}")
     end
   end
 

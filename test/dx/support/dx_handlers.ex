@@ -20,6 +20,18 @@ defmodule DxHandlers.Echo do
 
   def error_tuple(_event, _context), do: {:error, "it went wrong"}
 
+  # Where the runtime runs: the Erlang root, the working directory, the task root.
+  def where(_event, _context) do
+    {:ok,
+     %{
+       "erlang_root" => List.to_string(:code.root_dir()),
+       "cwd" => File.cwd!(),
+       "task_root" => System.get_env("LAMBDA_TASK_ROOT"),
+       "tmp_writable" => File.write("/tmp/probe", "x") == :ok,
+       "task_writable" => File.write(Path.join(File.cwd!(), "probe"), "x") == :ok
+     }}
+  end
+
   def env(%{"name" => name}, _context), do: {:ok, %{name => System.get_env(name)}}
 
   def sleep(%{"ms" => ms}, _context) do
