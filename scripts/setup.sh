@@ -22,7 +22,7 @@ fi
 if [ ! -x .venv/bin/cargo-lambda ]; then
   echo "==> pip install cargo-lambda (into .venv)"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check cargo-lambda
+  .venv/bin/pip install -q --disable-pip-version-check 'cargo-lambda==1.9.2'
 fi
 
 if [ ! -x .venv/bin/moto_server ] || [ ! -x .venv/bin/cfn-lint ]; then
