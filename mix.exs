@@ -49,7 +49,7 @@ defmodule LambdaRuntime.MixProject do
 
   defp package do
     [
-      licenses: ["Apache-2.0"],
+      licenses: ["MIT"],
       links: %{"GitHub" => @source_url},
       files: ~w(lib mix native rel bootstrap.sh Cargo.toml Cargo.lock mix.exs
                 README.md ARCHITECTURE.md LICENSE)
