@@ -194,6 +194,19 @@ defmodule LambdaRuntime.FaultTest do
     assert log =~ "could not reach the Runtime API for /next (refused"
   end
 
+  test "a bad or missing AWS_LAMBDA_RUNTIME_API is a clear error and a non-zero exit" do
+    for {api, expected} <- [
+          {"", "AWS_LAMBDA_RUNTIME_API is not set"},
+          {"127.0.0.1", ~s("127.0.0.1" has no valid host:port)},
+          {"ftp://127.0.0.1:1", "unknown scheme"}
+        ] do
+      runtime = Fixture.start_runtime!(api, "Fixture.Echo.handle")
+      assert {status, log} = RuntimeProcess.await_exit(runtime, 10_000)
+      assert status != 0, "for #{inspect(api)}"
+      assert log =~ expected
+    end
+  end
+
   test "a missing handler posts /init/error and exits non-zero", %{api: api} do
     runtime = start(api, "Fixture.Nope.handle")
     [init_error] = FaultApi.await(api, "/runtime/init/error")

@@ -192,6 +192,65 @@ defmodule LambdaRuntime.JSONTest do
     end
   end
 
+  describe "small and large work (normal and dirty schedulers)" do
+    # A JSON string document of exactly `size` bytes.
+    defp doc_of_size(size), do: ~s(") <> String.duplicate("a", size - 2) <> ~s(")
+
+    test "documents on both sides of the 16 KiB decode threshold" do
+      for size <- [16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100_000] do
+        doc = doc_of_size(size)
+        assert byte_size(JSON.decode!(doc)) == size - 2
+
+        bad = binary_part(doc, 0, size - 2) <> <<0xFF, ?">>
+        assert {:error, %DecodeError{position: position}} = JSON.decode(bad)
+        assert position == size - 2, "size #{size}"
+      end
+    end
+
+    test "outputs on both sides of the 32 KiB encode budget" do
+      for size <- [32 * 1024 - 1, 32 * 1024, 32 * 1024 + 1, 200_000] do
+        text = String.duplicate("b", size - 2)
+        assert JSON.encode!(text) == ~s(") <> text <> ~s(")
+      end
+    end
+
+    test "a struct, an error or deep nesting after the budget is still found" do
+      prefix = String.duplicate("c", 40_000)
+
+      assert JSON.decode!(JSON.encode!([prefix, ~D[2024-01-01]])) == [prefix, "2024-01-01"]
+
+      assert {:error, %EncodeError{reason: :unsupported, term: {:late}}} =
+               JSON.encode([prefix, {:late}])
+
+      deep = Enum.reduce(1..2_000, [], fn _, acc -> [acc] end)
+      assert {:error, %EncodeError{reason: :too_deep}} = JSON.encode([prefix, deep])
+
+      assert {:error, %EncodeError{reason: :unsupported, term: {:after_struct}}} =
+               JSON.encode([prefix, ~D[2024-01-01], {:after_struct}])
+    end
+
+    test "many processes at once get their own results" do
+      tasks =
+        for i <- 1..32 do
+          Task.async(fn ->
+            for j <- 1..25 do
+              term = %{
+                "i" => i,
+                "j" => j,
+                "pad" => String.duplicate("x", rem(i * j * 997, 60_000))
+              }
+
+              ^term = term |> JSON.encode!() |> JSON.decode!()
+              {i, j}
+            end
+          end)
+        end
+
+      results = Enum.flat_map(tasks, &Task.await(&1, 30_000))
+      assert length(results) == 32 * 25
+    end
+  end
+
   test "a 6 MB document decodes and re-encodes" do
     items =
       for i <- 1..20_000 do
