@@ -39,8 +39,11 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
       output = invoke(["--handler", "DxHandlers.Hello.handle", "--sample", unquote(name)])
       keys = unquote(name) |> Samples.load!() |> Map.keys() |> Enum.sort()
 
-      # The response, indented, with the sample's top-level keys.
-      assert output =~ ~s(  "message": "Hello, world!")
+      # The function's log, then the response, indented, with the sample's
+      # top-level keys, then the REPORT.
+      assert [log, response] = String.split(output, ~s(  "message": "Hello, world!"), parts: 2)
+      assert log =~ "greeting world"
+      assert response =~ @report
       for key <- keys, do: assert(output =~ ~s(    "#{key}"))
       assert output =~ @report
       assert output =~ "Init Duration"

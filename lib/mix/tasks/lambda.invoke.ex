@@ -98,12 +98,15 @@ defmodule Mix.Tasks.Lambda.Invoke do
 
     task_root = opts[:task_root] || Mix.Project.build_path()
 
+    task = self()
+
     runtime_opts = [
       handler: handler,
       function_name: name,
       memory_size: memory,
       region: config[:region] || "us-east-1",
-      env: env
+      env: env,
+      output: &send(task, {__MODULE__, :log, &1})
     ]
 
     {runtime_opts, scratch} =
@@ -131,6 +134,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
     after
       LocalRuntime.stop(runtime)
       Emulator.stop(emu)
+      print_log(0)
       if scratch, do: File.rm_rf(scratch)
     end
   end
@@ -271,13 +275,34 @@ defmodule Mix.Tasks.Lambda.Invoke do
     case runtime_exit(runtime) do
       nil ->
         {status, body, report} = Emulator.invoke_json(emu, event)
+        print_log()
         print(status, body)
         if report, do: Mix.shell().info(Report.format(report))
         if status == :ok, do: :ok, else: :error
 
       exit_status ->
+        print_log()
         Mix.shell().error("the runtime exited (status #{exit_status}); nothing left to invoke")
         :error
+    end
+  end
+
+  # The function's log goes before its result, as in CloudWatch. The runtime
+  # writes it asynchronously, so lines still on their way are given until
+  # output has been quiet for a moment.
+  defp print_log(quiet_ms \\ 25) do
+    give_up = System.monotonic_time(:millisecond) + 250
+    print_log(quiet_ms, give_up)
+  end
+
+  defp print_log(quiet_ms, give_up) do
+    receive do
+      {__MODULE__, :log, data} ->
+        IO.write(data)
+        wait = min(quiet_ms, max(give_up - System.monotonic_time(:millisecond), 0))
+        print_log(wait, give_up)
+    after
+      quiet_ms -> :ok
     end
   end
 

@@ -54,8 +54,11 @@ end
 
 defmodule DxHandlers.Hello do
   @moduledoc false
+  require Logger
+
   # examples/hello's shape: greets, and tells what kind of event it got.
   def handle(event, _context) do
+    Logger.info("greeting #{Map.get(event, "name", "world")}")
     {:ok, %{"message" => "Hello, #{Map.get(event, "name", "world")}!", "keys" => keys(event)}}
   end
 
