@@ -1,5 +1,6 @@
 Code.require_file("support/task_root.exs", __DIR__)
 Code.require_file("support/http_client.exs", __DIR__)
+Code.require_file("support/http_client.exs", __DIR__)
 
 defmodule LambdaRuntime.EmulatorTest do
   # LambdaRuntime.Emulator with the real runtime (bootstrap.sh, the NIF) on
@@ -114,6 +115,40 @@ defmodule LambdaRuntime.EmulatorTest do
                Task.await(task, 30_000)
 
       assert message =~ ":no_database"
+    end
+  end
+
+  describe "with bootstrap.sh streaming (LambdaRuntime.Stream)" do
+    @describetag :tmp_dir
+    test "chunks reach the caller as the handler produces them", %{tmp_dir: dir} do
+      emu = start_supervised!(Emulator)
+      start_runtime(emu, "DxHandlers.Streaming.gated")
+      gate = Path.join(dir, "gate")
+      path = "/2015-03-31/functions/function/response-streaming-invocations"
+      caller = DxHTTP.open(Emulator.port(emu), "POST", path, [], JSON.encode!(%{"gate" => gate}))
+
+      assert {200, headers} = DxHTTP.read_head(caller)
+      assert headers["content-type"] == "text/plain"
+      # The handler is still waiting for the gate: this chunk was relayed.
+      assert {:chunk, "first\n"} = DxHTTP.read_chunk(caller)
+      File.write!(gate, "")
+      assert {:chunk, "second\n"} = DxHTTP.read_chunk(caller)
+      assert {:done, trailers} = DxHTTP.read_chunk(caller)
+      refute Map.has_key?(trailers, "x-amz-function-error")
+    end
+
+    test "a stream that fails midway is a function error", %{tmp_dir: _} do
+      emu = start_supervised!(Emulator)
+      start_runtime(emu, "DxHandlers.Streaming.fails_midway")
+
+      assert {:error, %{"errorType" => "RuntimeError", "errorMessage" => "midway"}} =
+               Emulator.invoke(emu, %{})
+
+      path = "/2015-03-31/functions/function/response-streaming-invocations"
+      caller = DxHTTP.open(Emulator.port(emu), "POST", path, [], "{}")
+      assert {200, _} = DxHTTP.read_head(caller)
+      assert {:chunk, "partial"} = DxHTTP.read_chunk(caller)
+      assert {:done, %{"x-amz-function-error" => "Unhandled"}} = DxHTTP.read_chunk(caller)
     end
   end
 end

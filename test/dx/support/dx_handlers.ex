@@ -87,3 +87,42 @@ defmodule DxHandlers.BadInit do
   @impl true
   def handle_event(_event, _context, _state), do: :ok
 end
+
+defmodule DxHandlers.Streaming do
+  @moduledoc false
+  # Streamed responses (LambdaRuntime.Stream).
+
+  # "first\n", then, once the file `gate` exists, "second\n".
+  def gated(%{"gate" => gate}, _context) do
+    chunks =
+      Stream.resource(
+        fn -> 0 end,
+        fn
+          0 ->
+            {["first\n"], 1}
+
+          1 ->
+            wait_for(gate)
+            {["second\n"], 2}
+
+          2 ->
+            {:halt, 2}
+        end,
+        fn _ -> :ok end
+      )
+
+    {:ok, LambdaRuntime.Stream.new(chunks, content_type: "text/plain")}
+  end
+
+  def fails_midway(_event, _context) do
+    chunks = Stream.map([1, 2], fn n -> if n == 1, do: "partial", else: raise("midway") end)
+    {:ok, LambdaRuntime.Stream.new(chunks)}
+  end
+
+  defp wait_for(path) do
+    unless File.exists?(path) do
+      Process.sleep(5)
+      wait_for(path)
+    end
+  end
+end

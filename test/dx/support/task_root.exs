@@ -22,6 +22,7 @@ defmodule LambdaRuntime.DxTaskRoot do
           # Also loads the modules into this VM.
           {:ok, _modules, _warnings} = Kernel.ParallelCompiler.compile_to_path([@source], ebin)
           :persistent_term.put({__MODULE__, :path}, root)
+          ExUnit.after_suite(fn _ -> File.rm_rf(root) end)
           root
 
         root ->
