@@ -120,6 +120,18 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
     assert log =~ "RuntimeError: no database configured"
   end
 
+  test "with --timeout the emulator answers idle /next with 408; the runtime asks again" do
+    emu = Emulator.start!(args: ["--timeout", "1"])
+    on_exit(fn -> stop_emulator(emu) end)
+    runtime = start(emu, "Fixture.Echo.handle")
+
+    # Long enough for /next long-polls to time out more than once.
+    Process.sleep(2_500)
+    assert {200, body} = invoke(emu, %{"after" => "idle"})
+    assert body["event"] == %{"after" => "idle"}
+    assert {:os_pid, _} = Port.info(runtime.port, :os_pid)
+  end
+
   test "200 invocations in a row on one VM, each answered with its own event", %{emu: emu} do
     runtime = start(emu, "Fixture.Echo.handle")
 

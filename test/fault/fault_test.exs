@@ -120,6 +120,17 @@ defmodule LambdaRuntime.FaultTest do
     assert length(FaultApi.await(api, "/next", 3)) == 3
   end
 
+  test "another 4xx on /next is logged and asked again", %{api: api} do
+    runtime = start(api)
+    FaultApi.push_next(api, {:status, 429, ~s({"errorType":"TooManyRequests"})})
+    FaultApi.event(api, "req-after-429", "{}")
+
+    response_for(api, "req-after-429")
+    log = RuntimeProcess.stop(runtime)
+    assert log =~ "answered /next with 429"
+    assert log =~ "TooManyRequests"
+  end
+
   test "upper-case header names and a missing Content-Type are fine", %{api: api} do
     start(api)
 
