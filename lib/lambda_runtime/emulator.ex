@@ -104,19 +104,27 @@ defmodule LambdaRuntime.Emulator do
   def invoke_json(emu, json, opts \\ []) do
     client_context = opts[:client_context] && LambdaRuntime.JSON.encode!(opts[:client_context])
     meta = %{client_context: client_context, caller: self()}
+    monitor = emu |> GenServer.whereis() |> Process.monitor()
     {:ok, id} = GenServer.call(emu, {:submit, IO.iodata_to_binary(json), meta})
-    await(id, [], Keyword.get(opts, :wait, :infinity))
+
+    try do
+      await(id, monitor, [], Keyword.get(opts, :wait, :infinity))
+    after
+      Process.demonitor(monitor, [:flush])
+    end
   end
 
-  @doc false
   # Waits for the outcome of invocation `id` in the calling process.
-  def await(id, chunks, wait) do
+  defp await(id, monitor, chunks, wait) do
     receive do
+      {:DOWN, ^monitor, :process, _, reason} ->
+        exit({{:emulator_down, reason}, {__MODULE__, :invoke, id}})
+
       {__MODULE__, ^id, {:stream_head, _content_type}} ->
-        await(id, chunks, wait)
+        await(id, monitor, chunks, wait)
 
       {__MODULE__, ^id, {:stream, data}} ->
-        await(id, [chunks | data], wait)
+        await(id, monitor, [chunks | data], wait)
 
       {__MODULE__, ^id, {:done, status, body, report, streamed?}} ->
         # A stream that failed midway: the error, not the partial stream.

@@ -239,6 +239,31 @@ defmodule LambdaRuntime.EmulatorWireTest do
     assert {200, _, "1"} = Task.await(task)
   end
 
+  test "a malformed request ends its connection, not the emulator", %{port: port} do
+    {:ok, socket} =
+      :gen_tcp.connect({127, 0, 0, 1}, port, [:binary, active: false, nodelay: true])
+
+    :ok = :gen_tcp.send(socket, "NOT HTTP AT ALL\r\n\r\n")
+    assert {:error, :closed} = :gen_tcp.recv(socket, 0)
+
+    task = invoke_async(port, "{}")
+    {id, _, _} = next(port)
+    post(port, id, "response", "7")
+    assert {200, _, "7"} = Task.await(task)
+  end
+
+  test "an invocation waiting on an emulator that stops exits", %{emu: emu} do
+    me = self()
+
+    spawn(fn ->
+      send(me, {:result, catch_exit(Emulator.invoke(emu, %{}))})
+    end)
+
+    wait_until(fn -> queued?(emu) end)
+    :ok = stop_supervised(Emulator)
+    assert_receive {:result, {{:emulator_down, _}, {Emulator, :invoke, _id}}}
+  end
+
   defp waiting?(emu), do: :sys.get_state(emu).invocations.waiters != []
 
   defp queued?(emu), do: :queue.len(:sys.get_state(emu).invocations.queue) > 0

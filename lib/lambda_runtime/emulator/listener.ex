@@ -4,6 +4,8 @@ defmodule LambdaRuntime.Emulator.Listener do
   # (keep-alive), all linked to the acceptor so that stopping it closes
   # everything. Every socket has TCP_NODELAY.
 
+  require Logger
+
   alias LambdaRuntime.Emulator.HTTP
 
   @runtime "/2018-06-01/runtime"
@@ -39,6 +41,8 @@ defmodule LambdaRuntime.Emulator.Listener do
     accept_loop(listen, ctx)
   end
 
+  # One connection. A failure here (a peer that goes away mid-request, a
+  # malformed request) ends this connection only, never the emulator.
   defp serve(socket, ctx) do
     with {:ok, request} <- HTTP.read_head(socket),
          :ok <- route(socket, request, ctx),
@@ -47,6 +51,17 @@ defmodule LambdaRuntime.Emulator.Listener do
     else
       _ -> :gen_tcp.close(socket)
     end
+  catch
+    :exit, reason when reason in [:normal, :shutdown] ->
+      :gen_tcp.close(socket)
+
+    kind, reason ->
+      Logger.warning(
+        "LambdaRuntime.Emulator: connection failed: " <>
+          Exception.format(kind, reason, __STACKTRACE__)
+      )
+
+      :gen_tcp.close(socket)
   end
 
   defp route(socket, request, ctx) do

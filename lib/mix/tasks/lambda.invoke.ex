@@ -122,7 +122,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
       "==> ",
       handler,
       :reset,
-      " (#{name}, timeout #{timeout} s, #{memory} MB)"
+      " (#{name}, timeout #{seconds(timeout)} s, #{memory} MB)"
     ])
 
     try do
@@ -177,6 +177,9 @@ defmodule Mix.Tasks.Lambda.Invoke do
       {output, _} -> Mix.raise("mix lambda.invoke: cannot unzip #{zip}: #{output}")
     end
   end
+
+  defp seconds(t) when is_float(t) and t == trunc(t), do: trunc(t)
+  defp seconds(t), do: t
 
   defp parse!(args) do
     case OptionParser.parse(args, strict: @switches) do
