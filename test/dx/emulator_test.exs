@@ -102,6 +102,8 @@ defmodule LambdaRuntime.EmulatorTest do
                Emulator.invoke(emu, %{"ms" => 60_000})
 
       assert message =~ "Task timed out after 1.00 seconds"
+      assert [%{status: :timeout} = report] = Emulator.reports(emu)
+      assert to_string(report) =~ ~r/\tStatus: timeout$/
       # The runtime carries on.
       assert {:ok, "slept"} = Emulator.invoke(emu, %{"ms" => 0})
     end

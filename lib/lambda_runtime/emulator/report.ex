@@ -8,8 +8,9 @@ defmodule LambdaRuntime.Emulator.Report do
   `/next` answer) to the moment it posted the outcome. `init_duration_ms`
   is set on the first invocation only: from the emulator's start (or
   `LambdaRuntime.Emulator.expect_init/1`) to the runtime's first `/next`.
-  As for custom runtimes on Lambda, the billed duration includes it.
-  `to_string/1` gives the line.
+  As for custom runtimes on Lambda, the billed duration includes it. An
+  invocation that timed out ends its line with `Status: timeout`, as on
+  Lambda. `to_string/1` gives the line.
   """
 
   defstruct [
@@ -55,7 +56,9 @@ defmodule LambdaRuntime.Emulator.Report do
         "Billed Duration: #{r.billed_duration_ms} ms",
         "Memory Size: #{r.memory_size_mb} MB",
         "Max Memory Used: #{r.max_memory_used_mb} MB"
-      ] ++ if(r.init_duration_ms, do: ["Init Duration: #{ms(r.init_duration_ms)} ms"], else: [])
+      ] ++
+        if(r.init_duration_ms, do: ["Init Duration: #{ms(r.init_duration_ms)} ms"], else: []) ++
+        if(r.status == :timeout, do: ["Status: timeout"], else: [])
 
     Enum.join(fields, "\t")
   end

@@ -8,7 +8,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
   variables Lambda sets, the project's build as `LAMBDA_TASK_ROOT`), invokes
   the function, and prints what a caller of Lambda would get: the response
   as indented JSON, or the error with its stack trace; then the REPORT line.
-  The function's own log output is printed as it comes.
+  Before each result comes the function's own log output.
 
       mix lambda.invoke --data '{"name":"Ada"}'
       mix lambda.invoke --event test/events/order.json
