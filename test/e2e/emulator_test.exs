@@ -60,6 +60,7 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
     assert {200, body} = invoke(emu, %{"name" => "Ada", "n" => [1, 2.5, nil]})
     assert body["event"] == %{"name" => "Ada", "n" => [1, 2.5, nil]}
     assert body["function_name"] == "test-function"
+    assert body["store"] == "started"
     assert is_binary(body["request_id"]) and body["request_id"] != ""
   end
 
@@ -107,6 +108,8 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
     assert first["state"]["token"] =~ ~r/^init-\d+$/
     assert second["state"] == first["state"]
     assert first["state"]["function_name"] == "test-function"
+    # The handler's OTP application was started before init/1.
+    assert first["state"]["store_at_init"] == "started"
     # The ETS table init/1 created outlives init/1 and counts invocations.
     assert {first["count"], second["count"]} == {1, 2}
     assert second["event"] == %{"i" => 2}
