@@ -1,0 +1,134 @@
+Code.require_file("support/recording_api.exs", __DIR__)
+Code.require_file("support/fixture.exs", __DIR__)
+
+defmodule LambdaRuntime.Advanced.StreamingTest do
+  # Streamed responses through the real bootstrap.sh, against a Runtime API
+  # that records every chunk as it arrives (framing, timing, trailers).
+  use ExUnit.Case, async: true
+
+  alias LambdaRuntime.{AdvancedFixture, JSON, RecordingApi}
+
+  @moduletag :advanced
+  @moduletag timeout: 120_000
+
+  setup_all do
+    AdvancedFixture.task_root!()
+    :ok
+  end
+
+  defp start(handler) do
+    api = RecordingApi.start!()
+    runtime = AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), handler)
+    {api, runtime}
+  end
+
+  defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
+
+  test "chunks reach the Runtime API one by one, as the handler produces them" do
+    {api, _runtime} = start("Adv.Streaming.spaced")
+
+    {:response, request} = RecordingApi.invoke(api, "req-spaced", ~s({"chunks":3,"sleep":200}))
+
+    assert header(request, "lambda-runtime-function-response-mode") == "streaming"
+    assert header(request, "transfer-encoding") == "chunked"
+    assert header(request, "content-type") == "text/plain"
+    assert Enum.map(request.chunks, & &1.data) == ["chunk 1\n", "chunk 2\n", "chunk 3\n"]
+    assert request.trailers == []
+
+    # The handler sleeps 200 ms between chunks: each arrives well after the
+    # one before, so none was held back and sent with the next.
+    [a, b, c] = Enum.map(request.chunks, & &1.at)
+    assert b - a >= 150
+    assert c - b >= 150
+    assert request.done_at - c < 150
+  end
+
+  test "a raise mid-stream: the chunks before it, then the error as real trailers" do
+    {api, _runtime} = start("Adv.Streaming.handle")
+
+    {:response, request} = RecordingApi.invoke(api, "req-mid", ~s({"do":"fail_midway"}))
+
+    assert Enum.map(request.chunks, & &1.data) == ["part 1;", "part 2;"]
+    trailers = Map.new(request.trailers)
+    assert trailers["lambda-runtime-function-error-type"] == "Function.ArgumentError"
+
+    error = trailers["lambda-runtime-function-error-body"] |> Base.decode64!() |> JSON.decode!()
+    assert error["errorType"] == "ArgumentError"
+    assert error["errorMessage"] == "broke after two chunks"
+    assert Enum.any?(error["stackTrace"], &(&1 =~ "Adv.Streaming"))
+
+    # The declared trailers are announced up front, as HTTP/1.1 asks.
+    assert header(request, "trailer") =~ "Lambda-Runtime-Function-Error-Type"
+
+    # Nothing went to /error for it, and the runtime serves on.
+    {:response, next} =
+      RecordingApi.invoke(api, "req-after-mid", ~s({"do":"spaced","chunks":1,"sleep":0}))
+
+    assert {next.body, next.trailers} == {"chunk 1\n", []}
+    refute Enum.any?(RecordingApi.requests(api), &(&1.path =~ "req-mid/error"))
+  end
+
+  test "a raise before the first chunk goes to /error, not to a stream" do
+    {api, _runtime} = start("Adv.Streaming.fail_first")
+
+    {:error, request} = RecordingApi.invoke(api, "req-first", "{}")
+
+    assert header(request, "lambda-runtime-function-error-type") == "Function.RuntimeError"
+    body = JSON.decode!(request.body)
+    assert body["errorType"] == "RuntimeError"
+    assert body["errorMessage"] == "no chunk at all"
+    refute Enum.any?(RecordingApi.requests(api), &(&1.path =~ "req-first/response"))
+  end
+
+  test "the HTTP-integration prelude is byte-exact and its own chunk, then 8 zero bytes" do
+    {api, _runtime} = start("Adv.Streaming.http")
+
+    {:response, request} = RecordingApi.invoke(api, "req-http", "{}")
+
+    assert header(request, "content-type") ==
+             "application/vnd.awslambda.http-integration-response"
+
+    assert Enum.map(request.chunks, & &1.data) == [
+             ~s({"cookies":["a=1; Path=/","b=2"],) <>
+               ~s("headers":{"content-type":"text/plain","x-adv":"yes"},"statusCode":201}),
+             <<0, 0, 0, 0, 0, 0, 0, 0>>,
+             "hello, ",
+             "streamed ",
+             "world"
+           ]
+  end
+
+  test "100 MiB streamed in 1 MiB chunks with flat memory; the next invocation works" do
+    {api, runtime} = start("Adv.Streaming.handle")
+    {:response, _} = RecordingApi.invoke(api, "req-warm", ~s({"do":"plain"}))
+    baseline = AdvancedFixture.peak_rss!(runtime)
+
+    {:response, request} =
+      RecordingApi.invoke(api, "req-big", ~s({"do":"big","mib":100}), [], 60_000)
+
+    assert request.bytes == 100 * 1_048_576
+    assert length(request.chunks) == 100
+    assert Enum.all?(request.chunks, &(&1.size == 1_048_576))
+
+    expected =
+      Enum.reduce(1..100, :crypto.hash_init(:sha256), fn i, acc ->
+        :crypto.hash_update(acc, :binary.copy(<<rem(i, 256)>>, 1_048_576))
+      end)
+
+    assert request.sha256 == :crypto.hash_final(expected)
+
+    # A warm runtime VM is ~50 MB resident; holding the body would add
+    # 100 MiB. Streaming it raised the peak by a few chunks at most.
+    peak = AdvancedFixture.peak_rss!(runtime)
+    mib = &"#{div(&1, 1_048_576)} MiB"
+    assert peak - baseline < 24 * 1_048_576, "peak RSS #{mib.(baseline)} -> #{mib.(peak)}"
+    assert peak < 100 * 1_048_576, "peak RSS #{mib.(peak)}"
+
+    {:response, next} = RecordingApi.invoke(api, "req-after-big", ~s({"do":"plain"}))
+
+    assert JSON.decode!(next.body) == %{
+             "event" => %{"do" => "plain"},
+             "request_id" => "req-after-big"
+           }
+  end
+end
