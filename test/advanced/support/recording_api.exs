@@ -40,6 +40,24 @@ defmodule LambdaRuntime.RecordingApi do
 
   def requests(%__MODULE__{pid: pid}), do: GenServer.call(pid, :requests)
 
+  @doc "Waits until the events `ids` have been handed to the runtime by /next."
+  def await_delivered(%__MODULE__{pid: pid} = api, ids, timeout \\ 15_000) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+    delivered = GenServer.call(pid, :delivered)
+
+    cond do
+      Enum.all?(ids, &MapSet.member?(delivered, &1)) ->
+        :ok
+
+      System.monotonic_time(:millisecond) > deadline ->
+        raise "not delivered: #{inspect(ids)}"
+
+      true ->
+        Process.sleep(5) ||
+          await_delivered(api, ids, deadline - System.monotonic_time(:millisecond))
+    end
+  end
+
   @doc "Waits until `count` requests match (a path suffix or a predicate)."
   def await(api, filter, count \\ 1, timeout \\ 15_000) do
     match = if is_binary(filter), do: &String.ends_with?(&1.path, filter), else: filter
@@ -94,6 +112,7 @@ defmodule LambdaRuntime.RecordingApi do
        events: :queue.new(),
        polls: :queue.new(),
        callers: %{},
+       delivered: MapSet.new(),
        requests: []
      }}
   end
@@ -101,6 +120,7 @@ defmodule LambdaRuntime.RecordingApi do
   @impl true
   def handle_call(:port, _from, state), do: {:reply, elem(:inet.port(state.listen), 1), state}
   def handle_call(:requests, _from, state), do: {:reply, Enum.reverse(state.requests), state}
+  def handle_call(:delivered, _from, state), do: {:reply, state.delivered, state}
 
   def handle_call({:event, id, body, headers}, _from, state),
     do: {:reply, :ok, dispatch(state, {id, body, headers})}
@@ -116,7 +136,7 @@ defmodule LambdaRuntime.RecordingApi do
     case route(request) do
       :next ->
         case :queue.out(state.events) do
-          {{:value, event}, rest} -> {:reply, {:event, event}, %{state | events: rest}}
+          {{:value, event}, rest} -> {:reply, {:event, event}, delivered(state, event, rest)}
           {:empty, _} -> {:noreply, %{state | polls: :queue.in(from, state.polls)}}
         end
 
@@ -143,12 +163,15 @@ defmodule LambdaRuntime.RecordingApi do
     case :queue.out(state.polls) do
       {{:value, poll}, rest} ->
         GenServer.reply(poll, {:event, event})
-        %{state | polls: rest}
+        %{state | polls: rest, delivered: MapSet.put(state.delivered, elem(event, 0))}
 
       {:empty, _} ->
         %{state | events: :queue.in(event, state.events)}
     end
   end
+
+  defp delivered(state, {id, _, _}, rest),
+    do: %{state | events: rest, delivered: MapSet.put(state.delivered, id)}
 
   defp register_answer(:ok, n) do
     {:status, 200, ~s({"functionName":"test-function","functionVersion":"$LATEST","handler":"h"}),
