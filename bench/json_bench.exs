@@ -31,13 +31,16 @@ defmodule JsonBench do
     throughput = Enum.map(docs, &throughput(&1, batch_ms, batches))
     print_throughput(throughput)
 
-    sweep =
-      for size <- [100, 1_000, 4_000, 16_000, 64_000, 256_000] do
-        throughput({"sweep_#{size}", Generate.doc(size)}, batch_ms, batches)
-      end
+    sweep_docs =
+      for size <- [100, 1_000, 4_000, 16_000, 64_000, 256_000],
+          do: {"sweep_#{size}", Generate.doc(size)}
+
+    sweep = Enum.map(sweep_docs, &throughput(&1, batch_ms, batches))
 
     print_throughput(sweep)
     hop = hop()
+    encode_paths = encode_paths(sweep_docs, batch_ms, batches)
+    IO.inspect(encode_paths, label: "encode: public API vs dirty NIF direct, calls/s")
     IO.inspect(hop, label: "trivial calls, ns each")
     memory = Enum.map(big ++ [hd(corpus)], &memory/1)
     IO.inspect(memory, label: "memory, bytes")
@@ -55,6 +58,7 @@ defmodule JsonBench do
       large: Enum.drop(throughput, length(corpus)),
       sweep: sweep,
       trivial_call_ns: hop,
+      encode_paths: encode_paths,
       memory: memory,
       ticker: ticker
     }
@@ -134,24 +138,65 @@ defmodule JsonBench do
   end
 
   # A trivial document costs almost nothing to parse, so its time is the
-  # call itself: for LambdaRuntime.JSON that includes the hop to a dirty
-  # CPU scheduler and back; jiffy runs on the calling normal scheduler.
+  # call itself. Where the NIF has explicit dirty variants (since 11a8096
+  # LambdaRuntime.JSON picks the scheduler by size), calling them with a
+  # trivial input measures the hop to a dirty CPU scheduler and back.
   defp hop do
     n = 50_000
     nif = LambdaRuntime.Native
 
+    dirty =
+      if function_exported?(nif, :json_decode_dirty, 1) do
+        %{
+          decode_1_ours_dirty_direct: fn -> nif.json_decode_dirty("1") end,
+          encode_1_ours_dirty_direct: fn -> nif.json_encode_dirty(1) end
+        }
+      else
+        %{}
+      end
+
     %{
-      decode_1_ours: Measure.ns_per_call(fn -> JSON.decode!("1") end, n),
-      decode_1_ours_nif_direct: Measure.ns_per_call(fn -> nif.json_decode("1") end, n),
-      decode_1_jiffy: Measure.ns_per_call(fn -> :jiffy.decode("1", [:return_maps]) end, n),
-      decode_small_ours: Measure.ns_per_call(fn -> JSON.decode!(~s({"a":1})) end, n),
-      decode_small_jiffy:
-        Measure.ns_per_call(fn -> :jiffy.decode(~s({"a":1}), [:return_maps]) end, n),
-      encode_1_ours: Measure.ns_per_call(fn -> JSON.encode!(1) end, n),
-      encode_1_jiffy: Measure.ns_per_call(fn -> :jiffy.encode(1) end, n),
-      erlang_call_baseline: Measure.ns_per_call(fn -> :erlang.phash2(1) end, n)
+      decode_1_ours: fn -> JSON.decode!("1") end,
+      decode_1_ours_nif_direct: fn -> nif.json_decode("1") end,
+      decode_1_jiffy: fn -> :jiffy.decode("1", [:return_maps]) end,
+      decode_small_ours: fn -> JSON.decode!(~s({"a":1})) end,
+      decode_small_jiffy: fn -> :jiffy.decode(~s({"a":1}), [:return_maps]) end,
+      encode_1_ours: fn -> JSON.encode!(1) end,
+      encode_1_jiffy: fn -> :jiffy.encode(1) end,
+      erlang_call_baseline: fn -> :erlang.phash2(1) end
     }
-    |> Map.new(fn {k, v} -> {k, round(v)} end)
+    |> Map.merge(dirty)
+    |> Map.new(fn {k, f} -> {k, round(Measure.ns_per_call(f, n))} end)
+  end
+
+  # Encoding through the public API against straight to the dirty NIF, per
+  # sweep size: shows what the normal-scheduler attempt costs when it gives
+  # up (`:dirty`) on a large term and the work starts again.
+  defp encode_paths(sweep_docs, batch_ms, batches) do
+    nif = LambdaRuntime.Native
+
+    if function_exported?(nif, :json_encode_dirty, 1) do
+      for {name, bin} <- sweep_docs do
+        term = JSON.decode!(bin)
+
+        {api, dirty} =
+          Measure.compare(
+            fn -> JSON.encode!(term) end,
+            fn -> nif.json_encode_dirty(term) end,
+            batch_ms,
+            batches
+          )
+
+        %{
+          doc: name,
+          bytes: byte_size(bin),
+          api_per_s: round(api),
+          dirty_direct_per_s: round(dirty)
+        }
+      end
+    else
+      []
+    end
   end
 
   defp memory({name, bin}) do

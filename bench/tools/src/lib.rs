@@ -22,6 +22,17 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((utime + stime) / CLK_TCK)
 }
 
+/// cutime + cstime of this process: the CPU time of its children that it
+/// has waited for, in seconds.
+pub fn children_cpu_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let cutime: f64 = fields.get(13)?.parse().ok()?;
+    let cstime: f64 = fields.get(14)?.parse().ok()?;
+    Some((cutime + cstime) / CLK_TCK)
+}
+
 /// Parses `--name value` pairs; a bare `--` ends them and the rest is returned.
 pub fn parse_args(args: &[String]) -> (Vec<(String, String)>, Vec<String>) {
     let mut opts = Vec::new();

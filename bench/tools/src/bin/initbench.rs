@@ -2,13 +2,14 @@
 //! first `GET /runtime/invocation/next` at this Runtime API stub (mode
 //! `next`), or to the process's exit (mode `exit`, for bare `erl`). The
 //! child gets AWS_LAMBDA_RUNTIME_API pointing at the stub, runs in its own
-//! process group, and is killed after the first /next. In mode `next` the
-//! child's utime+stime at that moment is recorded too.
+//! process group, and is killed after the first /next. CPU time is recorded
+//! too: in mode `next` the child's utime+stime at that moment, in mode
+//! `exit` the CPU of the waited-for child tree.
 //!
 //! initbench --label NAME --runs 15 --warmup 2 --mode next|exit
 //!           [--host 127.0.0.2] [--out FILE.json] -- COMMAND ARGS...
 
-use bench_tools::{cpu_seconds, http, json_str, opt, parse_args, stats};
+use bench_tools::{children_cpu_seconds, cpu_seconds, http, json_str, opt, parse_args, stats};
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -33,7 +34,7 @@ fn spawn(cmd: &[String], api: &str) -> Child {
 
 fn kill_group(child: &mut Child) {
     let _ = Command::new("kill")
-        .args(["-KILL", &format!("-{}", child.id())])
+        .args(["-s", "KILL", "--", &format!("-{}", child.id())])
         .status();
     let _ = child.wait();
 }
@@ -72,14 +73,17 @@ fn run_next(cmd: &[String], listener: &TcpListener) -> Result<(f64, f64, String)
     result
 }
 
-/// One run in mode `exit`: milliseconds from spawn to exit.
-fn run_exit(cmd: &[String]) -> Result<f64, String> {
+/// One run in mode `exit`: milliseconds from spawn to exit, and the
+/// child's CPU milliseconds (from this process's cutime + cstime).
+fn run_exit(cmd: &[String]) -> Result<(f64, f64), String> {
+    let c0 = children_cpu_seconds().unwrap_or(f64::NAN);
     let t0 = Instant::now();
     let mut child = spawn(cmd, "127.0.0.1:9");
     let status = child.wait().map_err(|e| e.to_string())?;
     let elapsed = t0.elapsed().as_secs_f64() * 1e3;
+    let cpu = (children_cpu_seconds().unwrap_or(f64::NAN) - c0) * 1e3;
     if status.success() {
-        Ok(elapsed)
+        Ok((elapsed, cpu))
     } else {
         Err(format!("exit status {status}"))
     }
@@ -104,7 +108,7 @@ fn main() {
     let mut errors = Vec::new();
     for i in 0..warmup + runs {
         let r = if mode == "exit" {
-            run_exit(&cmd).map(|t| (t, f64::NAN, String::new()))
+            run_exit(&cmd).map(|(t, c)| (t, c, String::new()))
         } else {
             run_next(&cmd, &listener)
         };
@@ -125,16 +129,19 @@ fn main() {
     } else {
         format!(
             "\"cpu_ms_p50\":{:.1}",
-            stats::percentile(&sorted(cpu_ms), 50.0)
+            stats::percentile(&sorted(cpu_ms.clone()), 50.0)
         )
     };
     let errs: Vec<String> = errors.iter().map(|e| json_str(e)).collect();
     let json = format!(
-        "{{\"label\":{},\"mode\":{},\"command\":{},{},{cpu},\"errors\":[{}]}}",
+        "{{\"label\":{},\"mode\":{},\"command\":{},{},{cpu},\"samples_ms\":[{}],\
+         \"cpu_samples_ms\":[{}],\"errors\":[{}]}}",
         json_str(&label),
         json_str(&mode),
         json_str(&cmd.join(" ")),
         s.json_fields("ms_"),
+        join(&ms),
+        join(&cpu_ms),
         errs.join(",")
     );
     let out = opt(&opts, "out", "");
@@ -142,6 +149,11 @@ fn main() {
         std::fs::write(&out, format!("{json}\n")).expect("--out");
     }
     println!("{json}");
+}
+
+fn join(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| format!("{x:.2}")).collect();
+    parts.join(",")
 }
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {

@@ -1,0 +1,198 @@
+# shellcheck shell=bash
+# Functions for bench/run.sh (sourced; uses its variables: repo, raw, quick,
+# n, warmup, runs, rev, worktree).
+
+tools=$repo/bench/tools/target/release
+pids=()
+route_added=0
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+free_port() {
+  python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$host"
+}
+
+wait_port() { # host port
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on $1:$2" >&2
+  return 1
+}
+
+stop() { # pid...: ends processes this script started, by id
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do wait "$p" 2>/dev/null || true; done
+}
+
+cleanup() {
+  [ ${#pids[@]} -gt 0 ] && stop "${pids[@]}"
+  if [ "$route_added" = 1 ]; then
+    ip route del local 127.0.0.2/32 dev lo table local quickack 1 2>/dev/null || true
+  fi
+}
+
+ensure_prereqs() {
+  if ! dpkg-query -W -f='${Status}' erlang-jiffy 2>/dev/null | grep -q "install ok installed"; then
+    log "apt-get install erlang-jiffy"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq erlang-jiffy >/dev/null
+  fi
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  if [ ! -x .venv/bin/cargo-lambda ]; then
+    log "pip install cargo-lambda"
+    .venv/bin/pip install -q --disable-pip-version-check cargo-lambda
+  fi
+  if ! .venv/bin/python -c 'import awslambdaric' 2>/dev/null; then
+    log "pip install awslambdaric"
+    .venv/bin/pip install -q --disable-pip-version-check awslambdaric
+  fi
+}
+
+build_tools() {
+  log "cargo build: bench/tools, bench/peers/rust_echo"
+  (cd bench/tools && CARGO_TARGET_DIR=$PWD/target cargo build -q --release)
+  (cd bench/peers/rust_echo && CARGO_TARGET_DIR=$PWD/target cargo build -q --release)
+}
+
+prepare_runtime() {
+  if [ "$worktree" = 1 ]; then
+    src=$repo
+    sha="$(git rev-parse --short HEAD)-worktree"
+    dirty=$(git status --porcelain -- lib native mix bootstrap.sh mix.exs Cargo.toml | wc -l)
+  else
+    sha=$(git rev-parse --short "$rev")
+    src=/tmp/bench-src-$sha
+    dirty=0
+    if [ ! -f "$src/bootstrap.sh" ]; then
+      rm -rf "$src" && mkdir -p "$src"
+      git archive "$sha" | tar -x -C "$src"
+    fi
+  fi
+  local build_root=/tmp/build-bench-echo-$sha
+  echo_root=$build_root/dev
+  log "mix compile: bench/echo_ex against lambda_runtime $sha (MIX_BUILD_ROOT=$build_root)"
+  (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_BUILD_ROOT=$build_root MIX_ENV=dev \
+    CARGO_TARGET_DIR=/tmp/bench-src-target mix compile >&2)
+}
+
+# FIELD-NOTES: the emulator does not set TCP_NODELAY; a local route with
+# quickack on 127.0.0.2 removes its 40 ms delayed-ACK stalls.
+quickack_route() {
+  host=127.0.0.2
+  if ip route show table local 127.0.0.2/32 2>/dev/null | grep -q quickack; then
+    quickack="yes (route already present)"
+  elif ip route add local 127.0.0.2/32 dev lo table local quickack 1 2>/dev/null; then
+    route_added=1
+    quickack="yes"
+  else
+    quickack="no (ip route add failed; emulator on 127.0.0.1, expect 40 ms stalls)"
+    host=127.0.0.1
+  fi
+  log "quickack route: $quickack"
+}
+
+describe_machine() {
+  local cpu erts
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+  erts=$(erl -noshell -eval 'io:format("~s", [erlang:system_info(version)]), halt().')
+  python3 - "$@" <<PY
+import json, platform, subprocess
+def sh(c):
+    try: return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
+    except Exception as e: return str(e)
+print(json.dumps({
+  "date_utc": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "nproc": int("$(nproc)"), "cpu": "$cpu",
+  "kernel": platform.release(), "os": sh(". /etc/os-release; echo \$PRETTY_NAME"),
+  "otp": sh("erl -noshell -eval 'io:format(\"~s\", [erlang:system_info(otp_release)]), halt().'"),
+  "erts": "$erts", "elixir": sh("elixir --version | tail -1"), "rustc": sh("rustc --version"),
+  "python": sh(".venv/bin/python --version"),
+  "awslambdaric": sh(".venv/bin/pip show awslambdaric | grep ^Version | cut -d' ' -f2"),
+  "cargo_lambda": sh(".venv/bin/cargo-lambda lambda --version 2>&1 | head -1"),
+  "rust_lambda_runtime": sh("grep -A1 'name = \"lambda_runtime\"' bench/peers/rust_echo/Cargo.lock | tail -1 | cut -d'\"' -f2"),
+  "jiffy": sh("ls -d /usr/lib/erlang/lib/jiffy-* | sed 's|.*/||'"),
+  "runtime_rev": "$sha", "runtime_src": "$src", "runtime_dirty_files": int("$dirty"),
+  "quickack": "$quickack", "host": "$host", "quick": $quick,
+  "n": int("$n"), "warmup": int("$warmup"), "rounds": int("$rounds"), "runs": int("$runs"),
+}))
+PY
+}
+
+start_emulator() { # sets emu_pid, port
+  port=$(free_port)
+  (cd test/emulator && exec "$repo/.venv/bin/cargo-lambda" lambda watch --only-lambda-apis \
+    -A "$host" -P "$port") >"$raw/emulator.log" 2>&1 &
+  emu_pid=$!
+  pids+=("$emu_pid")
+  wait_port "$host" "$port"
+}
+
+start_proxy() { # sets proxy_pid, proxy_port
+  proxy_port=$(free_port)
+  "$tools/ctproxy" --listen "$host:$proxy_port" --upstream "$host:$port" --prefix /.rt \
+    2>>"$raw/proxy.log" &
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  wait_port "$host" "$proxy_port"
+}
+
+# Starts runtime $1 with AWS_LAMBDA_RUNTIME_API=$2; sets rt_pid (the process
+# whose CPU is counted: every command below execs down to it).
+start_runtime() {
+  local api=$2 log=$raw/runtime-$1.log
+  case $1 in
+    lambda_runtime)
+      AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
+        "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+    rust_lambda_runtime | rust_via_proxy)
+      AWS_LAMBDA_RUNTIME_API=$api bench/peers/rust_echo/target/release/rust_echo >>"$log" 2>&1 & ;;
+    awslambdaric)
+      (cd bench/peers/py_echo && AWS_LAMBDA_RUNTIME_API=$api \
+        exec "$repo/.venv/bin/python" -m awslambdaric echo.handler) >>"$log" 2>&1 & ;;
+    httpc_loop)
+      AWS_LAMBDA_RUNTIME_API=$api elixir bench/peers/httpc_loop.exs >>"$log" 2>&1 & ;;
+  esac
+  rt_pid=$!
+  pids+=("$rt_pid")
+}
+
+warm_one() { # runtime round
+  local rt=$1 round=$2 api out=$raw/warm-$1-$2.json load_before
+  start_emulator
+  api=http://$host:$port/.rt
+  proxy_pid=
+  case $rt in
+    rust_via_proxy | awslambdaric) start_proxy; api=$host:$proxy_port ;;
+  esac
+  start_runtime "$rt" "$api"
+  load_before=$(loadavg)
+  local ok=0
+  timeout 300 "$tools/loadgen" --addr "$host:$port" --n "$n" --warmup "$warmup" \
+    --pid "$rt_pid" --label "$rt" --out "$out.tmp" >/dev/null && ok=1
+  if [ $ok = 1 ]; then
+    python3 - "$out.tmp" "$out" "$load_before" "$(loadavg)" "$round" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d.update(load_before=sys.argv[3], load_after=sys.argv[4], round=int(sys.argv[5]))
+json.dump(d, open(sys.argv[2], "w"))
+PY
+    rm -f "$out.tmp"
+  fi
+  stop "$rt_pid" ${proxy_pid:+"$proxy_pid"} "$emu_pid"
+  [ $ok = 1 ]
+}
+
+init_one() { # runtime round
+  local rt=$1 out=$raw/init-$1-$2.json
+  local ib=("$tools/initbench" --label "$rt" --runs "$runs" --warmup 1 --host "$host" --out "$out")
+  case $rt in
+    lambda_runtime)
+      _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${ib[@]}" -- "$src/bootstrap.sh" ;;
+    rust_lambda_runtime) "${ib[@]}" -- bench/peers/rust_echo/target/release/rust_echo ;;
+    awslambdaric)
+      (cd bench/peers/py_echo && "${ib[@]}" -- "$repo/.venv/bin/python" -m awslambdaric echo.handler) ;;
+    httpc_loop) "${ib[@]}" -- elixir bench/peers/httpc_loop.exs ;;
+    erl_bare) "${ib[@]}" --mode exit -- erl -noshell -eval 'halt().' ;;
+    erl_flags) "${ib[@]}" --mode exit -- "$repo/bench/erl_flags_halt.sh" ;;
+  esac >/dev/null
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Turns a bench/run.sh raw directory into one JSON document and a Markdown
+report. Usage: report.py RAW_DIR OUT_PREFIX --command CMD [--latest PREFIX]"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics as st
+
+WARM = ["lambda_runtime", "rust_lambda_runtime", "rust_via_proxy", "awslambdaric", "httpc_loop"]
+INIT = ["lambda_runtime", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare", "erl_flags"]
+WHAT = {
+    "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
+    "rust_lambda_runtime": "Rust `lambda_runtime` crate, echo",
+    "rust_via_proxy": "the same Rust echo behind the Content-Type proxy",
+    "awslambdaric": "Python awslambdaric, echo (behind the proxy)",
+    "httpc_loop": "seed-style Elixir loop: :httpc + :jiffy (`elixir` script)",
+    "erl_bare": "`erl -noshell -eval 'halt().'` (exec to exit)",
+    "erl_flags": "erlexec with bootstrap.sh's flags, `halt()` (exec to exit)",
+}
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return st.median(xs) if xs else None
+
+
+def fmt(x, nd=0):
+    if x is None:
+        return "–"
+    return f"{x:,.{nd}f}"
+
+
+def warm_summary(raw):
+    out = {}
+    for rt in WARM:
+        runs = [load(p) for p in sorted(glob.glob(f"{raw}/warm-{rt}-*.json"))]
+        if not runs:
+            continue
+        out[rt] = {
+            "rounds": len(runs),
+            "invokes_per_s": med([r["invokes_per_s"] for r in runs]),
+            "lat_us_p50": med([r["lat_us_p50"] for r in runs]),
+            "lat_us_p99": med([r["lat_us_p99"] for r in runs]),
+            "cpu_us_per_invoke": med([r["cpu_us_per_invoke"] for r in runs]),
+            "stalls_over_30ms": sum(r["stalls_over_30ms"] for r in runs),
+            "errors": sum(r["errors"] for r in runs),
+            "echo_mismatches": sum(r["echo_mismatches"] for r in runs),
+            "load": [f'{r["load_before"]} → {r["load_after"]}' for r in runs],
+            "per_round": runs,
+        }
+    return out
+
+
+def init_summary(raw):
+    out = {}
+    for rt in INIT:
+        runs = [load(p) for p in sorted(glob.glob(f"{raw}/init-{rt}-*.json"))]
+        if not runs:
+            continue
+        samples = [s for r in runs for s in r["samples_ms"]]
+        cpu = [s for r in runs for s in r["cpu_samples_ms"]]
+        out[rt] = {
+            "runs": len(samples),
+            "ms_p50": med(samples),
+            "ms_min": min(samples) if samples else None,
+            "ms_max": max(samples) if samples else None,
+            "cpu_ms_p50": med(cpu),
+            "errors": [e for r in runs for e in r["errors"]],
+            "samples_ms": samples,
+            "cpu_samples_ms": cpu,
+        }
+    return out
+
+
+def warm_md(w):
+    rust = w.get("rust_lambda_runtime", {}).get("invokes_per_s")
+    lines = [
+        "| runtime | invokes/s | vs Rust | p50 µs | p99 µs | CPU µs/invoke | stalls ≥30 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for rt, s in w.items():
+        ratio = f'{s["invokes_per_s"] / rust:.2f}x' if rust else "–"
+        lines.append(
+            f'| {rt} | {fmt(s["invokes_per_s"])} | {ratio} | {fmt(s["lat_us_p50"])} | '
+            f'{fmt(s["lat_us_p99"])} | {fmt(s["cpu_us_per_invoke"])} | {s["stalls_over_30ms"]} | '
+            f'{s["errors"]} |'
+        )
+    return lines
+
+
+def init_md(i):
+    erl = i.get("erl_bare", {}).get("ms_p50")
+    lines = [
+        "| runtime | median ms | vs bare erl | min ms | max ms | CPU ms (median) | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for rt, s in i.items():
+        ratio = f'{s["ms_p50"] / erl:.2f}x' if erl and s["ms_p50"] else "–"
+        lines.append(
+            f'| {rt} | {fmt(s["ms_p50"], 1)} | {ratio} | {fmt(s["ms_min"], 1)} | '
+            f'{fmt(s["ms_max"], 1)} | {fmt(s["cpu_ms_p50"])} | {s["runs"]} |'
+        )
+    return lines
+
+
+def json_md(j):
+    lines = [
+        "| document | bytes | decode ours/s | jiffy/s | ours÷jiffy | encode ours/s | jiffy/s | ours÷jiffy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in j["corpus"] + j["large"] + j["sweep"]:
+        lines.append(
+            f'| {r["doc"]} | {r["bytes"]:,} | {r["decode_per_s"]["ours"]:,} | '
+            f'{r["decode_per_s"]["jiffy"]:,} | {r["decode_ratio"]} | {r["encode_per_s"]["ours"]:,} | '
+            f'{r["encode_per_s"]["jiffy"]:,} | {r["encode_ratio"]} |'
+        )
+    c = j["corpus"]
+    gd = st.geometric_mean([r["decode_ratio"] for r in c])
+    ge = st.geometric_mean([r["encode_ratio"] for r in c])
+    lines += ["", f"Event corpus, geometric mean of ours÷jiffy: decode {gd:.2f}, encode {ge:.2f}.", ""]
+    lines += ["Trivial calls (ns per call; the dirty-scheduler hop shows here):", ""]
+    lines += ["| call | ns |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in sorted(j["trivial_call_ns"].items())]
+    if j.get("encode_paths"):
+        lines += ["", "Encode through `LambdaRuntime.JSON.encode!/1` vs straight to the dirty NIF (calls/s):", ""]
+        lines += ["| document | bytes | encode! | json_encode_dirty | ratio |", "|---|---:|---:|---:|---:|"]
+        for r in j["encode_paths"]:
+            lines.append(f'| {r["doc"]} | {r["bytes"]:,} | {r["api_per_s"]:,} | {r["dirty_direct_per_s"]:,} | '
+                         f'{r["api_per_s"] / r["dirty_direct_per_s"]:.2f} |')
+    lines += ["", "Memory of one call (bytes; process = growth of the calling process's memory, "
+              "binary = growth of VM binary memory, result = flat size of the result):", ""]
+    lines += ["| document | op | process | binary | result |", "|---|---|---:|---:|---:|"]
+    for m in j["memory"]:
+        for op in ["decode_ours", "decode_jiffy", "encode_ours", "encode_jiffy"]:
+            v = m[op]
+            lines.append(f'| {m["doc"]} | {op} | {v["process_bytes"]:,} | {v["binary_bytes"]:,} | '
+                         f'{v["result_bytes"]:,} |')
+    t = j["ticker"]
+    lines += ["", f'1 ms ticker on a normal scheduler while {t["doc_bytes"]:,}-byte documents are decoded:', ""]
+    lines += ["| set-up | decoder | max gap ms | p99 gap ms | ticks | decodes | ms per decode |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for setup in ["one_scheduler_one_decoder", "all_cores_busy"]:
+        for who, v in t[setup].items():
+            if isinstance(v, dict):
+                lines.append(f'| {setup} | {who} | {v["max_gap_ms"]} | {v["p99_gap_ms"]} | {v["ticks"]} | '
+                             f'{v["calls"]} | {v.get("ms_per_call") or "–"} |')
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("raw")
+    ap.add_argument("out")
+    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--latest")
+    a = ap.parse_args()
+    machine = load(f"{a.raw}/machine.json")
+    doc = {"command": a.command, "machine": machine, "warm": warm_summary(a.raw), "init": init_summary(a.raw)}
+    if os.path.exists(f"{a.raw}/json.json"):
+        doc["json"] = load(f"{a.raw}/json.json")
+        doc["json_load"] = load(f"{a.raw}/json.load.json")
+    m = machine
+    md = [f'# Benchmark run {m["date_utc"]}', "", f"Command: `{a.command}`", "",
+          f'Machine: {m["nproc"]} × {m["cpu"]}, kernel {m["kernel"]}, {m["os"]}; OTP {m["otp"]} '
+          f'(erts {m["erts"]}), {m["elixir"]}, {m["rustc"]}, {m["python"]}; awslambdaric {m["awslambdaric"]}, '
+          f'Rust lambda_runtime {m["rust_lambda_runtime"]}, {m["jiffy"]}, {m["cargo_lambda"]}.', "",
+          f'Runtime under test: `{m["runtime_rev"]}` ({m["runtime_src"]}). Emulator host {m["host"]}, '
+          f'quickack route: {m["quickack"]}. Warm: {m["rounds"]} round(s) of {m["n"]} invokes after '
+          f'{m["warmup"]} warm-up; init: {m["runs"]} runs per round.', ""]
+    if doc["warm"]:
+        md += ["## Warm invokes (median of rounds)", ""] + warm_md(doc["warm"])
+        md += ["", "Load average (1/5/15 min) before → after each round: "]
+        md += [f'- {rt}: ' + "; ".join(s["load"]) for rt, s in doc["warm"].items()]
+        md += [""]
+    if doc["init"]:
+        md += ["## Init: exec → first `GET /next` (median of all runs)", ""] + init_md(doc["init"]) + [""]
+    if "json" in doc:
+        md += ["## JSON: LambdaRuntime.JSON vs :jiffy (median calls/s)", ""] + json_md(doc["json"])
+        md += ["", f'Load average before → after: {doc["json_load"]["before"]} → {doc["json_load"]["after"]}', ""]
+    with open(f"{a.out}.json", "w") as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+    with open(f"{a.out}.md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    if a.latest:
+        shutil.copyfile(f"{a.out}.json", f"{a.latest}.json")
+        shutil.copyfile(f"{a.out}.md", f"{a.latest}.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The benchmark suite: warm invokes, init time and JSON, for this runtime and
+# its peers, against one cargo-lambda emulator build on loopback. Writes
+# bench/results/<stamp>.{json,md} (and latest.*; quick runs: latest-quick.*).
+#
+#   bench/run.sh            full run (~10 min on 2 cores)
+#   bench/run.sh --quick    smoke run (~2 min): fewer invokes, runs, rounds
+# Options: --only warm,init,json   --rev REV (default HEAD) | --worktree
+#          --n N (measured invokes per round)  --rounds R  --runs R (init)
+#
+# The runtime under test is a `git archive` of REV (others' uncommitted work
+# in this checkout is not measured) built with its own MIX_BUILD_ROOT, plus
+# bench/echo_ex (Echo.handle) as the function.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+args="$*"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+
+quick=0 only=warm,init,json rev=HEAD worktree=0 n= rounds= runs=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 ;;
+    --only) only=$2; shift ;;
+    --rev) rev=$2; shift ;;
+    --worktree) worktree=1 ;;
+    --n) n=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --runs) runs=$2; shift ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ $quick = 1 ]; then
+  : "${n:=1000}" "${rounds:=1}" "${runs:=6}"
+  warmup=200
+else
+  : "${n:=5000}" "${rounds:=3}" "${runs:=5}"
+  warmup=500
+fi
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+raw=$repo/bench/results/raw/$stamp
+mkdir -p "$raw"
+log() { echo "==> $*" >&2; }
+
+# --- Prerequisites -----------------------------------------------------------
+ensure_prereqs
+build_tools
+prepare_runtime # sets src, sha, echo_root, dirty
+
+# --- Machine and set-up ------------------------------------------------------
+trap cleanup EXIT
+quickack_route # sets host, quickack
+describe_machine >"$raw/machine.json"
+
+export AWS_LAMBDA_FUNCTION_NAME=echo AWS_LAMBDA_FUNCTION_VERSION='$LATEST' \
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512 AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/echo \
+  AWS_LAMBDA_LOG_STREAM_NAME=bench/echo
+# bootstrap.sh adds $here/_build/$MIX_ENV/lib/lambda_runtime/ebin when it
+# exists; a MIX_ENV with no build keeps the function's own copy in use.
+export MIX_ENV=bench-none
+
+# --- Warm path ---------------------------------------------------------------
+if [[ ,$only, == *,warm,* ]]; then
+  for round in $(seq "$rounds"); do
+    for rt in lambda_runtime rust_lambda_runtime rust_via_proxy awslambdaric httpc_loop; do
+      log "warm: $rt (round $round/$rounds, $n invokes after $warmup)"
+      warm_one "$rt" "$round" || warm_one "$rt" "$round" || log "warm: $rt failed twice"
+    done
+  done
+fi
+
+# --- Init --------------------------------------------------------------------
+if [[ ,$only, == *,init,* ]]; then
+  # Interleaved rounds of $runs runs each, so slow phases of the machine's
+  # load hit every runtime alike; the report takes the median of all runs.
+  init_rounds=$((quick == 1 ? 1 : 3))
+  for round in $(seq "$init_rounds"); do
+    for rt in lambda_runtime rust_lambda_runtime awslambdaric httpc_loop erl_bare erl_flags; do
+      log "init: $rt (round $round/$init_rounds, $runs runs)"
+      init_one "$rt" "$round"
+    done
+  done
+fi
+
+# --- JSON --------------------------------------------------------------------
+if [[ ,$only, == *,json,* ]]; then
+  log "json: mix run bench/json_bench.exs (in $src)"
+  load_before=$(loadavg)
+  (cd "$src" && BENCH_QUICK=$quick BENCH_JSON_OUT="$raw/json.json" \
+    MIX_BUILD_ROOT="/tmp/build-bench-src-$sha" CARGO_TARGET_DIR=/tmp/bench-src-target \
+    mix run "$repo/bench/json_bench.exs") | tee "$raw/json.log" >&2 ||
+    log "json: failed (see $raw/json.log)"
+  echo "{\"before\":\"$load_before\",\"after\":\"$(loadavg)\"}" >"$raw/json.load.json"
+fi
+
+# --- Report ------------------------------------------------------------------
+suffix=
+[ $quick = 1 ] && suffix=-quick
+python3 bench/report.py "$raw" "bench/results/$stamp$suffix" \
+  --command "bench/run.sh $args" --latest "bench/results/latest$suffix"
+log "wrote bench/results/$stamp$suffix.md and .json"
