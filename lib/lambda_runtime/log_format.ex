@@ -10,7 +10,9 @@ defmodule LambdaRuntime.LogFormat do
       `errorType`, `errorMessage` and `stackTrace`. Newlines in a message
       stay inside the JSON string, so one event is one line.
     * otherwise (text): `TIMESTAMP<TAB>REQUEST_ID<TAB>LEVEL<TAB>message`, as the
-      managed runtimes print it (`undefined` when outside an invocation).
+      managed runtimes print it (`undefined` when outside an invocation);
+      newlines inside a message are written as carriage returns, so one
+      event is one line here too.
     * `AWS_LAMBDA_LOG_LEVEL` sets the minimum level (`TRACE` and `DEBUG` map to
       `:debug`, `WARN` to `:warning`, `FATAL` to `:critical`).
 
@@ -92,6 +94,10 @@ defmodule LambdaRuntime.LogFormat do
   @doc false
   def text(level, message, timestamp, metadata) do
     request_id = metadata[:request_id] || "undefined"
+    # CloudWatch makes each line its own event: newlines inside a message
+    # become carriage returns (as Lambda's own runtimes write them), so a
+    # multi-line message stays one event, with its request id.
+    message = message |> IO.chardata_to_string() |> String.replace("\n", "\r")
     [rfc3339(timestamp), ?\t, to_string(request_id), ?\t, lambda_level(level), ?\t, message, ?\n]
   rescue
     _ -> [inspect(message), ?\n]
