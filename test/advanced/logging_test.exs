@@ -44,11 +44,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
 
   test "JSON: every line of 8 concurrent pollers' output is one whole JSON object" do
     {api, runtime} =
-      start([
-        {"AWS_LAMBDA_LOG_FORMAT", "JSON"},
-        {"AWS_LAMBDA_MAX_CONCURRENCY", "8"},
-        {"ERL_FLAGS", "+SDio 12"}
-      ])
+      start([{"AWS_LAMBDA_LOG_FORMAT", "JSON"}, {"AWS_LAMBDA_MAX_CONCURRENCY", "8"}])
 
     failing? = &(rem(&1, 20) == 0)
 
