@@ -22,9 +22,16 @@ defmodule LambdaRuntime.Emulator do
       200 with the response, or 200 with `X-Amz-Function-Error: Unhandled`
       and the error JSON; `X-Amz-Invocation-Type: Event` answers 202 at once,
       `DryRun` 204; `X-Amz-Client-Context` (base64 JSON) reaches the runtime;
-    * `POST /2015-03-31/functions/{name}/response-streaming-invocations`: a
-      runtime that streams (`Lambda-Runtime-Function-Response-Mode: streaming`,
-      chunked) is relayed chunk by chunk; any other response comes whole.
+    * `POST /2021-11-15/functions/{name}/response-streaming-invocations`
+      (and the same under `/2015-03-31`, as cargo-lambda serves it), as
+      Lambda's InvokeWithResponseStream: the answer is an AWS event stream
+      (`LambdaRuntime.Emulator.EventStream`). What a runtime streams
+      (`Lambda-Runtime-Function-Response-Mode: streaming`, chunked) is
+      relayed as `PayloadChunk` events as it comes, with the stream's
+      `Content-Type`; a response that was not streamed comes whole, as one
+      `PayloadChunk`; `InvokeComplete` ends it, with `ErrorCode` (the error
+      type) and `ErrorDetails` (the error JSON) if the function failed.
+      On the plain Invoke path a streamed response is returned whole.
 
   Each event gets a UUID request id, a real epoch deadline
   (`Lambda-Runtime-Deadline-Ms`, now plus the timeout), a function ARN and

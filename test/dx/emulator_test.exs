@@ -122,7 +122,8 @@ defmodule LambdaRuntime.EmulatorTest do
 
   describe "with bootstrap.sh streaming (LambdaRuntime.Stream)" do
     @describetag :tmp_dir
-    test "chunks reach the caller as the handler produces them", %{tmp_dir: dir} do
+    test "chunks reach the caller, as PayloadChunk events, as the handler produces them",
+         %{tmp_dir: dir} do
       emu = start_supervised!(Emulator)
       start_runtime(emu, "DxHandlers.Streaming.gated")
       gate = Path.join(dir, "gate")
@@ -132,11 +133,11 @@ defmodule LambdaRuntime.EmulatorTest do
       assert {200, headers} = DxHTTP.read_head(caller)
       assert headers["content-type"] == "text/plain"
       # The handler is still waiting for the gate: this chunk was relayed.
-      assert {:chunk, "first\n"} = DxHTTP.read_chunk(caller)
+      assert {"PayloadChunk", "first\n"} = DxHTTP.read_event(caller)
       File.write!(gate, "")
-      assert {:chunk, "second\n"} = DxHTTP.read_chunk(caller)
-      assert {:done, trailers} = DxHTTP.read_chunk(caller)
-      refute Map.has_key?(trailers, "x-amz-function-error")
+      assert {"PayloadChunk", "second\n"} = DxHTTP.read_event(caller)
+      assert {"InvokeComplete", "{}"} = DxHTTP.read_event(caller)
+      assert :done = DxHTTP.read_event(caller)
     end
 
     test "a stream that fails midway is a function error", %{tmp_dir: _} do
@@ -149,8 +150,10 @@ defmodule LambdaRuntime.EmulatorTest do
       path = "/2015-03-31/functions/function/response-streaming-invocations"
       caller = DxHTTP.open(Emulator.port(emu), "POST", path, [], "{}")
       assert {200, _} = DxHTTP.read_head(caller)
-      assert {:chunk, "partial"} = DxHTTP.read_chunk(caller)
-      assert {:done, %{"x-amz-function-error" => "Unhandled"}} = DxHTTP.read_chunk(caller)
+      assert {"PayloadChunk", "partial"} = DxHTTP.read_event(caller)
+      assert {"InvokeComplete", complete} = DxHTTP.read_event(caller)
+      assert %{"ErrorCode" => "RuntimeError", "ErrorDetails" => details} = JSON.decode!(complete)
+      assert %{"errorMessage" => "midway"} = JSON.decode!(details)
     end
   end
 end

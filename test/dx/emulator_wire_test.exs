@@ -6,6 +6,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
   use ExUnit.Case, async: true
 
   alias LambdaRuntime.{DxHTTP, Emulator, JSON}
+  alias LambdaRuntime.Emulator.EventStream
 
   @next "/2018-06-01/runtime/invocation/next"
 
@@ -146,7 +147,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
     assert {200, %{"x-amz-function-error" => "Unhandled"}, ^error} = Task.await(task)
   end
 
-  test "a streamed response is relayed chunk by chunk on the streaming path", %{port: port} do
+  test "the streaming path answers an event stream, relaying chunks as they come", %{port: port} do
     caller =
       DxHTTP.open(
         port,
@@ -169,12 +170,13 @@ defmodule LambdaRuntime.EmulatorWireTest do
     assert {200, headers} = DxHTTP.read_head(caller)
     assert headers["transfer-encoding"] == "chunked"
     assert headers["content-type"] == "text/plain"
-    assert {:chunk, "first "} = DxHTTP.read_chunk(caller)
+    assert {"PayloadChunk", "first "} = DxHTTP.read_event(caller)
 
     DxHTTP.send_chunk(runtime, "second")
-    assert {:chunk, "second"} = DxHTTP.read_chunk(caller)
+    assert {"PayloadChunk", "second"} = DxHTTP.read_event(caller)
     DxHTTP.send_last_chunk(runtime)
-    assert {:done, %{}} = DxHTTP.read_chunk(caller)
+    assert {"InvokeComplete", "{}"} = DxHTTP.read_event(caller)
+    assert :done = DxHTTP.read_event(caller)
     assert {202, _, _} = DxHTTP.read_response(runtime)
   end
 
@@ -193,12 +195,29 @@ defmodule LambdaRuntime.EmulatorWireTest do
     assert {:ok, "abc", %Emulator.Report{request_id: ^id}} = Task.await(task)
   end
 
-  test "a non-streamed response on the streaming path comes whole", %{port: port} do
+  test "a non-streamed response on the streaming path comes whole, in one PayloadChunk",
+       %{port: port} do
     task = invoke_async(port, "{}", "response-streaming-invocations")
     {id, _, _} = next(port)
     post(port, id, "response", ~s({"whole":true}))
-    assert {200, headers, ~s({"whole":true})} = Task.await(task)
-    assert headers["content-length"] == "14"
+    assert {200, headers, body} = Task.await(task)
+    assert headers["content-type"] == "application/json"
+
+    assert EventStream.decode(body) == [
+             {"PayloadChunk", ~s({"whole":true})},
+             {"InvokeComplete", "{}"}
+           ]
+  end
+
+  test "a function error on the streaming path ends the stream with ErrorCode and ErrorDetails",
+       %{port: port} do
+    task = invoke_async(port, "{}", "response-streaming-invocations")
+    {id, _, _} = next(port)
+    error = ~s({"errorMessage":"boom","errorType":"RuntimeError","stackTrace":[]})
+    post(port, id, "error", error)
+    assert {200, _, body} = Task.await(task)
+    assert [{"InvokeComplete", complete}] = EventStream.decode(body)
+    assert JSON.decode!(complete) == %{"ErrorCode" => "RuntimeError", "ErrorDetails" => error}
   end
 
   test "a stream that fails midway reports the error in its trailers", %{emu: emu, port: port} do

@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Emulator.Listener do
 
   require Logger
 
-  alias LambdaRuntime.Emulator.HTTP
+  alias LambdaRuntime.Emulator.{EventStream, HTTP}
 
   @runtime "/2018-06-01/runtime"
   # Lambda's limit for a synchronous Invoke request, in bytes.
@@ -87,7 +87,10 @@ defmodule LambdaRuntime.Emulator.Listener do
       {"POST", ["2015-03-31", "functions", _name, "invocations"]} ->
         invoke(socket, request, false, ctx)
 
-      {"POST", ["2015-03-31", "functions", _name, "response-streaming-invocations"]} ->
+      # InvokeWithResponseStream's own API version (as AWS SDKs call it), and
+      # the Invoke API's version (as cargo-lambda serves it).
+      {"POST", [version, "functions", _name, "response-streaming-invocations"]}
+      when version in ["2021-11-15", "2015-03-31"] ->
         invoke(socket, request, true, ctx)
 
       {method, _} ->
@@ -249,41 +252,55 @@ defmodule LambdaRuntime.Emulator.Listener do
     end
   end
 
-  # Waits for the outcome; on the streaming path, relays chunks as they come.
-  # `streaming` is nil until the first chunk, then :relaying (chunked
-  # response started) or the accumulated chunks (whole response).
-  defp relay_outcome(socket, id, headers, streaming_path?, streaming) do
+  # Waits for the outcome. On the streaming path the answer is an AWS event
+  # stream, as from InvokeWithResponseStream: each streamed chunk is relayed
+  # as a PayloadChunk event as it comes, then InvokeComplete. On the plain
+  # path a streamed response is gathered and returned whole. `acc` holds the
+  # chunks gathered so far (plain path) or :relaying (streaming path, once
+  # the HTTP head is sent).
+  defp relay_outcome(socket, id, headers, streaming_path?, acc) do
     receive do
       {LambdaRuntime.Emulator, ^id, {:stream_head, content_type}} ->
+        headers = [{"content-type", content_type} | headers]
+
         if streaming_path? do
-          HTTP.send_chunked_head(socket, 200, [{"content-type", content_type} | headers])
+          HTTP.send_chunked_head(socket, 200, headers)
           relay_outcome(socket, id, headers, true, :relaying)
         else
-          relay_outcome(socket, id, [{"content-type", content_type} | headers], false, [])
+          relay_outcome(socket, id, headers, false, [])
         end
 
-      {LambdaRuntime.Emulator, ^id, {:stream, data}} when streaming == :relaying ->
-        HTTP.send_chunk(socket, data)
-        relay_outcome(socket, id, headers, streaming_path?, streaming)
+      {LambdaRuntime.Emulator, ^id, {:stream, data}} when acc == :relaying ->
+        HTTP.send_chunk(socket, EventStream.payload_chunk(data))
+        relay_outcome(socket, id, headers, true, acc)
 
       {LambdaRuntime.Emulator, ^id, {:stream, data}} ->
-        relay_outcome(socket, id, headers, streaming_path?, [streaming | data])
+        relay_outcome(socket, id, headers, false, [acc | data])
 
       {LambdaRuntime.Emulator, ^id, {:done, status, body, _report, _streamed?}} ->
-        finish_outcome(socket, status, body, headers, streaming)
+        if streaming_path?,
+          do: finish_stream(socket, status, body, headers, acc),
+          else: finish_whole(socket, status, body, headers, acc)
     end
   end
 
-  defp finish_outcome(socket, status, _body, _headers, :relaying) do
-    trailers = if status == :error, do: [{"x-amz-function-error", "Unhandled"}], else: []
+  # The streaming path: InvokeComplete ends the event stream. A response
+  # that was not streamed goes first, whole, as one PayloadChunk.
+  defp finish_stream(socket, status, body, headers, acc) do
+    if acc != :relaying do
+      HTTP.send_chunked_head(socket, 200, [{"content-type", "application/json"} | headers])
+      if status == :ok, do: HTTP.send_chunk(socket, EventStream.payload_chunk(body))
+    end
 
-    HTTP.send_last_chunk(socket, trailers)
+    complete = if status == :ok, do: nil, else: {error_type(body), body}
+    HTTP.send_chunk(socket, EventStream.invoke_complete(complete))
+    HTTP.send_last_chunk(socket)
   end
 
-  defp finish_outcome(socket, :ok, _body, headers, chunks) when is_list(chunks),
+  defp finish_whole(socket, :ok, _body, headers, chunks) when is_list(chunks),
     do: HTTP.send_response(socket, 200, headers, IO.iodata_to_binary(chunks))
 
-  defp finish_outcome(socket, status, body, headers, _streaming) do
+  defp finish_whole(socket, status, body, headers, _acc) do
     headers =
       if status == :error,
         do: [{"x-amz-function-error", "Unhandled"} | headers],
@@ -291,6 +308,13 @@ defmodule LambdaRuntime.Emulator.Listener do
 
     headers = List.keystore(headers, "content-type", 0, {"content-type", "application/json"})
     HTTP.send_response(socket, 200, headers, body)
+  end
+
+  defp error_type(body) do
+    case LambdaRuntime.JSON.decode(body) do
+      {:ok, %{"errorType" => type}} when is_binary(type) -> type
+      _ -> "Unhandled"
+    end
   end
 
   defp body(socket, request) do

@@ -78,6 +78,21 @@ defmodule LambdaRuntime.DxHTTP do
     end
   end
 
+  @doc """
+  Reads one event of an AWS event stream response (the emulator sends one
+  per HTTP chunk): `{event_type, payload}`, or `:done` after the last.
+  """
+  def read_event(socket) do
+    case read_chunk(socket) do
+      {:chunk, data} ->
+        [event] = LambdaRuntime.Emulator.EventStream.decode(data)
+        event
+
+      {:done, _trailers} ->
+        :done
+    end
+  end
+
   defp read_trailers(socket, acc) do
     case :gen_tcp.recv(socket, 0) do
       {:ok, "\r\n"} ->
