@@ -32,6 +32,10 @@ defmodule LambdaRuntime.Runtime do
 
   @impl true
   def init(opts) do
+    # init/1 runs in this process, so what it links dies with it unless
+    # exits are trapped: a restart would run init/1 again and start a second
+    # set of pollers next to the running ones. See handle_info/2.
+    Process.flag(:trap_exit, true)
     config = Keyword.get_lazy(opts, :config, &Config.from_env/0)
     {:ok, config, {:continue, :start}}
   end
@@ -110,6 +114,26 @@ defmodule LambdaRuntime.Runtime do
     end
 
     {:reply, :ok, state}
+  end
+
+  # A process linked by init/1 (or by code it called) exited. The pollers
+  # keep serving with the state init/1 returned; invocations that need the
+  # dead process fail and are reported as usual.
+  @impl true
+  def handle_info({:EXIT, _pid, :normal}, state), do: {:noreply, state}
+
+  def handle_info({:EXIT, pid, reason}, state) do
+    Logger.error(
+      "a process linked to the handler's init/1 (#{inspect(pid)}) exited: " <>
+        "#{inspect(reason)}; the runtime carries on"
+    )
+
+    {:noreply, state}
+  end
+
+  def handle_info(message, state) do
+    Logger.warning("lambda_runtime: unexpected message to the runtime: #{inspect(message)}")
+    {:noreply, state}
   end
 
   @doc """

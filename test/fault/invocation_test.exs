@@ -158,6 +158,30 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     assert JSON.decode!(delivered.body)["errorType"] == "ArgumentError"
   end
 
+  test "a process linked in init/1 that dies neither re-runs init/1 nor adds a poller",
+       %{api: api} do
+    runtime = start(api, "Fixture.LinkedCrash")
+    FaultApi.event(api, "req-crash", ~s({"crash":true}))
+    posted(api, "req-crash")
+    FaultApi.await(api, "/next", 2)
+    # Time for a restarted runtime (the bug) to run init/1 and poll again.
+    Process.sleep(500)
+    FaultApi.event(api, "req-after-crash", "{}")
+    FaultApi.event(api, "req-after-crash-2", "{}")
+
+    assert JSON.decode!(posted(api, "req-after-crash").body) == %{"alive" => false}
+    assert JSON.decode!(posted(api, "req-after-crash-2").body) == %{"alive" => false}
+    FaultApi.await(api, "/next", 4)
+    Process.sleep(200)
+
+    # One /next loop: one /next per answered event, plus the one waiting now.
+    assert length(Enum.filter(FaultApi.requests(api), &String.ends_with?(&1.path, "/next"))) == 4
+
+    log = RuntimeProcess.stop(runtime)
+    assert length(String.split(log, "fixture init/1 ran")) == 2
+    assert log =~ ":boom"
+  end
+
   test "400 on /response is logged with its body and the loop goes on", %{api: api} do
     runtime = start(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {400, ~s({"errorType":"InvalidRequestID"})})
