@@ -21,7 +21,8 @@ defmodule LambdaRuntime.Emulator do
     * `POST /2015-03-31/functions/{name}/invocations`, as Lambda's Invoke:
       200 with the response, or 200 with `X-Amz-Function-Error: Unhandled`
       and the error JSON; `X-Amz-Invocation-Type: Event` answers 202 at once,
-      `DryRun` 204; `X-Amz-Client-Context` (base64 JSON) reaches the runtime;
+      `DryRun` 204; `X-Amz-Client-Context` (base64 JSON) reaches the runtime,
+      and so does `X-Amzn-Trace-Id`;
     * `POST /2021-11-15/functions/{name}/response-streaming-invocations`
       (and the same under `/2015-03-31`, as cargo-lambda serves it), as
       Lambda's InvokeWithResponseStream: the answer is an AWS event stream
@@ -142,7 +143,7 @@ defmodule LambdaRuntime.Emulator do
     end
   end
 
-  @doc "The REPORTs of every finished invocation, oldest first."
+  @doc "The REPORTs of the finished invocations (the last 1000), oldest first."
   @spec reports(emulator()) :: [LambdaRuntime.Emulator.Report.t()]
   def reports(emu), do: GenServer.call(emu, :reports)
 

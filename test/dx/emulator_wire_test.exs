@@ -110,14 +110,19 @@ defmodule LambdaRuntime.EmulatorWireTest do
              )
   end
 
-  test "X-Amz-Client-Context (base64) reaches the runtime decoded", %{port: port} do
+  test "X-Amz-Client-Context (base64) and X-Amzn-Trace-Id reach the runtime", %{port: port} do
     context = ~s({"custom":{"tenant":"t1"}})
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
     task =
-      invoke_async(port, "{}", "invocations", [{"x-amz-client-context", Base.encode64(context)}])
+      invoke_async(port, "{}", "invocations", [
+        {"x-amz-client-context", Base.encode64(context)},
+        {"x-amzn-trace-id", trace}
+      ])
 
     {id, headers, _} = next(port)
     assert headers["lambda-runtime-client-context"] == context
+    assert headers["lambda-runtime-trace-id"] == trace
     post(port, id, "response", "{}")
     Task.await(task)
   end

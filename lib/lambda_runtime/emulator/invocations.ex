@@ -15,6 +15,8 @@ defmodule LambdaRuntime.Emulator.Invocations do
   @tag LambdaRuntime.Emulator
   # Lambda's limit for a synchronous response, in bytes.
   @max_response_bytes 6_291_556
+  @kept_reports 1000
+  @kept_ids 100_000
 
   defstruct [
     :config,
@@ -37,7 +39,7 @@ defmodule LambdaRuntime.Emulator.Invocations do
       body: body,
       caller: meta.caller,
       client_context: meta[:client_context],
-      trace_id: Ids.trace_id()
+      trace_id: meta[:trace_id] || Ids.trace_id()
     }
 
     s =
@@ -213,16 +215,22 @@ defmodule LambdaRuntime.Emulator.Invocations do
     %{
       s
       | inflight: Map.delete(s.inflight, inv.id),
-        expired: MapSet.put(s.expired, inv.id),
+        expired: expire(s.expired, inv.id),
         init_duration_ms: nil,
-        reports: [report | s.reports]
+        reports: Enum.take([report | s.reports], @kept_reports)
     }
   end
 
   # An event that never reached a runtime (the runtime failed its init).
   defp finish_without_runtime(s, inv, body) do
     notify(inv, {:done, :error, body, nil, false})
-    %{s | expired: MapSet.put(s.expired, inv.id)}
+    %{s | expired: expire(s.expired, inv.id)}
+  end
+
+  # Finished ids, to answer a late /response with 410; a long session
+  # forgets the old ones (they get 400).
+  defp expire(expired, id) do
+    if MapSet.size(expired) >= @kept_ids, do: MapSet.new([id]), else: MapSet.put(expired, id)
   end
 
   defp report(s, id, duration_ms, status) do

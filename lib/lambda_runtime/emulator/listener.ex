@@ -226,7 +226,12 @@ defmodule LambdaRuntime.Emulator.Listener do
 
   defp invoke(socket, request, body, streaming_path?, ctx) do
     type = request.headers["x-amz-invocation-type"] || "RequestResponse"
-    meta = %{client_context: client_context(request), caller: self()}
+
+    meta = %{
+      client_context: client_context(request),
+      trace_id: request.headers["x-amzn-trace-id"],
+      caller: self()
+    }
 
     case type do
       "DryRun" ->
