@@ -218,6 +218,19 @@ defmodule LambdaRuntime.FaultTest do
     end
   end
 
+  test "a linked process failing inside init/1 is one Runtime.InitError, then exit",
+       %{api: api} do
+    runtime = start(api, "Fixture.InitLinkFails")
+    [init_error] = FaultApi.await(api, "/runtime/init/error")
+    assert header(init_error, "lambda-runtime-function-error-type") == "Runtime.InitError"
+    assert JSON.decode!(init_error.body)["errorMessage"] =~ "agent init failed"
+
+    assert {status, log} = RuntimeProcess.await_exit(runtime)
+    assert status != 0
+    assert length(String.split(log, "fixture init/1 ran")) == 2
+    assert length(FaultApi.requests(api)) == 1
+  end
+
   test "a missing handler posts /init/error and exits non-zero", %{api: api} do
     runtime = start(api, "Fixture.Nope.handle")
     [init_error] = FaultApi.await(api, "/runtime/init/error")
