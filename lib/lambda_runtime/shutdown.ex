@@ -61,10 +61,14 @@ defmodule LambdaRuntime.Shutdown do
   @impl :gen_event
   def init(_), do: {:ok, %{}}
 
+  # Lambda, or an impatient operator, may signal more than once: one
+  # shutdown runs, and the handler's terminate/2 is called once.
   @impl :gen_event
+  def handle_event(:sigterm, %{stopping: true} = state), do: {:ok, state}
+
   def handle_event(:sigterm, state) do
     spawn(&graceful/0)
-    {:ok, state}
+    {:ok, Map.put(state, :stopping, true)}
   end
 
   def handle_event(signal, state) do
