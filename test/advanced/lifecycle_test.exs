@@ -1,0 +1,90 @@
+Code.require_file("support/recording_api.exs", __DIR__)
+Code.require_file("support/fixture.exs", __DIR__)
+
+defmodule LambdaRuntime.Advanced.LifecycleTest do
+  # SIGTERM (kill -TERM on the runtime's BEAM) and the X-Ray error cause,
+  # end to end through bootstrap.sh.
+  use ExUnit.Case, async: true
+
+  alias LambdaRuntime.{AdvancedFixture, JSON, RecordingApi}
+  alias LambdaRuntime.TestSupport.RuntimeProcess
+
+  @moduletag :advanced
+  @moduletag timeout: 60_000
+
+  setup_all do
+    AdvancedFixture.task_root!()
+    :ok
+  end
+
+  defp start(handler, env \\ []) do
+    api = RecordingApi.start!()
+    runtime = AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), handler, env: env)
+    {api, runtime}
+  end
+
+  defp invoke_async(api, id, event),
+    do: Task.async(fn -> RecordingApi.invoke(api, id, JSON.encode!(event)) end)
+
+  describe "SIGTERM" do
+    test "a running invocation completes, terminate/2 runs once, the exit status is 0" do
+      {api, runtime} = start("Adv.Lifecycle")
+      task = invoke_async(api, "req-term", %{"sleep" => 600})
+      before = AdvancedFixture.await_output(runtime, &(&1 =~ "handling req-term"))
+
+      AdvancedFixture.signal!(runtime, "TERM")
+      # A second signal while shutting down changes nothing.
+      Process.sleep(50)
+      AdvancedFixture.signal!(runtime, "TERM")
+
+      assert {:response, response} = Task.await(task)
+      assert JSON.decode!(response.body) == %{"slept" => 600, "request_id" => "req-term"}
+
+      assert {0, rest} = RuntimeProcess.await_exit(runtime)
+      output = before <> rest
+      assert output =~ "SIGTERM received"
+      assert [_, after_marker] = String.split(output, "TERMINATE-MARKER reason=:sigterm started=")
+      assert after_marker =~ ~r/^\d+\n/
+    end
+
+    test "idle: terminate/2 runs and the exit status is 0" do
+      {api, runtime} = start("Adv.Lifecycle")
+      RecordingApi.await(api, "/runtime/invocation/next")
+      AdvancedFixture.signal!(runtime, "TERM")
+
+      assert {0, output} = RuntimeProcess.await_exit(runtime)
+      assert output =~ "TERMINATE-MARKER reason=:sigterm"
+    end
+
+    test "an invocation longer than the shutdown budget: terminate/2 still runs, exit 0" do
+      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "300"}])
+      invoke_async(api, "req-long", %{"sleep" => 30_000})
+      before = AdvancedFixture.await_output(runtime, &(&1 =~ "handling req-long"))
+      AdvancedFixture.signal!(runtime, "TERM")
+
+      assert {0, rest} = RuntimeProcess.await_exit(runtime, 5_000)
+      output = before <> rest
+      assert output =~ "shutdown budget spent with an invocation still running"
+      assert output =~ "TERMINATE-MARKER reason=:sigterm"
+      refute Enum.any?(RecordingApi.requests(api), &(&1.path =~ "req-long/response"))
+    end
+  end
+
+  test "X-Ray: /error carries Lambda-Runtime-Function-XRay-Error-Cause with the raise site" do
+    {api, _runtime} = start("Adv.Raise.handle")
+    {:error, request} = RecordingApi.invoke(api, "req-xray", ~s({"a":1}))
+
+    {_, header} = List.keyfind(request.headers, "lambda-runtime-function-xray-error-cause", 0)
+    cause = JSON.decode!(header)
+
+    assert cause["working_directory"] == File.cwd!()
+    assert [exception] = cause["exceptions"]
+    assert exception["type"] == "KeyError"
+    assert exception["message"] =~ ~s(key "missing" not found)
+    assert [%{"path" => path, "line" => line, "label" => label} | _] = exception["stack"]
+    assert label == "Adv.Raise.nested/1"
+    assert path == "lib/lifecycle.ex" and is_integer(line) and line > 0
+    assert "lib/lifecycle.ex" in cause["paths"]
+    assert Enum.any?(exception["stack"], &(&1["label"] == "Adv.Raise.handle/2"))
+  end
+end
