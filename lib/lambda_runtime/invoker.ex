@@ -68,9 +68,14 @@ defmodule LambdaRuntime.Invoker do
     end
   end
 
+  # `receive ... after` takes at most 2^32 - 1 ms (about 49 days); a later
+  # deadline (no real Lambda sends one) is as good as none.
+  @max_after 0xFFFFFFFF
+
   defp timeout(context) do
     case Context.remaining_time_ms(context) do
       nil -> :infinity
+      ms when ms > @max_after -> :infinity
       ms -> ms
     end
   end

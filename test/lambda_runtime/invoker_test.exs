@@ -115,6 +115,11 @@ defmodule LambdaRuntime.InvokerTest do
       assert_received {:handler_pid, _pid}
     end
 
+    test "a deadline beyond what receive-after can wait (about 49 days) is no limit" do
+      context = %Context{request_id: "req-far", deadline_ms: epoch_in(60 * 86_400_000)}
+      assert run(:bare_ok, "{}", context) == {:ok, "null"}
+    end
+
     test "a handler that finishes before a real deadline is not killed" do
       handler = ref("LambdaRuntime.TestHandlers.Sleeper")
       context = %Context{request_id: "req-sleep", deadline_ms: epoch_in(5_000)}
