@@ -150,6 +150,22 @@ defmodule LambdaRuntime.Emulator.HTTP do
     end
   end
 
+  @doc "Reads a whole body, by Content-Length or chunked."
+  def read_full_body(socket, request) do
+    if chunked?(request) do
+      with {:ok, chunks, _trailers} <- read_chunks(socket, [], fn data, acc -> [acc | data] end),
+           do: {:ok, IO.iodata_to_binary(chunks)}
+    else
+      read_body(socket, content_length(request))
+    end
+  end
+
+  @doc "Sends `map` as a JSON response."
+  def send_json(socket, status, map) do
+    body = LambdaRuntime.JSON.encode!(map)
+    send_response(socket, status, [{"content-type", "application/json"}], body)
+  end
+
   @doc "Sends a whole response."
   def send_response(socket, status, headers, body) do
     head = [status_line(status), format_headers([{"content-length", byte_size(body)} | headers])]
