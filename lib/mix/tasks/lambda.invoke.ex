@@ -85,58 +85,68 @@ defmodule Mix.Tasks.Lambda.Invoke do
   def run(args) do
     opts = parse!(args)
     Mix.Task.run("compile")
-    config = Mix.Project.config()[:lambda] || []
-    handler = opts[:handler] || config[:handler] || Mix.raise(no_handler())
+    settings = settings(opts)
     event = read_event(opts)
-    timeout = opts[:timeout] || config[:timeout] || 30
-    memory = opts[:memory_size] || config[:memory_size] || 512
-    name = opts[:function_name] || config[:function_name] || to_string(Mix.Project.config()[:app])
-
-    env =
-      Map.to_list(config[:environment] || %{}) ++
-        Enum.map(Keyword.get_values(opts, :env), &env_pair/1)
-
-    task_root = opts[:task_root] || Mix.Project.build_path()
-
     task = self()
 
     runtime_opts = [
-      handler: handler,
-      function_name: name,
-      memory_size: memory,
-      region: config[:region] || "us-east-1",
-      env: env,
+      handler: settings.handler,
+      function_name: settings.name,
+      memory_size: settings.memory,
+      region: settings.region,
+      env: settings.env,
       output: &send(task, {__MODULE__, :log, &1})
     ]
 
     {runtime_opts, scratch} =
       if opts[:layer] || opts[:layer_zip] || opts[:package_zip],
         do: sandboxed(runtime_opts, opts),
-        else: {Keyword.put(runtime_opts, :task_root, task_root), nil}
+        else: {Keyword.put(runtime_opts, :task_root, settings.task_root), nil}
 
-    {:ok, emu} = Emulator.start_link(function_name: name, timeout: timeout, memory_size: memory)
+    {:ok, emu} =
+      Emulator.start_link(
+        function_name: settings.name,
+        timeout: settings.timeout,
+        memory_size: settings.memory,
+        region: settings.region
+      )
+
     {:ok, runtime} = LocalRuntime.start(emu, runtime_opts)
 
     Mix.shell().info([
-      :cyan,
-      "==> ",
-      handler,
-      :reset,
-      " (#{name}, timeout #{seconds(timeout)} s, #{memory} MB)"
+      [:cyan, "==> ", settings.handler, :reset],
+      " (#{settings.name}, timeout #{seconds(settings.timeout)} s, #{settings.memory} MB)"
     ])
 
     try do
-      results = for n <- 1..opts[:repeat], do: invoke(emu, runtime, event, n, opts[:repeat])
+      repeat = opts[:repeat]
+      results = for n <- 1..repeat, do: invoke(emu, runtime, event, n, repeat)
       failed = Enum.count(results, &(&1 != :ok))
-
-      if failed > 0,
-        do: Mix.raise("mix lambda.invoke: #{failed} of #{opts[:repeat]} invocations failed")
+      if failed > 0, do: Mix.raise("mix lambda.invoke: #{failed} of #{repeat} invocations failed")
     after
       LocalRuntime.stop(runtime)
       Emulator.stop(emu)
       print_log(0)
       if scratch, do: File.rm_rf(scratch)
     end
+  end
+
+  # The `lambda:` config of mix.exs, under the options.
+  defp settings(opts) do
+    project = Mix.Project.config()
+    config = project[:lambda] || []
+
+    %{
+      handler: opts[:handler] || config[:handler] || Mix.raise(no_handler()),
+      timeout: opts[:timeout] || config[:timeout] || 30,
+      memory: opts[:memory_size] || config[:memory_size] || 512,
+      name: opts[:function_name] || config[:function_name] || to_string(project[:app]),
+      region: config[:region] || "us-east-1",
+      env:
+        Map.to_list(config[:environment] || %{}) ++
+          Enum.map(Keyword.get_values(opts, :env), &env_pair/1),
+      task_root: opts[:task_root] || Mix.Project.build_path()
+    }
   end
 
   # --layer: the layer and the function package, built (unless given) and
@@ -149,17 +159,21 @@ defmodule Mix.Tasks.Lambda.Invoke do
     scratch = Path.join(System.tmp_dir!(), "lambda_invoke_#{System.unique_integer([:positive])}")
     File.mkdir_p!(scratch)
 
-    layer_zip =
-      opts[:layer_zip] ||
-        build(scratch, "layer.zip", "lambda.layer", [])
+    try do
+      layer_zip = opts[:layer_zip] || build(scratch, "layer.zip", "lambda.layer", [])
 
-    package_zip =
-      opts[:package_zip] ||
-        build(scratch, "function.zip", "lambda.package", ["--layer", layer_zip])
+      package_zip =
+        opts[:package_zip] ||
+          build(scratch, "function.zip", "lambda.package", ["--layer", layer_zip])
 
-    layer_dir = unzip!(layer_zip, Path.join(scratch, "opt"))
-    task_dir = unzip!(package_zip, Path.join(scratch, "task"))
-    {Keyword.put(runtime_opts, :sandbox, {layer_dir, task_dir}), scratch}
+      layer_dir = unzip!(layer_zip, Path.join(scratch, "opt"))
+      task_dir = unzip!(package_zip, Path.join(scratch, "task"))
+      {Keyword.put(runtime_opts, :sandbox, {layer_dir, task_dir}), scratch}
+    rescue
+      error ->
+        File.rm_rf(scratch)
+        reraise error, __STACKTRACE__
+    end
   end
 
   defp build(scratch, file, task, args) do
