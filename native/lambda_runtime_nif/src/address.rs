@@ -31,28 +31,70 @@ pub fn base_url(api: &str) -> Result<String, String> {
         None => (rest, ""),
     };
     check_authority(api, authority)?;
+    if let Some(c) = prefix.chars().find(|c| !is_path_char(*c)) {
+        return Err(format!(
+            "AWS_LAMBDA_RUNTIME_API {api:?} has {c:?} in its path; expected http://host:port/prefix"
+        ));
+    }
     Ok(format!("http://{authority}{prefix}/{API_VERSION}"))
 }
 
 fn check_authority(api: &str, authority: &str) -> Result<(), String> {
-    let port = if authority.starts_with('[') {
+    let (host_ok, port) = if let Some(rest) = authority.strip_prefix('[') {
         // [ipv6]:port
-        match authority.rfind("]:") {
-            Some(i) => &authority[i + 2..],
-            None => "",
+        match rest.rfind("]:") {
+            Some(i) => (
+                !rest[..i].is_empty()
+                    && rest[..i]
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.'),
+                &rest[i + 2..],
+            ),
+            None => (false, ""),
         }
     } else {
         match authority.rfind(':') {
-            Some(i) if i > 0 => &authority[i + 1..],
-            _ => "",
+            Some(i) if i > 0 => (
+                authority[..i]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')),
+                &authority[i + 1..],
+            ),
+            _ => (false, ""),
         }
     };
     match port.parse::<u16>() {
-        Ok(p) if p > 0 => Ok(()),
+        Ok(p) if p > 0 && host_ok => Ok(()),
         _ => Err(format!(
             "AWS_LAMBDA_RUNTIME_API {api:?} has no valid host:port"
         )),
     }
+}
+
+/// Characters a path prefix may hold as they are (RFC 3986 pchar and `/`).
+fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '/' | '-'
+                | '.'
+                | '_'
+                | '~'
+                | '%'
+                | '!'
+                | '$'
+                | '&'
+                | '\''
+                | '('
+                | ')'
+                | '*'
+                | '+'
+                | ','
+                | ';'
+                | '='
+                | ':'
+                | '@'
+        )
 }
 
 /// Splits a base URL made by `base_url` into its authority (`host:port`)
@@ -134,6 +176,12 @@ mod tests {
         assert!(base_url("https://h:1").unwrap_err().contains("https"));
         assert!(base_url("ftp://h:1").unwrap_err().contains("scheme"));
         assert!(base_url(":9001").unwrap_err().contains("host:port"));
+        assert!(base_url("h:1:2").unwrap_err().contains("host:port"));
+        assert!(base_url("a b:1").unwrap_err().contains("host:port"));
+        assert!(base_url("[]:1").unwrap_err().contains("host:port"));
+        assert!(base_url("[::1x]:1").unwrap_err().contains("host:port"));
+        assert!(base_url("http://h:1/a b").unwrap_err().contains("' '"));
+        assert!(base_url("http://h:1/x?y").unwrap_err().contains("'?'"));
     }
 
     #[test]
