@@ -47,6 +47,26 @@ defmodule LambdaRuntime.ConfigTest do
              128
   end
 
+  test "log format, log level and managed-instance concurrency" do
+    config =
+      Config.from_env(%{
+        "AWS_LAMBDA_LOG_FORMAT" => " JSON ",
+        "AWS_LAMBDA_LOG_LEVEL" => "DEBUG",
+        "AWS_LAMBDA_MAX_CONCURRENCY" => "8"
+      })
+
+    assert {config.log_format, config.log_level, config.max_concurrency} == {"JSON", "DEBUG", 8}
+
+    config =
+      Config.from_env(%{
+        "AWS_LAMBDA_LOG_FORMAT" => "",
+        "AWS_LAMBDA_LOG_LEVEL" => "  ",
+        "AWS_LAMBDA_MAX_CONCURRENCY" => "0"
+      })
+
+    assert {config.log_format, config.log_level, config.max_concurrency} == {nil, nil, nil}
+  end
+
   test "reads the OS environment by default" do
     System.put_env("AWS_LAMBDA_LOG_STREAM_NAME", "from-os-env-#{System.unique_integer()}")
     expected = System.get_env("AWS_LAMBDA_LOG_STREAM_NAME")
