@@ -74,6 +74,8 @@ defmodule LambdaRuntime.Test do
   Invokes `handler` with `event` as the runtime would and returns
   `{:ok, response}` or `{:error, %{"errorType" => ..., "errorMessage" => ...,
   "stackTrace" => [...]}}`, both decoded from the JSON Lambda would return.
+  A streamed response (`LambdaRuntime.Stream`) is collected; when it is not
+  JSON, `response` is the binary.
 
   A handler that cannot be resolved, or whose `init/1` fails, gives the init
   error Lambda would return (`Runtime.HandlerNotFound`, `Runtime.InitError`...).
@@ -120,8 +122,14 @@ defmodule LambdaRuntime.Test do
   defp handler_string({module, function}), do: "#{inspect(module)}.#{function}"
   defp handler_string(module) when is_atom(module), do: inspect(module)
 
-  # What the caller of Lambda's Invoke gets back: JSON, decoded.
-  defp lambda_view({:ok, json}), do: {:ok, JSON.decode!(json)}
+  # What the caller of Lambda's Invoke gets back: JSON, decoded (a streamed
+  # response that is not JSON comes as it is, as from the emulator).
+  defp lambda_view({:ok, body}) do
+    case JSON.decode(body) do
+      {:ok, response} -> {:ok, response}
+      {:error, _} -> {:ok, body}
+    end
+  end
 
   defp lambda_view({:error, %ErrorReport{} = report}) do
     {:error,

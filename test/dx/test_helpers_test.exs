@@ -43,6 +43,50 @@ defmodule LambdaRuntime.TestHelpersTest do
     end
   end
 
+  # BatchResponse logs each failed record.
+  @tag :capture_log
+  test "response helpers and streamed responses: invoke/3 equals the emulator's answer" do
+    cases = [
+      {"DxHandlers.Responses.http", Samples.load!("apigateway-http")},
+      {"DxHandlers.Responses.http", Samples.load!("apigateway-rest")},
+      {"DxHandlers.Responses.http", Samples.load!("alb")},
+      {"DxHandlers.Responses.batch", Samples.load!("sqs")},
+      {"DxHandlers.Responses.batch", Samples.load!("kinesis")},
+      {"DxHandlers.Streaming.gated", %{"gate" => "/"}}
+    ]
+
+    for {handler, event} <- cases do
+      emu = start_supervised!({Emulator, function_name: "test-function"}, id: make_ref())
+
+      {:ok, rt} =
+        LocalRuntime.start(emu,
+          handler: handler,
+          task_root: DxTaskRoot.path(),
+          function_name: "test-function",
+          output: fn _ -> :ok end
+        )
+
+      from_emulator = Emulator.invoke(emu, event)
+      LocalRuntime.stop(rt)
+      assert invoke(handler, event) == from_emulator
+    end
+
+    assert %{"cookies" => ["seen=1; Path=/"], "statusCode" => 201} =
+             assert_http_status(
+               invoke("DxHandlers.Responses.http", Samples.load!("function-url")),
+               201
+             )
+
+    [_, cancelled] = Samples.load!("sqs")["Records"]
+
+    assert_batch_failures(
+      invoke("DxHandlers.Responses.batch", Samples.load!("sqs")),
+      [cancelled["messageId"]]
+    )
+
+    assert invoke("DxHandlers.Streaming.gated", %{"gate" => "/"}) == {:ok, "first\nsecond\n"}
+  end
+
   test "the handler may be a string, a {module, function} or a behaviour module" do
     assert invoke({DxHandlers.Echo, :handle}, 1) ==
              {:ok, %{"event" => 1, "function_name" => "test-function"}}

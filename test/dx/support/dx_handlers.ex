@@ -126,3 +126,24 @@ defmodule DxHandlers.Streaming do
     end
   end
 end
+
+defmodule DxHandlers.Responses do
+  @moduledoc false
+  # The response helpers, returned from handlers.
+  alias LambdaRuntime.{BatchResponse, HTTPResponse}
+
+  def http(event, _context) do
+    %{"path" => event["rawPath"] || event["path"]}
+    |> HTTPResponse.json(status: 201)
+    |> HTTPResponse.put_cookie("seen=1; Path=/")
+    |> HTTPResponse.for_event(event)
+  end
+
+  # Fails the records whose body or data mentions "cancel".
+  def batch(event, _context) do
+    BatchResponse.process(event, fn record ->
+      text = record["body"] || Base.decode64!(record["kinesis"]["data"])
+      if text =~ "cancel", do: {:error, :cancelled}, else: :ok
+    end)
+  end
+end
