@@ -184,14 +184,14 @@ defmodule LambdaRuntime.RecordingApi do
   defp route(%{method: "GET", path: path}) do
     cond do
       String.ends_with?(path, "/runtime/invocation/next") -> :next
-      path == "/2020-01-01/extension/event/next" -> :extension_next
+      String.ends_with?(path, "/2020-01-01/extension/event/next") -> :extension_next
       true -> :other
     end
   end
 
   defp route(%{method: "POST", path: path}) do
     cond do
-      path == "/2020-01-01/extension/register" -> :register
+      String.ends_with?(path, "/2020-01-01/extension/register") -> :register
       String.ends_with?(path, "/runtime/init/error") -> :init_error
       match = Regex.run(~r{/runtime/invocation/([^/]+)/(response|error)$}, path) -> outcome(match)
       true -> :other
