@@ -10,11 +10,18 @@ defmodule LambdaRuntime.AwsSdkTest do
   alias LambdaRuntime.{DxTaskRoot, Emulator, JSON}
   alias LambdaRuntime.Emulator.LocalRuntime
 
-  @botocore? match?(
-               {_, 0},
-               System.cmd("python3", ["-c", "import botocore"], stderr_to_stdout: true)
-             )
-  unless @botocore?, do: @moduletag(skip: "python3 with botocore is not installed")
+  # The project's venv first (scripts/setup.sh makes it), then the machine's.
+  @python [Path.expand("../../.venv/bin/python3", __DIR__), "python3"]
+          |> Enum.map(&System.find_executable/1)
+          |> Enum.find(fn python ->
+            python != nil and
+              match?(
+                {_, 0},
+                System.cmd(python, ["-c", "import botocore"], stderr_to_stdout: true)
+              )
+          end)
+
+  unless @python, do: @moduletag(skip: "no python3 with botocore (pip install botocore)")
   @moduletag :tmp_dir
 
   @client """
@@ -38,7 +45,7 @@ defmodule LambdaRuntime.AwsSdkTest do
   defp run_client(emu, dir, payload) do
     script = Path.join(dir, "client.py")
     File.write!(script, @client)
-    {out, 0} = System.cmd("python3", [script, to_string(Emulator.port(emu)), payload])
+    {out, 0} = System.cmd(@python, [script, to_string(Emulator.port(emu)), payload])
     JSON.decode!(out)
   end
 
