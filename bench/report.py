@@ -37,8 +37,16 @@ def fmt(x, nd=0):
     return f"{x:,.{nd}f}"
 
 
+def paired_ratio(mine, base, key):
+    """Median over rounds of mine/base, each from the same round (adjacent in
+    time, so slow phases of a shared machine hit both)."""
+    b = {r["round"]: r[key] for r in base}
+    return med([r[key] / b[r["round"]] for r in mine if b.get(r["round"])])
+
+
 def warm_summary(raw):
     out = {}
+    rust = [load(p) for p in sorted(glob.glob(f"{raw}/warm-rust_lambda_runtime-*.json"))]
     for rt in WARM:
         runs = [load(p) for p in sorted(glob.glob(f"{raw}/warm-{rt}-*.json"))]
         if not runs:
@@ -46,6 +54,9 @@ def warm_summary(raw):
         out[rt] = {
             "rounds": len(runs),
             "invokes_per_s": med([r["invokes_per_s"] for r in runs]),
+            "invokes_per_s_best": max(r["invokes_per_s"] for r in runs),
+            "vs_rust_paired": paired_ratio(runs, rust, "invokes_per_s"),
+            "cpu_vs_rust_paired": paired_ratio(runs, rust, "cpu_us_per_invoke"),
             "lat_us_p50": med([r["lat_us_p50"] for r in runs]),
             "lat_us_p99": med([r["lat_us_p99"] for r in runs]),
             "cpu_us_per_invoke": med([r["cpu_us_per_invoke"] for r in runs]),
@@ -60,10 +71,15 @@ def warm_summary(raw):
 
 def init_summary(raw):
     out = {}
+    erl = {p.rsplit("-", 1)[1]: load(p) for p in glob.glob(f"{raw}/init-erl_bare-*.json")}
     for rt in INIT:
-        runs = [load(p) for p in sorted(glob.glob(f"{raw}/init-{rt}-*.json"))]
+        runs = {p.rsplit("-", 1)[1]: load(p) for p in sorted(glob.glob(f"{raw}/init-{rt}-*.json"))}
         if not runs:
             continue
+        paired = [runs[k]["ms_p50"] / erl[k]["ms_p50"] for k in runs if k in erl]
+        paired_cpu = [runs[k]["cpu_ms_p50"] / erl[k]["cpu_ms_p50"] for k in runs
+                      if k in erl and erl[k]["cpu_ms_p50"] and runs[k]["cpu_ms_p50"] is not None]
+        runs = list(runs.values())
         samples = [s for r in runs for s in r["samples_ms"]]
         cpu = [s for r in runs for s in r["cpu_samples_ms"]]
         out[rt] = {
@@ -72,6 +88,8 @@ def init_summary(raw):
             "ms_min": min(samples) if samples else None,
             "ms_max": max(samples) if samples else None,
             "cpu_ms_p50": med(cpu),
+            "vs_erl_paired": med(paired),
+            "cpu_vs_erl_paired": med(paired_cpu),
             "errors": [e for r in runs for e in r["errors"]],
             "samples_ms": samples,
             "cpu_samples_ms": cpu,
@@ -79,33 +97,35 @@ def init_summary(raw):
     return out
 
 
+def ratio(x):
+    return f"{x:.2f}x" if x else "–"
+
+
 def warm_md(w):
-    rust = w.get("rust_lambda_runtime", {}).get("invokes_per_s")
     lines = [
-        "| runtime | invokes/s | vs Rust | p50 µs | p99 µs | CPU µs/invoke | stalls ≥30 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| runtime | invokes/s | best round | vs Rust | p50 µs | p99 µs | CPU µs/invoke | CPU vs Rust "
+        "| stalls ≥30 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rt, s in w.items():
-        ratio = f'{s["invokes_per_s"] / rust:.2f}x' if rust else "–"
         lines.append(
-            f'| {rt} | {fmt(s["invokes_per_s"])} | {ratio} | {fmt(s["lat_us_p50"])} | '
-            f'{fmt(s["lat_us_p99"])} | {fmt(s["cpu_us_per_invoke"])} | {s["stalls_over_30ms"]} | '
-            f'{s["errors"]} |'
+            f'| {rt} | {fmt(s["invokes_per_s"])} | {fmt(s["invokes_per_s_best"])} | '
+            f'{ratio(s["vs_rust_paired"])} | {fmt(s["lat_us_p50"])} | {fmt(s["lat_us_p99"])} | '
+            f'{fmt(s["cpu_us_per_invoke"])} | {ratio(s["cpu_vs_rust_paired"])} | '
+            f'{s["stalls_over_30ms"]} | {s["errors"]} |'
         )
     return lines
 
 
 def init_md(i):
-    erl = i.get("erl_bare", {}).get("ms_p50")
     lines = [
-        "| runtime | median ms | vs bare erl | min ms | max ms | CPU ms (median) | runs |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| runtime | median ms | vs bare erl | min ms | max ms | CPU ms (median) | CPU vs bare erl | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rt, s in i.items():
-        ratio = f'{s["ms_p50"] / erl:.2f}x' if erl and s["ms_p50"] else "–"
         lines.append(
-            f'| {rt} | {fmt(s["ms_p50"], 1)} | {ratio} | {fmt(s["ms_min"], 1)} | '
-            f'{fmt(s["ms_max"], 1)} | {fmt(s["cpu_ms_p50"])} | {s["runs"]} |'
+            f'| {rt} | {fmt(s["ms_p50"], 1)} | {ratio(s["vs_erl_paired"])} | {fmt(s["ms_min"], 1)} | '
+            f'{fmt(s["ms_max"], 1)} | {fmt(s["cpu_ms_p50"])} | {ratio(s["cpu_vs_erl_paired"])} | {s["runs"]} |'
         )
     return lines
 
@@ -175,12 +195,17 @@ def main():
           f'quickack route: {m["quickack"]}. Warm: {m["rounds"]} round(s) of {m["n"]} invokes after '
           f'{m["warmup"]} warm-up; init: {m["runs"]} runs per round.', ""]
     if doc["warm"]:
-        md += ["## Warm invokes (median of rounds)", ""] + warm_md(doc["warm"])
+        md += ["## Warm invokes (median of rounds)", "",
+               "\"vs Rust\" and \"CPU vs Rust\": median over rounds of the ratio to the Rust echo "
+               "measured in the same round.", ""] + warm_md(doc["warm"])
         md += ["", "Load average (1/5/15 min) before → after each round: "]
         md += [f'- {rt}: ' + "; ".join(s["load"]) for rt, s in doc["warm"].items()]
         md += [""]
     if doc["init"]:
-        md += ["## Init: exec → first `GET /next` (median of all runs)", ""] + init_md(doc["init"]) + [""]
+        md += ["## Init: exec → first `GET /next` (median of all runs)", "",
+               "\"vs bare erl\": median over rounds of the ratio of round medians to bare `erl` "
+               "(exec → exit) in the same round. CPU: utime+stime of the process at its first /next "
+               "(10 ms ticks).", ""] + init_md(doc["init"]) + [""]
     if "json" in doc:
         md += ["## JSON: LambdaRuntime.JSON vs :jiffy (median calls/s)", ""] + json_md(doc["json"])
         md += ["", f'Load average before → after: {doc["json_load"]["before"]} → {doc["json_load"]["after"]}', ""]

@@ -3,8 +3,8 @@
 # its peers, against one cargo-lambda emulator build on loopback. Writes
 # bench/results/<stamp>.{json,md} (and latest.*; quick runs: latest-quick.*).
 #
-#   bench/run.sh            full run (~10 min on 2 cores)
-#   bench/run.sh --quick    smoke run (~2 min): fewer invokes, runs, rounds
+#   bench/run.sh            full run (~5 min on 2 cores)
+#   bench/run.sh --quick    smoke run (~1 min): fewer invokes, runs, rounds
 # Options: --only warm,init,json   --rev REV (default HEAD) | --worktree
 #          --n N (measured invokes per round)  --rounds R  --runs R (init)
 #
@@ -37,7 +37,7 @@ if [ $quick = 1 ]; then
   : "${n:=1000}" "${rounds:=1}" "${runs:=6}"
   warmup=200
 else
-  : "${n:=5000}" "${rounds:=3}" "${runs:=5}"
+  : "${n:=5000}" "${rounds:=5}" "${runs:=5}"
   warmup=500
 fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
