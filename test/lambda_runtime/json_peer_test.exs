@@ -6,6 +6,7 @@ defmodule LambdaRuntime.JSONPeerTest do
   import Bitwise
 
   alias LambdaRuntime.JSON
+  alias LambdaRuntime.JSON.DecodeError
 
   @documents 2_000
 
@@ -39,10 +40,80 @@ defmodule LambdaRuntime.JSONPeerTest do
     end
   end
 
+  test "decimal to double is correctly rounded where jiffy is one ULP off" do
+    assert JSON.decode!("391312205131494574907956545297975377e5") === 3.913122051314946e40
+  end
+
   test "pretty-printed jiffy output decodes the same as compact" do
     for _ <- 1..200 do
       term = gen(4)
       assert JSON.decode!(:jiffy.encode(to_jiffy(term), [:pretty])) == term
+    end
+  end
+
+  test "mutated documents: never a crash, and the same verdict as jiffy" do
+    # jiffy accepts a dangling exponent ("1E-"); RFC 8259 does not.
+    jiffy_lenient = &(&1.message =~ "digits must follow the exponent")
+
+    for _ <- 1..20_000 do
+      doc = mutate(JSON.encode!(gen(3)))
+
+      case {JSON.decode(doc), jiffy_decode(doc)} do
+        {{:ok, ours}, {:ok, theirs}} ->
+          assert same?(ours, theirs), doc
+
+        {{:error, %DecodeError{}}, :error} ->
+          :ok
+
+        {{:error, %DecodeError{} = error}, {:ok, _}} ->
+          assert jiffy_lenient.(error), doc
+
+        {ours, theirs} ->
+          flunk("#{inspect(doc)}: ours #{inspect(ours)}, jiffy #{inspect(theirs)}")
+      end
+    end
+  end
+
+  # jiffy's decimal-to-double is sometimes one ULP off (ours is correctly
+  # rounded: "391312205131494574907956545297975377e5" is
+  # 3.913122051314946e40, as Python and Rust agree; jiffy says ...455e40).
+  defp same?(a, b) when is_float(a) and is_float(b), do: abs(a - b) <= abs(a) * 4.0e-16
+
+  defp same?(a, b) when is_list(a) and is_list(b),
+    do: length(a) == length(b) and Enum.all?(Enum.zip(a, b), fn {x, y} -> same?(x, y) end)
+
+  defp same?(a, b) when is_map(a) and is_map(b),
+    do: Map.keys(a) == Map.keys(b) and Enum.all?(a, fn {k, v} -> same?(v, b[k]) end)
+
+  defp same?(a, b), do: a === b
+
+  defp jiffy_decode(doc) do
+    {:ok, :jiffy.decode(doc, [:return_maps, {:null_term, nil}, :dedupe_keys])}
+  catch
+    _, _ -> :error
+  end
+
+  @noise ~c"{}[]\",:0123456789.eE+-truefalsnl \\u\t\n" ++ [0, 0xC3, 0xA9, 0xFF, 0xED]
+
+  # One to three random byte edits: replace, delete or insert.
+  defp mutate(""), do: ""
+
+  defp mutate(doc) do
+    doc
+    |> :binary.bin_to_list()
+    |> then(&Enum.reduce(1..:rand.uniform(3), &1, fn _, bytes -> edit(bytes) end))
+    |> :erlang.list_to_binary()
+  end
+
+  defp edit([]), do: [Enum.random(@noise)]
+
+  defp edit(bytes) do
+    i = :rand.uniform(length(bytes)) - 1
+
+    case :rand.uniform(3) do
+      1 -> List.replace_at(bytes, i, Enum.random(@noise))
+      2 -> List.delete_at(bytes, i)
+      3 -> List.insert_at(bytes, i, Enum.random(@noise))
     end
   end
 
