@@ -40,10 +40,24 @@ defmodule LambdaRuntime.Streamer do
     |> finish(open, Process.delete(@handle))
   end
 
+  # The response is opened at the first byte, not the first element: an
+  # element that is empty or not iodata sends nothing, so a stream that
+  # fails before any byte went out is an ordinary /error.
   defp send_chunk(open, chunk) do
-    with {:ok, handle} <- handle(open) do
-      write(handle, chunk)
+    if byte_size!(chunk) == 0 do
+      :ok
+    else
+      with {:ok, handle} <- handle(open), do: Native.stream_write(handle, chunk)
     end
+  end
+
+  defp byte_size!(chunk) do
+    IO.iodata_length(chunk)
+  rescue
+    ArgumentError ->
+      reraise ArgumentError,
+              "a stream element is not iodata: #{inspect(chunk, limit: 5)}",
+              __STACKTRACE__
   end
 
   defp handle(open) do
@@ -57,15 +71,6 @@ defmodule LambdaRuntime.Streamer do
       handle ->
         {:ok, handle}
     end
-  end
-
-  defp write(handle, chunk) do
-    Native.stream_write(handle, chunk)
-  rescue
-    ArgumentError ->
-      reraise ArgumentError,
-              "a stream element is not iodata: #{inspect(chunk, limit: 5)}",
-              __STACKTRACE__
   end
 
   # The whole enumerable was sent (possibly no chunk at all).
