@@ -80,6 +80,18 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
     refute Enum.any?(RecordingApi.requests(api), &(&1.path =~ "req-first/response"))
   end
 
+  test "an element that is not iodata, or only empty ones before a raise: /error, no stream" do
+    {api, _runtime} = start("Adv.Streaming.handle")
+
+    {:error, bad} = RecordingApi.invoke(api, "req-bad", ~s({"do":"not_iodata"}))
+    assert JSON.decode!(bad.body)["errorMessage"] == "a stream element is not iodata: :not_iodata"
+
+    {:error, empty} = RecordingApi.invoke(api, "req-empty", ~s({"do":"empty_then_raise"}))
+    assert JSON.decode!(empty.body)["errorMessage"] == "after empties"
+
+    refute Enum.any?(RecordingApi.requests(api), &String.ends_with?(&1.path, "/response"))
+  end
+
   test "the HTTP-integration prelude is byte-exact and its own chunk, then 8 zero bytes" do
     {api, _runtime} = start("Adv.Streaming.http")
 
