@@ -1,4 +1,4 @@
-Code.require_file("support/task_root.exs", __DIR__)
+Code.require_file("support/dx_runtime.exs", __DIR__)
 
 defmodule LambdaRuntime.AwsSdkTest do
   # An AWS SDK (botocore, the core of boto3 and the AWS CLI) as the caller:
@@ -7,8 +7,7 @@ defmodule LambdaRuntime.AwsSdkTest do
   # python3 has no botocore.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxTaskRoot, Emulator, JSON}
-  alias LambdaRuntime.Emulator.LocalRuntime
+  alias LambdaRuntime.{DxRuntime, Emulator, JSON}
 
   # The project's venv first (scripts/setup.sh makes it), then the machine's.
   @python [Path.expand("../../.venv/bin/python3", __DIR__), "python3"]
@@ -51,15 +50,7 @@ defmodule LambdaRuntime.AwsSdkTest do
 
   defp start(handler) do
     emu = start_supervised!(Emulator)
-
-    {:ok, rt} =
-      LocalRuntime.start(emu,
-        handler: handler,
-        task_root: DxTaskRoot.path(),
-        output: fn _ -> :ok end
-      )
-
-    on_exit(fn -> LocalRuntime.stop(rt) end)
+    DxRuntime.start!(emu, handler, function_name: "function")
     emu
   end
 

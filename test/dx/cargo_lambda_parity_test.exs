@@ -1,4 +1,4 @@
-Code.require_file("support/task_root.exs", __DIR__)
+Code.require_file("support/dx_runtime.exs", __DIR__)
 
 defmodule LambdaRuntime.CargoLambdaParityTest do
   # The same handler, through bootstrap.sh, against cargo-lambda's emulator
@@ -8,7 +8,7 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
   # Lambda does.)
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.{DxTaskRoot, Emulator}
+  alias LambdaRuntime.{DxRuntime, DxTaskRoot, Emulator}
   alias LambdaRuntime.Emulator.LocalRuntime
   alias LambdaRuntime.TestSupport.Emulator, as: CargoLambda
   alias LambdaRuntime.TestSupport.RuntimeProcess
@@ -44,13 +44,7 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
   defp with_emulator(handler, fun) do
     emu = start_supervised!({Emulator, function_name: "test-function"}, id: make_ref())
 
-    {:ok, rt} =
-      LocalRuntime.start(emu,
-        handler: handler,
-        task_root: DxTaskRoot.path(),
-        function_name: "test-function",
-        output: fn _ -> :ok end
-      )
+    rt = DxRuntime.start(emu, handler)
 
     try do
       fun.(emu)
@@ -95,14 +89,8 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
 
     emu = start_supervised!({Emulator, function_name: "test-function"}, id: make_ref())
     task = Task.async(fn -> Emulator.invoke_json(emu, "{}") end)
-    wait_until(fn -> :queue.len(:sys.get_state(emu).invocations.queue) == 1 end)
-
-    {:ok, rt} =
-      LocalRuntime.start(emu,
-        handler: handler,
-        task_root: DxTaskRoot.path(),
-        output: fn _ -> :ok end
-      )
+    DxRuntime.wait_until(fn -> :queue.len(:sys.get_state(emu).invocations.queue) == 1 end)
+    rt = DxRuntime.start(emu, handler)
 
     assert {:error, body, nil} = Task.await(task, 30_000)
     LocalRuntime.stop(rt)
@@ -129,13 +117,6 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
       result
     after
       CargoLambda.stop(cargo)
-    end
-  end
-
-  defp wait_until(fun) do
-    unless fun.() do
-      Process.sleep(5)
-      wait_until(fun)
     end
   end
 end

@@ -1,4 +1,4 @@
-Code.require_file("support/task_root.exs", __DIR__)
+Code.require_file("support/dx_runtime.exs", __DIR__)
 Code.require_file("support/http_client.exs", __DIR__)
 Code.require_file("support/http_client.exs", __DIR__)
 
@@ -7,24 +7,9 @@ defmodule LambdaRuntime.EmulatorTest do
   # the other side, and with a hand-driven runtime for the wire details.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxHTTP, DxTaskRoot, Emulator, JSON}
-  alias LambdaRuntime.Emulator.LocalRuntime
+  alias LambdaRuntime.{DxHTTP, DxRuntime, Emulator, JSON}
 
-  defp start_runtime(emu, handler) do
-    me = self()
-
-    {:ok, rt} =
-      LocalRuntime.start(emu,
-        handler: handler,
-        task_root: DxTaskRoot.path(),
-        function_name: "test-function",
-        memory_size: 512,
-        output: fn data -> send(me, {:runtime_output, data}) end
-      )
-
-    on_exit(fn -> LocalRuntime.stop(rt) end)
-    rt
-  end
+  defp start_runtime(emu, handler), do: DxRuntime.start!(emu, handler, memory_size: 512)
 
   describe "with bootstrap.sh" do
     test "a response, then a function error, then another response" do

@@ -1,11 +1,12 @@
 Code.require_file("support/http_client.exs", __DIR__)
+Code.require_file("support/dx_runtime.exs", __DIR__)
 
 defmodule LambdaRuntime.EmulatorWireTest do
   # LambdaRuntime.Emulator's HTTP endpoints, driven by hand: the test plays
   # both the runtime and the caller, so it sees every status and header.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxHTTP, Emulator, JSON}
+  alias LambdaRuntime.{DxHTTP, DxRuntime, Emulator, JSON}
   alias LambdaRuntime.Emulator.EventStream
 
   @next "/2018-06-01/runtime/invocation/next"
@@ -69,7 +70,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
        %{emu: emu, port: port} do
     task = invoke_async(port, "{}")
     # Let the invocation be queued before the init error arrives.
-    wait_until(fn -> queued?(emu) end)
+    DxRuntime.wait_until(fn -> queued?(emu) end)
     init_error = ~s({"errorMessage":"no db","errorType":"Runtime.InitError","stackTrace":[]})
 
     assert {202, _, _} =
@@ -80,7 +81,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
 
     # A runtime that comes up and polls clears it.
     poll = Task.async(fn -> next(port) end)
-    wait_until(fn -> waiting?(emu) end)
+    DxRuntime.wait_until(fn -> waiting?(emu) end)
     task = invoke_async(port, "{}")
     {id, _, _} = Task.await(poll)
     post(port, id, "response", "1")
@@ -253,9 +254,9 @@ defmodule LambdaRuntime.EmulatorWireTest do
   } do
     # A runtime that polls, then dies before any event comes.
     dead = DxHTTP.open(port, "GET", @next, [], "")
-    wait_until(fn -> waiting?(emu) end)
+    DxRuntime.wait_until(fn -> waiting?(emu) end)
     :gen_tcp.close(dead)
-    wait_until(fn -> not waiting?(emu) end)
+    DxRuntime.wait_until(fn -> not waiting?(emu) end)
 
     task = invoke_async(port, ~s({"kept":1}))
     assert {id, _, ~s({"kept":1})} = next(port)
@@ -283,7 +284,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
       send(me, {:result, catch_exit(Emulator.invoke(emu, %{}))})
     end)
 
-    wait_until(fn -> queued?(emu) end)
+    DxRuntime.wait_until(fn -> queued?(emu) end)
     :ok = stop_supervised(Emulator)
     assert_receive {:result, {{:emulator_down, _}, {Emulator, :invoke, _id}}}
   end
@@ -291,11 +292,4 @@ defmodule LambdaRuntime.EmulatorWireTest do
   defp waiting?(emu), do: :sys.get_state(emu).invocations.waiters != []
 
   defp queued?(emu), do: :queue.len(:sys.get_state(emu).invocations.queue) > 0
-
-  defp wait_until(fun) do
-    unless fun.() do
-      Process.sleep(5)
-      wait_until(fun)
-    end
-  end
 end

@@ -1,4 +1,4 @@
-Code.require_file("support/task_root.exs", __DIR__)
+Code.require_file("support/dx_runtime.exs", __DIR__)
 
 defmodule LambdaRuntime.TestHelpersTest do
   # LambdaRuntime.Test gives what Lambda's caller gets: the same results as
@@ -7,7 +7,7 @@ defmodule LambdaRuntime.TestHelpersTest do
 
   import LambdaRuntime.Test
 
-  alias LambdaRuntime.{Context, DxTaskRoot, Emulator, Samples}
+  alias LambdaRuntime.{Context, DxRuntime, DxTaskRoot, Emulator, Samples}
   alias LambdaRuntime.Emulator.LocalRuntime
 
   setup_all do
@@ -28,15 +28,7 @@ defmodule LambdaRuntime.TestHelpersTest do
   test "invoke/3 equals the emulator's answer for the same handler and events" do
     emu = start_supervised!({Emulator, function_name: "test-function"})
 
-    {:ok, rt} =
-      LocalRuntime.start(emu,
-        handler: "DxHandlers.Echo.dispatch",
-        task_root: DxTaskRoot.path(),
-        function_name: "test-function",
-        output: fn _ -> :ok end
-      )
-
-    on_exit(fn -> LocalRuntime.stop(rt) end)
+    DxRuntime.start!(emu, "DxHandlers.Echo.dispatch")
 
     for event <- @events do
       assert invoke("DxHandlers.Echo.dispatch", event) == Emulator.invoke(emu, event)
@@ -58,14 +50,7 @@ defmodule LambdaRuntime.TestHelpersTest do
     for {handler, event} <- cases do
       emu = start_supervised!({Emulator, function_name: "test-function"}, id: make_ref())
 
-      {:ok, rt} =
-        LocalRuntime.start(emu,
-          handler: handler,
-          task_root: DxTaskRoot.path(),
-          function_name: "test-function",
-          output: fn _ -> :ok end
-        )
-
+      rt = DxRuntime.start(emu, handler)
       from_emulator = Emulator.invoke(emu, event)
       LocalRuntime.stop(rt)
       assert invoke(handler, event) == from_emulator
