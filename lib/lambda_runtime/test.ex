@@ -21,6 +21,7 @@ defmodule LambdaRuntime.Test do
         end
 
         test "a bad event fails the way Lambda reports it" do
+          # MyApp.Handler.handle/2 does Map.fetch!(event, "name")
           error = assert_error(invoke("MyApp.Handler.handle", %{}), "KeyError")
           assert error["errorMessage"] =~ "key \\"name\\" not found"
         end
