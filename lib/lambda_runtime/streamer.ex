@@ -8,7 +8,7 @@ defmodule LambdaRuntime.Streamer do
 
   require Logger
 
-  alias LambdaRuntime.{Client, Context, ErrorReport, JSON, Native}
+  alias LambdaRuntime.{Client, Context, ErrorReport, JSON, Native, Retry}
 
   @type result ::
           {:streamed, {:ok, pos_integer(), binary()} | {:error, Client.transport_error()}}
@@ -21,8 +21,12 @@ defmodule LambdaRuntime.Streamer do
   @doc "Streams `stream` as the response to `context`'s invocation."
   @spec run(Client.t(), Context.t(), LambdaRuntime.Stream.t()) :: result()
   def run(client, %Context{} = context, %LambdaRuntime.Stream{} = stream) do
+    # Nothing is sent before the connection is up, so opening is retried
+    # like any other request whose connection failed.
     open = fn ->
-      Native.stream_open(client, context.request_id, context.invocation_id, stream.content_type)
+      Retry.transport(fn ->
+        Native.stream_open(client, context.request_id, context.invocation_id, stream.content_type)
+      end)
     end
 
     Process.delete(@handle)
