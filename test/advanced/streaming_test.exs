@@ -90,6 +90,15 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
     assert JSON.decode!(empty.body)["errorMessage"] == "after empties"
 
     refute Enum.any?(RecordingApi.requests(api), &String.ends_with?(&1.path, "/response"))
+
+    # After a first chunk, a bad element ends the stream with error trailers
+    # (it used to stop the runtime), and the runtime serves on.
+    {:response, later} = RecordingApi.invoke(api, "req-later", ~s({"do":"not_iodata_later"}))
+    assert later.body == "sent"
+    trailers = Map.new(later.trailers)
+    assert trailers["lambda-runtime-function-error-type"] == "Function.ArgumentError"
+
+    assert {:response, _} = RecordingApi.invoke(api, "req-fine", ~s({"do":"plain"}))
   end
 
   test "the HTTP-integration prelude is byte-exact and its own chunk, then 8 zero bytes" do
