@@ -77,7 +77,12 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
   @spec stop(t()) :: :ok
   def stop(%__MODULE__{pid: pid, os_pid: os_pid}) do
     Process.unlink(pid)
-    System.cmd("kill", ["-KILL", to_string(os_pid)], stderr_to_stdout: true)
+
+    # The relay lives until the port reports the exit: while it does, the
+    # OS pid is still the runtime's (not reused by an unrelated process).
+    if Process.alive?(pid),
+      do: System.cmd("kill", ["-KILL", to_string(os_pid)], stderr_to_stdout: true)
+
     :ok
   end
 
