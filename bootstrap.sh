@@ -62,11 +62,12 @@ done
 
 # The boot script. Both are interactive (a module loads on first use;
 # embedded mode loads every module up front, ~2x slower). The layer's
-# bin/lambda.boot (written by mix lambda.layer) also loads, in one batch at
-# boot, the ~100 modules the runtime always needs before its first
-# response: one by one through the code server, each searching the whole
-# code path, they took a quarter of the time to the first /next
-# (bench/coldstart/RESULTS.md: 182 -> 137 ms here, 555 -> 493 ms at 0.3 CPU).
+# bin/lambda.boot (written by mix lambda.layer) also loads, in batches of
+# ten at boot, the ~100 modules the runtime always needs before
+# its first response: one by one through the code server, each searching
+# the whole code path, they took a quarter of the time to the first
+# response (bench/coldstart/RESULTS.md: 188 -> 139 ms, and 505 -> 464 ms
+# under a 0.3-CPU quota; idle RSS 39.5 -> 40.9 MiB).
 # A development checkout uses OTP's plain no_dot_erlang.boot.
 boot=$root/bin/no_dot_erlang
 [ -f "$root/bin/lambda.boot" ] && boot=$root/bin/lambda
@@ -76,7 +77,12 @@ boot=$root/bin/no_dot_erlang
 #   +S 1:1 +SDcpu 1:1    one scheduler of each kind: a small Lambda has a
 #   +SDio 4              fraction of one vCPU, and every thread started at
 #                        boot costs CPU before the first /next. Four dirty IO
-#                        threads: /next blocks one while it long-polls.
+#                        threads: /next blocks one while it long-polls, and
+#                        file I/O (code loading too) needs another. Measured
+#                        at 0.3 CPU: +SDio 1, +S 2:2, +sbwt very_short and
+#                        no kernel default log handler all land within the
+#                        noise (+-10 %) of these flags, so none is worth a
+#                        risk (RESULTS.md).
 #   +sbwt none ...       no busy-waiting: spinning schedulers burn the CPU
 #                        quota that the handler needs.
 #   -start_epmd false    no distribution, no epmd.

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Cold start of lambda_runtime vs. plain Erlang, a seed-style Elixir start and
+# a standard mix release, unconstrained and under a 0.3-CPU cgroup quota.
+# See RESULTS.md for the numbers and what they mean.
+#
+#   bench/coldstart/run.sh [RUNS]        (default 11 runs + 2 warm-up each)
+#
+# Builds into $WORK (default /tmp/lambda-coldstart): the layer (for this
+# machine's glibc), examples/hello's function zip, and a mix release of it.
+# Needs root for the cgroup (v1 cpu controller at /sys/fs/cgroup/cpu, or v2).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+RUNS=${1:-11}
+WORK=${WORK:-/tmp/lambda-coldstart}
+out=$WORK/results.jsonl
+mkdir -p "$WORK"
+: >"$out"
+
+glibc=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
+echo "==> building layer, function zip and release in $WORK" >&2
+(cd "$repo" && MIX_ENV=prod MIX_BUILD_ROOT=$WORK/build-layer \
+  mix lambda.layer --glibc "$glibc" --output "$WORK/layer.zip" >"$WORK/layer.log")
+(cd "$repo/examples/hello" && MIX_ENV=prod MIX_BUILD_ROOT=$WORK/build-hello \
+  mix lambda.package --output "$WORK/hello.zip" >"$WORK/package.log")
+(cd "$here/release_hello" && MIX_ENV=prod MIX_BUILD_ROOT=$WORK/build-rel \
+  mix release --overwrite --quiet >"$WORK/release.log")
+rm -rf "$WORK/opt" "$WORK/opt-plain-boot" "$WORK/task"
+unzip -q "$WORK/layer.zip" -d "$WORK/opt"
+unzip -q "$WORK/hello.zip" -d "$WORK/task"
+# The same layer without bin/lambda.boot: bootstrap falls back to OTP's
+# no_dot_erlang.boot (every module loads on first use).
+cp -a "$WORK/opt" "$WORK/opt-plain-boot"
+rm "$WORK/opt-plain-boot/bin/lambda.boot"
+release=$WORK/build-rel/prod/rel/release_hello/bin/release_hello
+
+# A 0.3-CPU quota (30 ms per 100 ms period), about what a 512 MB Lambda gets.
+cgroup=
+if [ -d /sys/fs/cgroup/cpu ] && [ -w /sys/fs/cgroup/cpu ]; then
+  cgroup=/sys/fs/cgroup/cpu/lambda_coldstart_$$
+  mkdir -p "$cgroup"
+  echo 100000 >"$cgroup/cpu.cfs_period_us"
+  echo 30000 >"$cgroup/cpu.cfs_quota_us"
+elif [ -f /sys/fs/cgroup/cgroup.controllers ] && [ -w /sys/fs/cgroup ]; then
+  cgroup=/sys/fs/cgroup/lambda_coldstart_$$
+  mkdir -p "$cgroup"
+  echo "30000 100000" >"$cgroup/cpu.max"
+else
+  echo "no writable cgroup: skipping the quota runs" >&2
+fi
+cleanup() { [ -n "$cgroup" ] && rmdir "$cgroup" 2>/dev/null || true; }
+trap cleanup EXIT
+
+bench() { python3 "$here/coldstart.py" run --runs "$RUNS" --warmup 2 "$@" | tee -a "$out" >&2; }
+hello=(--env _HANDLER=Hello.handle --env "LAMBDA_TASK_ROOT=$WORK/task")
+
+for quota in "" ${cgroup:+"$cgroup"}; do
+  q=()
+  [ -n "$quota" ] && q=(--cgroup "$quota")
+  suffix=${quota:+ @0.3cpu}
+  bench --label "b erl halt$suffix" --mode exit "${q[@]}" -- erl -noshell -eval 'halt().'
+  bench --label "a layer bootstrap$suffix" "${q[@]}" "${hello[@]}" -- "$WORK/opt/bootstrap"
+  bench --label "a layer bootstrap, no_dot_erlang.boot$suffix" "${q[@]}" "${hello[@]}" \
+    -- "$WORK/opt-plain-boot/bootstrap"
+  bench --label "a layer in bwrap sandbox$suffix" "${q[@]}" --env _HANDLER=Hello.handle \
+    -- "$here/sandbox.sh" "$WORK/opt" "$WORK/task"
+  bench --label "c elixir -e (ERL_LIBS)$suffix" "${q[@]}" --env _HANDLER=Hello.handle \
+    --env "ERL_LIBS=$WORK/build-hello/prod/lib" \
+    -- elixir --erl -noinput --no-halt -e 'LambdaRuntime.Bootstrap.main()'
+  bench --label "d mix release start$suffix" "${q[@]}" --env _HANDLER=Hello.handle \
+    --env RELEASE_DISTRIBUTION=none -- "$release" start
+done
+
+# bootstrap flag variants, under the quota where they matter (ERL_FLAGS come
+# after bootstrap's own flags, so they override them).
+if [ -n "$cgroup" ]; then
+  for flags in "+SDio 1" "+S 2:2 +SDcpu 2:2" "+sbwt very_short" "-kernel logger [{handler,default,undefined}]"; do
+    bench --label "a layer bootstrap, ERL_FLAGS=$flags @0.3cpu" --cgroup "$cgroup" "${hello[@]}" \
+      --env "ERL_FLAGS=$flags" -- "$WORK/opt/bootstrap"
+  done
+fi
+
+python3 "$here/coldstart.py" rss --label "layer bootstrap" --invocations 100 "${hello[@]}" \
+  -- "$WORK/opt/bootstrap" | tee -a "$out" >&2
+python3 "$here/coldstart.py" rss --label "mix release" --invocations 100 --env _HANDLER=Hello.handle \
+  --env RELEASE_DISTRIBUTION=none -- "$release" start | tee -a "$out" >&2
+
+python3 "$here/table.py" "$out"
