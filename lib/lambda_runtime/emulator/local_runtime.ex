@@ -93,9 +93,16 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
         relay(emu, port, output, owner)
 
       {^port, {:exit_status, status}} ->
-        LambdaRuntime.Emulator.runtime_exited(emu, status)
+        # The emulator may have been stopped first.
+        catch_exit(fn -> LambdaRuntime.Emulator.runtime_exited(emu, status) end)
         send(owner, {__MODULE__, self(), {:exit, status}})
     end
+  end
+
+  defp catch_exit(fun) do
+    fun.()
+  catch
+    :exit, _ -> :ok
   end
 
   defp write(:stdio, data), do: IO.write(data)
