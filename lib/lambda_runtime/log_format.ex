@@ -112,8 +112,11 @@ defmodule LambdaRuntime.LogFormat do
           "stackTrace" => Enum.map(metadata[:stack_trace] || [], &text/1)
         }
 
-      match?({%{__exception__: true}, _}, metadata[:crash_reason]) ->
-        {exception, stacktrace} = metadata[:crash_reason]
+      match?({_, [_ | _]}, metadata[:crash_reason]) ->
+        # An exception, or an Erlang error reason (:badarg, {:badmatch, _})
+        # shown as the exception Elixir would raise for it.
+        {reason, stacktrace} = metadata[:crash_reason]
+        exception = Exception.normalize(:error, reason, stacktrace)
 
         %{
           "errorType" => inspect(exception.__struct__),
