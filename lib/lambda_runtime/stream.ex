@@ -48,14 +48,15 @@ defmodule LambdaRuntime.Stream do
   with `statusCode`, `headers` and `cookies`, then eight zero bytes, then
   the body, each sent as its own chunk.
 
-  Options: `:status` (default 200), `:headers` (a map, default `%{}`),
+  Options: `:status` (default 200), `:headers` (a map or a list of
+  `{name, value}` pairs, default `%{}`),
   `:cookies` (a list of `Set-Cookie` values, default `[]`).
   """
   @spec http(Enumerable.t(), keyword()) :: t()
   def http(body, opts \\ []) do
     prelude = %{
       "statusCode" => Keyword.get(opts, :status, 200),
-      "headers" => Keyword.get(opts, :headers, %{}),
+      "headers" => opts |> Keyword.get(:headers, %{}) |> Map.new(),
       "cookies" => Keyword.get(opts, :cookies, [])
     }
 
