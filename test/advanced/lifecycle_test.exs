@@ -47,6 +47,26 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
       assert after_marker =~ ~r/^\d+\n/
     end
 
+    test "with several pollers, every running invocation completes before the exit" do
+      {api, runtime} = start("Adv.Lifecycle", [{"AWS_LAMBDA_MAX_CONCURRENCY", "4"}])
+      tasks = for n <- 1..3, do: invoke_async(api, "req-mi-#{n}", %{"sleep" => 400 + 100 * n})
+
+      before =
+        AdvancedFixture.await_output(runtime, fn out ->
+          Enum.all?(1..3, &(out =~ "handling req-mi-#{&1}"))
+        end)
+
+      AdvancedFixture.signal!(runtime, "TERM")
+
+      for {task, n} <- Enum.with_index(tasks, 1) do
+        assert {:response, response} = Task.await(task)
+        assert JSON.decode!(response.body)["request_id"] == "req-mi-#{n}"
+      end
+
+      assert {0, rest} = RuntimeProcess.await_exit(runtime)
+      assert before <> rest =~ "TERMINATE-MARKER reason=:sigterm"
+    end
+
     test "idle: terminate/2 runs and the exit status is 0" do
       {api, runtime} = start("Adv.Lifecycle")
       RecordingApi.await(api, "/runtime/invocation/next")
