@@ -119,6 +119,33 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
            ]
   end
 
+  test "Managed Instances: 8 streams at once, each on its own connection, chunks intact" do
+    api = RecordingApi.start!()
+
+    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Streaming.spaced",
+      env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}]
+    )
+
+    started = System.monotonic_time(:millisecond)
+
+    requests =
+      1..8
+      |> Task.async_stream(
+        &RecordingApi.invoke(api, "req-s#{&1}", ~s({"chunks":3,"sleep":200})),
+        max_concurrency: 8,
+        timeout: 30_000
+      )
+      |> Enum.map(fn {:ok, {:response, request}} -> request end)
+
+    for request <- requests do
+      assert request.body == "chunk 1\nchunk 2\nchunk 3\n"
+      assert length(request.chunks) == 3
+    end
+
+    # One after another, 8 streams of 400 ms would take 3.2 s.
+    assert System.monotonic_time(:millisecond) - started < 1600
+  end
+
   test "100 MiB streamed in 1 MiB chunks with flat memory; the next invocation works" do
     {api, runtime} = start("Adv.Streaming.handle")
     {:response, _} = RecordingApi.invoke(api, "req-warm", ~s({"do":"plain"}))
