@@ -354,10 +354,18 @@ defmodule LambdaRuntime.RecordingApi do
   end
 
   defp answer(socket, {:event, {id, body, headers}}, _ref) do
+    deadline = System.os_time(:millisecond) + 300_000
+
+    {deadline, headers} =
+      case List.keytake(headers, "Lambda-Runtime-Deadline-Ms", 0) do
+        {{_, value}, rest} -> {value, rest}
+        nil -> {to_string(deadline), headers}
+      end
+
     headers =
       [
         {"Lambda-Runtime-Aws-Request-Id", id},
-        {"Lambda-Runtime-Deadline-Ms", to_string(System.os_time(:millisecond) + 300_000)},
+        {"Lambda-Runtime-Deadline-Ms", deadline},
         {"Lambda-Runtime-Invoked-Function-Arn",
          "arn:aws:lambda:us-east-1:123456789012:function:test-function"},
         {"Lambda-Runtime-Trace-Id", "Root=1-00000000-#{trace_suffix(id)};Sampled=1"},
