@@ -1,3 +1,5 @@
+Code.require_file("recording_wire.exs", __DIR__)
+
 defmodule LambdaRuntime.RecordingApi do
   @moduledoc false
   # A Runtime API (plain :gen_tcp on 127.0.0.1, HTTP/1.1 keep-alive,
@@ -17,9 +19,9 @@ defmodule LambdaRuntime.RecordingApi do
 
   use GenServer
 
-  defstruct [:pid, :port]
+  alias LambdaRuntime.RecordingApi.Wire
 
-  @keep_bytes 8 * 1024 * 1024
+  defstruct [:pid, :port]
 
   def start!(opts \\ []) do
     {:ok, pid} = GenServer.start(__MODULE__, opts)
@@ -229,7 +231,7 @@ defmodule LambdaRuntime.RecordingApi do
   end
 
   defp loop(socket, server, ref) do
-    with {:ok, request} <- read_request(socket),
+    with {:ok, request} <- Wire.read_request(socket),
          {:ok, action} <- ask(server, request),
          :ok <- answer(socket, action, ref) do
       loop(socket, server, ref)
@@ -242,115 +244,6 @@ defmodule LambdaRuntime.RecordingApi do
     {:ok, GenServer.call(server, {:request, request}, :infinity)}
   catch
     :exit, _ -> :stopped
-  end
-
-  defp read_request(socket) do
-    :ok = :inet.setopts(socket, packet: :http_bin)
-
-    with {:ok, {:http_request, method, {:abs_path, path}, _}} <- :gen_tcp.recv(socket, 0),
-         at = System.monotonic_time(:millisecond),
-         {:ok, headers} <- read_headers(socket, []),
-         :ok <- :inet.setopts(socket, packet: :raw),
-         {:ok, body} <- read_body(socket, headers) do
-      {:ok,
-       Map.merge(body, %{
-         method: to_string(method),
-         path: path,
-         headers: headers,
-         at: at,
-         done_at: System.monotonic_time(:millisecond)
-       })}
-    else
-      {:ok, other} -> {:error, {:unexpected, other}}
-      error -> error
-    end
-  end
-
-  defp read_headers(socket, acc) do
-    case :gen_tcp.recv(socket, 0) do
-      {:ok, {:http_header, _, name, _, value}} ->
-        read_headers(socket, [{String.downcase(to_string(name)), value} | acc])
-
-      {:ok, :http_eoh} ->
-        {:ok, Enum.reverse(acc)}
-
-      {:ok, other} ->
-        {:error, {:bad_header, other}}
-
-      error ->
-        error
-    end
-  end
-
-  defp read_body(socket, headers) do
-    cond do
-      length = List.keyfind(headers, "content-length", 0) ->
-        n = String.to_integer(elem(length, 1))
-
-        with {:ok, body} <- if(n == 0, do: {:ok, ""}, else: :gen_tcp.recv(socket, n)) do
-          {:ok, %{body: body, chunks: nil, trailers: [], bytes: n}}
-        end
-
-      List.keyfind(headers, "transfer-encoding", 0) ->
-        read_chunks(socket, %{chunks: [], trailers: [], bytes: 0, sha: :crypto.hash_init(:sha256)})
-
-      true ->
-        {:ok, %{body: "", chunks: nil, trailers: [], bytes: 0}}
-    end
-  end
-
-  defp read_chunks(socket, acc) do
-    with {:ok, line} <- line(socket),
-         {size, _} <- Integer.parse(String.trim(line), 16) do
-      if size == 0 do
-        read_trailers(socket, acc)
-      else
-        with {:ok, <<data::binary-size(size), "\r\n">>} <- :gen_tcp.recv(socket, size + 2) do
-          kept = if acc.bytes + size <= @keep_bytes, do: data, else: nil
-          chunk = %{at: System.monotonic_time(:millisecond), size: size, data: kept}
-
-          read_chunks(socket, %{
-            acc
-            | chunks: [chunk | acc.chunks],
-              bytes: acc.bytes + size,
-              sha: :crypto.hash_update(acc.sha, data)
-          })
-        end
-      end
-    else
-      _ -> {:error, :bad_chunk}
-    end
-  end
-
-  defp read_trailers(socket, acc) do
-    case line(socket) do
-      {:ok, "\r\n"} ->
-        chunks = Enum.reverse(acc.chunks)
-
-        {:ok,
-         %{
-           chunks: chunks,
-           trailers: Enum.reverse(acc.trailers),
-           bytes: acc.bytes,
-           sha256: :crypto.hash_final(acc.sha),
-           body: chunks |> Enum.map(&(&1.data || "")) |> IO.iodata_to_binary()
-         }}
-
-      {:ok, line} ->
-        [name, value] = String.split(line, ":", parts: 2)
-        trailer = {String.downcase(name), String.trim(value)}
-        read_trailers(socket, %{acc | trailers: [trailer | acc.trailers]})
-
-      error ->
-        error
-    end
-  end
-
-  defp line(socket) do
-    :ok = :inet.setopts(socket, packet: :line)
-    result = :gen_tcp.recv(socket, 0)
-    :ok = :inet.setopts(socket, packet: :raw)
-    result
   end
 
   defp answer(socket, {:event, {id, body, headers}}, _ref) do
@@ -368,17 +261,18 @@ defmodule LambdaRuntime.RecordingApi do
         {"Lambda-Runtime-Deadline-Ms", deadline},
         {"Lambda-Runtime-Invoked-Function-Arn",
          "arn:aws:lambda:us-east-1:123456789012:function:test-function"},
-        {"Lambda-Runtime-Trace-Id", "Root=1-00000000-#{trace_suffix(id)};Sampled=1"},
+        {"Lambda-Runtime-Trace-Id", trace_id(id)},
         {"Content-Type", "application/json"}
       ] ++ headers
 
-    send_response(socket, 200, headers, body)
+    Wire.send_response(socket, 200, headers, body)
   end
 
-  defp answer(socket, {:status, status, body}, _ref), do: send_response(socket, status, [], body)
+  defp answer(socket, {:status, status, body}, _ref),
+    do: Wire.send_response(socket, status, [], body)
 
   defp answer(socket, {:status, status, body, headers}, _ref),
-    do: send_response(socket, status, headers, body)
+    do: Wire.send_response(socket, status, headers, body)
 
   # Holds the connection open, unanswered, until the API stops.
   defp answer(_socket, :hang, ref) do
@@ -393,14 +287,4 @@ defmodule LambdaRuntime.RecordingApi do
     do: :crypto.hash(:md5, id) |> Base.encode16(case: :lower) |> binary_part(0, 24)
 
   def trace_id(id), do: "Root=1-00000000-#{trace_suffix(id)};Sampled=1"
-
-  defp send_response(socket, status, headers, body) do
-    head = [
-      "HTTP/1.1 #{status} Status\r\n",
-      Enum.map(headers, fn {k, v} -> [k, ": ", v, "\r\n"] end),
-      "Content-Length: #{byte_size(body)}\r\n\r\n"
-    ]
-
-    :gen_tcp.send(socket, [head, body])
-  end
 end
