@@ -40,7 +40,6 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
     [a, b, c] = Enum.map(request.chunks, & &1.at)
     assert b - a >= 150
     assert c - b >= 150
-    assert request.done_at - c < 150
   end
 
   test "a raise mid-stream: the chunks before it, then the error as real trailers" do
