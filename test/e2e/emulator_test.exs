@@ -38,18 +38,6 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
     :ok
   end
 
-  # The runtime's output so far, once it contains `text` (or after 5 s).
-  defp await_log(runtime, text, acc \\ "", tries \\ 50) do
-    acc = acc <> RuntimeProcess.output(runtime)
-
-    if acc =~ text or tries == 0 do
-      acc
-    else
-      Process.sleep(100)
-      await_log(runtime, text, acc, tries - 1)
-    end
-  end
-
   defp invoke(emu, event) do
     {status, body} = Emulator.invoke(emu, JSON.encode!(event))
     {status, JSON.decode!(body)}
@@ -74,7 +62,7 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
 
     # The VM keeps serving after the failure.
     assert {500, %{"errorType" => "ArgumentError"}} = invoke(emu, %{})
-    assert await_log(runtime, "Invocation failed: ArgumentError") =~ "asked to fail"
+    assert Fixture.await_output(runtime, "Invocation failed: ArgumentError") =~ "asked to fail"
   end
 
   test "{:error, reason} is a HandlerError", %{emu: emu} do

@@ -78,8 +78,7 @@ defmodule LambdaRuntime.FaultTest do
     assert JSON.decode!(response_for(api, "req-fresh").body)["request_id"] == "req-fresh"
     # No retry and no /error for the stale one.
     refute Enum.any?(FaultApi.requests(api), &String.ends_with?(&1.path, "/req-stale/error"))
-    Process.sleep(100)
-    assert RuntimeProcess.stop(runtime) =~ "410"
+    assert Fixture.await_output(runtime, "answered 410") =~ "no longer current"
   end
 
   test "500 on /next makes the runtime exit non-zero, promptly", %{api: api} do
@@ -126,7 +125,7 @@ defmodule LambdaRuntime.FaultTest do
     FaultApi.event(api, "req-after-429", "{}")
 
     response_for(api, "req-after-429")
-    log = RuntimeProcess.stop(runtime)
+    log = Fixture.await_output(runtime, "TooManyRequests")
     assert log =~ "answered /next with 429"
     assert log =~ "TooManyRequests"
   end

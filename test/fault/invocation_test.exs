@@ -125,7 +125,9 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     FaultApi.event(api, "req-next", "{}")
 
     posted(api, "req-next")
-    assert RuntimeProcess.stop(runtime) =~ "without Lambda-Runtime-Aws-Request-Id"
+
+    assert Fixture.await_output(runtime, "without Lambda-Runtime-Aws-Request-Id") =~
+             "cannot be answered"
   end
 
   test "a connection the API closes after each event is reopened", %{api: api} do
@@ -177,9 +179,10 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     # One /next loop: one /next per answered event, plus the one waiting now.
     assert length(Enum.filter(FaultApi.requests(api), &String.ends_with?(&1.path, "/next"))) == 4
 
-    log = RuntimeProcess.stop(runtime)
+    log = Fixture.await_output(runtime, ":boom")
+    assert log =~ "a process linked to the handler's init/1"
+    log = log <> RuntimeProcess.stop(runtime)
     assert length(String.split(log, "fixture init/1 ran")) == 2
-    assert log =~ ":boom"
   end
 
   test "400 on /response is logged with its body and the loop goes on", %{api: api} do
@@ -189,9 +192,8 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     FaultApi.event(api, "req-after-400", "{}")
 
     posted(api, "req-after-400")
-    log = RuntimeProcess.stop(runtime)
+    log = Fixture.await_output(runtime, "InvalidRequestID")
     assert log =~ "answered 400"
-    assert log =~ "InvalidRequestID"
   end
 
   test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
