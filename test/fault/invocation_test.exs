@@ -60,6 +60,22 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     assert body["function_version"] == "$LATEST"
   end
 
+  test "_X_AMZN_TRACE_ID follows each invocation's trace header, and is cleared without one",
+       %{api: api} do
+    start(api, "Fixture.Echo.handle")
+    FaultApi.event(api, "req-t1", "{}", trace_id: "Root=1-00000001-aaa;Sampled=0")
+    FaultApi.event(api, "req-t2", "{}", trace_id: nil)
+    FaultApi.event(api, "req-t3", "{}", trace_id: "Root=1-00000003-ccc;Sampled=1")
+
+    assert JSON.decode!(posted(api, "req-t1").body)["trace_env"] ==
+             "Root=1-00000001-aaa;Sampled=0"
+
+    assert JSON.decode!(posted(api, "req-t2").body)["trace_env"] == nil
+
+    assert JSON.decode!(posted(api, "req-t3").body)["trace_env"] ==
+             "Root=1-00000003-ccc;Sampled=1"
+  end
+
   test "a handler past a real deadline is killed: Sandbox.Timedout, then the next event",
        %{api: api} do
     start(api, "Fixture.Slow.handle")

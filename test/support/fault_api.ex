@@ -7,7 +7,8 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   that finds the queue empty waits for the next `push_next/2`:
 
     * `{:event, request_id, body, opts}`: a 200 with the invocation headers;
-      opts: `:deadline_ms`, `:headers` (extra `{name, value}`s),
+      opts: `:deadline_ms`, `:trace_id` (`nil` leaves the header out),
+      `:headers` (extra `{name, value}`s),
       `:content_type` (`nil` leaves the header out), `:header_case`
       (`:upper`, `:lower` or `:as_is`, applied to every header name),
       `:close` (answer with `Connection: close`, then close),
@@ -296,8 +297,11 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
         {"Lambda-Runtime-Deadline-Ms", to_string(deadline)},
         {"Lambda-Runtime-Invoked-Function-Arn",
          "arn:aws:lambda:us-east-1:123456789012:function:test-function"},
-        {"Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}
+        {"Lambda-Runtime-Trace-Id",
+         Keyword.get(opts, :trace_id, "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")}
       ] ++ content_type ++ Keyword.get(opts, :headers, [])
+
+    headers = Enum.reject(headers, &match?({_, nil}, &1))
 
     headers = Enum.map(headers, fn {k, v} -> {cased(k, opts[:header_case]), v} end)
 
