@@ -72,13 +72,30 @@ done
 boot=$root/bin/no_dot_erlang
 [ -f "$root/bin/lambda.boot" ] && boot=$root/bin/lambda
 
+# Threads. One poller (the default) runs one /next at a time; Lambda
+# Managed Instances run AWS_LAMBDA_MAX_CONCURRENCY pollers side by side, and
+# each poller's /next holds a dirty IO thread while it long-polls. Three more
+# stay free for file I/O (code loading included) and other NIF calls, so a
+# single poller gets the measured +SDio 4.
+concurrency=${AWS_LAMBDA_MAX_CONCURRENCY:-1}
+case $concurrency in '' | *[!0-9]*) concurrency=1 ;; esac
+concurrency=${concurrency#"${concurrency%%[!0]*}"} # no leading zeros (octal)
+[ -n "$concurrency" ] || concurrency=1
+[ "${#concurrency}" -le 4 ] || concurrency=1000
+[ "$concurrency" -le 1000 ] || concurrency=1000
+dirty_io=$((concurrency + 3))
+# One scheduler of each kind for a single poller (a small Lambda has a
+# fraction of a vCPU); with several pollers the VM's defaults (one per
+# available CPU, the cgroup quota included) let handlers run in parallel.
+schedulers="+S 1:1 +SDcpu 1:1"
+[ "$concurrency" -gt 1 ] && schedulers=
+
 # Flags (measured in bench/, see BENCHMARKS.md and bench/coldstart/RESULTS.md):
 #   -noinput             no shell, no stdin reader.
-#   +S 1:1 +SDcpu 1:1    one scheduler of each kind: a small Lambda has a
-#   +SDio 4              fraction of one vCPU, and every thread started at
-#                        boot costs CPU before the first /next. Four dirty IO
-#                        threads: /next blocks one while it long-polls, and
-#                        file I/O (code loading too) needs another. Measured
+#   +S 1:1 +SDcpu 1:1    (one poller) one scheduler of each kind: a small
+#   +SDio N              Lambda has a fraction of one vCPU, and every thread
+#                        started at boot costs CPU before the first /next.
+#                        N dirty IO threads as above (4 for one poller). Measured
 #                        at 0.3 CPU: +SDio 1, +S 2:2, +sbwt very_short and
 #                        no kernel default log handler all land within the
 #                        noise (+-10 %) of these flags, so none is worth a
@@ -91,7 +108,7 @@ boot=$root/bin/no_dot_erlang
 exec "$erts_bin/erlexec" \
   -boot "$boot" \
   -noinput \
-  +S 1:1 +SDcpu 1:1 +SDio 4 \
+  $schedulers +SDio "$dirty_io" \
   +sbwt none +sbwtdcpu none +sbwtdio none \
   +Bd \
   -start_epmd false \
