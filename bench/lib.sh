@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Functions for bench/run.sh (sourced; uses its variables: repo, raw, quick,
-# n, warmup, runs, rev, worktree).
+# n, warmup, runs, rev, worktree, no_quickack).
 
 tools=$repo/bench/tools/target/release
 pids=()
@@ -80,7 +80,10 @@ prepare_runtime() {
 # quickack on 127.0.0.2 removes its 40 ms delayed-ACK stalls.
 quickack_route() {
   host=127.0.0.2
-  if ip route show table local 127.0.0.2/32 2>/dev/null | grep -q quickack; then
+  if [ "$no_quickack" = 1 ]; then
+    quickack="no (--no-quickack)"
+    host=127.0.0.1
+  elif ip route show table local 127.0.0.2/32 2>/dev/null | grep -q quickack; then
     quickack="yes (route already present)"
   elif ip route add local 127.0.0.2/32 dev lo table local quickack 1 2>/dev/null; then
     route_added=1
@@ -141,7 +144,7 @@ start_proxy() { # sets proxy_pid, proxy_port
 start_runtime() {
   local api=$2 log=$raw/runtime-$1.log
   case $1 in
-    lambda_runtime)
+    lambda_runtime | lambda_runtime_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
         "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     rust_lambda_runtime | rust_via_proxy)
@@ -162,7 +165,7 @@ warm_one() { # runtime round
   api=http://$host:$port/.rt
   proxy_pid=
   case $rt in
-    rust_via_proxy | awslambdaric) start_proxy; api=$host:$proxy_port ;;
+    *_via_proxy | awslambdaric) start_proxy; api=$host:$proxy_port ;;
   esac
   start_runtime "$rt" "$api"
   load_before=$(loadavg)

@@ -8,12 +8,14 @@ import os
 import shutil
 import statistics as st
 
-WARM = ["lambda_runtime", "rust_lambda_runtime", "rust_via_proxy", "awslambdaric", "httpc_loop"]
+WARM = ["lambda_runtime", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
+        "httpc_loop"]
 INIT = ["lambda_runtime", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare", "erl_flags"]
 WHAT = {
     "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
     "rust_lambda_runtime": "Rust `lambda_runtime` crate, echo",
     "rust_via_proxy": "the same Rust echo behind the Content-Type proxy",
+    "lambda_runtime_via_proxy": "this runtime behind the proxy (which sends head and body in one write)",
     "awslambdaric": "Python awslambdaric, echo (behind the proxy)",
     "httpc_loop": "seed-style Elixir loop: :httpc + :jiffy (`elixir` script)",
     "erl_bare": "`erl -noshell -eval 'halt().'` (exec to exit)",

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark suite: warm invokes, init time and JSON, for this runtime and
 # its peers, against one cargo-lambda emulator build on loopback. Writes
-# bench/results/<stamp>.{json,md} (and latest.*; quick runs: latest-quick.*).
+# bench/results/<stamp>[-tag].{json,md}; a complete default run also latest.*.
 #
 #   bench/run.sh            full run (~5 min on 2 cores)
 #   bench/run.sh --quick    smoke run (~1 min): fewer invokes, runs, rounds
 # Options: --only warm,init,json   --rev REV (default HEAD) | --worktree
 #          --n N (measured invokes per round)  --rounds R  --runs R (init)
+#          --no-quickack (emulator on 127.0.0.1 without the route: shows the stalls)
 #
 # The runtime under test is a `git archive` of REV (others' uncommitted work
 # in this checkout is not measured) built with its own MIX_BUILD_ROOT, plus
@@ -18,13 +19,14 @@ args="$*"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
-quick=0 only=warm,init,json rev=HEAD worktree=0 n= rounds= runs=
+quick=0 only=warm,init,json rev=HEAD worktree=0 n= rounds= runs= no_quickack=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
     --only) only=$2; shift ;;
     --rev) rev=$2; shift ;;
     --worktree) worktree=1 ;;
+    --no-quickack) no_quickack=1 ;;
     --n) n=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --runs) runs=$2; shift ;;
@@ -37,7 +39,7 @@ if [ $quick = 1 ]; then
   : "${n:=1000}" "${rounds:=1}" "${runs:=6}"
   warmup=200
 else
-  : "${n:=5000}" "${rounds:=5}" "${runs:=5}"
+  : "${n:=3000}" "${rounds:=8}" "${runs:=5}"
   warmup=500
 fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -65,7 +67,7 @@ export MIX_ENV=bench-none
 # --- Warm path ---------------------------------------------------------------
 if [[ ,$only, == *,warm,* ]]; then
   for round in $(seq "$rounds"); do
-    for rt in lambda_runtime rust_lambda_runtime rust_via_proxy awslambdaric httpc_loop; do
+    for rt in lambda_runtime rust_lambda_runtime lambda_runtime_via_proxy rust_via_proxy awslambdaric httpc_loop; do
       log "warm: $rt (round $round/$rounds, $n invokes after $warmup)"
       warm_one "$rt" "$round" || warm_one "$rt" "$round" || log "warm: $rt failed twice"
     done
@@ -97,8 +99,14 @@ if [[ ,$only, == *,json,* ]]; then
 fi
 
 # --- Report ------------------------------------------------------------------
-suffix=
-[ $quick = 1 ] && suffix=-quick
-python3 bench/report.py "$raw" "bench/results/$stamp$suffix" \
-  --command "bench/run.sh $args" --latest "bench/results/latest$suffix"
-log "wrote bench/results/$stamp$suffix.md and .json"
+# Only a complete default run becomes latest.*; quick, partial or
+# --no-quickack runs are tagged and kept beside it.
+tag=
+[ $quick = 1 ] && tag=$tag-quick
+[ "$only" != warm,init,json ] && tag=$tag-${only//,/+}
+[ $no_quickack = 1 ] && tag=$tag-noquickack
+latest=bench/results/latest
+[ -n "$tag" ] && latest=
+python3 bench/report.py "$raw" "bench/results/$stamp$tag" --command "bench/run.sh $args" \
+  ${latest:+--latest "$latest"}
+log "wrote bench/results/$stamp$tag.md and .json"
