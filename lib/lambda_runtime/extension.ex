@@ -33,15 +33,14 @@ defmodule LambdaRuntime.Extension do
   @doc """
   Registers the extension and starts its `next` loop when
   `LAMBDA_RUNTIME_REGISTER_EXTENSION` is `true` in `env`; otherwise does
-  nothing. Never fails: problems are logged as warnings.
+  nothing (`:disabled`). Never raises: problems are logged as warnings.
   """
-  @spec maybe_start(String.t() | nil, %{optional(String.t()) => String.t()}) :: :ok
+  @spec maybe_start(String.t() | nil, %{optional(String.t()) => String.t()}) ::
+          {:ok, pid()} | {:error, term()} | :disabled
   def maybe_start(runtime_api, env \\ System.get_env()) do
-    if enabled?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"]) and is_binary(runtime_api) do
-      _ = start(runtime_api)
-    end
-
-    :ok
+    if enabled?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"]) and is_binary(runtime_api),
+      do: start(runtime_api),
+      else: :disabled
   end
 
   @doc "Registers with the Extensions API at `runtime_api` and starts the `next` loop."

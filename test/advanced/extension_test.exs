@@ -48,13 +48,20 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
   test "maybe_start/2 does nothing unless LAMBDA_RUNTIME_REGISTER_EXTENSION is true" do
     api = RecordingApi.start!()
     address = RecordingApi.runtime_api(api)
-    assert Extension.maybe_start(address, %{}) == :ok
-    assert Extension.maybe_start(address, %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "no"}) == :ok
-    assert Extension.maybe_start(nil, %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "true"}) == :ok
+    assert Extension.maybe_start(address, %{}) == :disabled
+
+    assert Extension.maybe_start(address, %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "no"}) ==
+             :disabled
+
+    assert Extension.maybe_start(nil, %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "true"}) ==
+             :disabled
+
     assert RecordingApi.requests(api) == []
 
-    assert Extension.maybe_start(address, %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "TRUE"}) == :ok
+    env = %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "TRUE"}
+    assert {:ok, pid} = Extension.maybe_start(address, env)
     RecordingApi.await(api, "/extension/event/next")
+    Process.exit(pid, :kill)
   end
 
   describe "a failed registration logs a warning and carries on" do
