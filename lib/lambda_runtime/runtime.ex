@@ -72,6 +72,8 @@ defmodule LambdaRuntime.Runtime do
       ]
 
       LambdaRuntime.Shutdown.install()
+      # Registers before the first /next (when LAMBDA_RUNTIME_REGISTER_EXTENSION=true).
+      LambdaRuntime.Extension.maybe_start(config.runtime_api)
 
       for _ <- 1..concurrency do
         {:ok, _} = DynamicSupervisor.start_child(LambdaRuntime.PollerSupervisor, {Poller, opts})
