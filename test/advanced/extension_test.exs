@@ -114,6 +114,30 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     end
   end
 
+  @tag :cargo_lambda
+  test "against cargo-lambda's Extensions API: registers; the runtime serves as usual" do
+    cargo = Emulator.start!()
+    on_exit(fn -> Emulator.stop(cargo) end)
+    api = Emulator.runtime_api(cargo)
+
+    log =
+      capture_log(fn ->
+        assert {:ok, pid} = Extension.start(api)
+        Process.exit(pid, :kill)
+      end)
+
+    refute log =~ "could not register"
+
+    runtime =
+      AdvancedFixture.start_runtime!(api, "Adv.Streaming.plain",
+        env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}]
+      )
+
+    assert {200, body} = Emulator.invoke(cargo, ~s({"n":1}))
+    assert JSON.decode!(body)["event"] == %{"n" => 1}
+    refute LambdaRuntime.TestSupport.RuntimeProcess.output(runtime) =~ "could not register"
+  end
+
   @tag timeout: 60_000
   test "the runtime registers it before its first /next when enabled" do
     AdvancedFixture.task_root!()
