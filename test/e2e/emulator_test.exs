@@ -123,6 +123,13 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
     assert {:os_pid, _} = Port.info(runtime.port, :os_pid)
   end
 
+  test "a 5 MB event and its 5 MB echo pass through the emulator whole", %{emu: emu} do
+    start(emu, "Fixture.Echo.echo")
+    event = %{"blob" => String.duplicate("ü😀", 850_000), "list" => Enum.to_list(1..1000)}
+    assert {200, body} = invoke(emu, event)
+    assert body == event
+  end
+
   test "200 invocations in a row on one VM, each answered with its own event", %{emu: emu} do
     runtime = start(emu, "Fixture.Echo.handle")
 
