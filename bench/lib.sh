@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # the variables below are bench/run.sh's
 # Functions for bench/run.sh (sourced; uses its variables: repo, raw, quick,
 # n, warmup, runs, rev, worktree, no_quickack).
 

@@ -19,7 +19,7 @@ args="$*"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
-quick=0 only=warm,init,json rev=HEAD worktree=0 n= rounds= runs= no_quickack=0
+quick=0 only=warm,init,json rev=HEAD worktree=0 n='' rounds='' runs='' no_quickack=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -55,8 +55,9 @@ prepare_runtime # sets src, sha, echo_root, dirty
 # --- Machine and set-up ------------------------------------------------------
 trap cleanup EXIT
 quickack_route # sets host, quickack
-describe_machine >"$raw/machine.json"
+describe_machine "$@" >"$raw/machine.json"
 
+# shellcheck disable=SC2016 # $LATEST is Lambda's literal version name
 export AWS_LAMBDA_FUNCTION_NAME=echo AWS_LAMBDA_FUNCTION_VERSION='$LATEST' \
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512 AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/echo \
   AWS_LAMBDA_LOG_STREAM_NAME=bench/echo
