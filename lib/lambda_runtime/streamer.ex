@@ -17,6 +17,8 @@ defmodule LambdaRuntime.Streamer do
   # The open stream, if any. The enumerable's own code runs inside
   # Enum.reduce/3, so when it raises, the handle must be found outside it.
   @handle {__MODULE__, :handle}
+  # Who is told when the stream opens (see announce_to/2).
+  @owner {__MODULE__, :owner}
 
   @doc "Streams `stream` as the response to `context`'s invocation."
   @spec run(Client.t(), Context.t(), LambdaRuntime.Stream.t()) :: result()
@@ -64,11 +66,44 @@ defmodule LambdaRuntime.Streamer do
               __STACKTRACE__
   end
 
+  @doc false
+  # Called in the handler's process: once a stream opens, `pid` gets
+  # `{tag, :stream_open, handle}`, so that if the handler dies with the
+  # stream open (killed at its deadline, crashed), the stream can still be
+  # ended with error trailers (`fail/2`) instead of being cut off.
+  @spec announce_to(pid(), reference()) :: :ok
+  def announce_to(pid, tag) do
+    Process.put(@owner, {pid, tag})
+    :ok
+  end
+
+  @doc false
+  # Ends an open stream with `report` as its error trailers.
+  @spec fail(reference(), ErrorReport.t()) :: result()
+  def fail(handle, %ErrorReport{} = report) do
+    body =
+      JSON.encode!(%{
+        "errorType" => report.type,
+        "errorMessage" => report.message,
+        "stackTrace" => report.stack_trace
+      })
+
+    case Native.stream_fail(handle, ErrorReport.header_type(report), Base.encode64(body)) do
+      # Killed between ending its stream and reporting so: the response is
+      # whole; the error can only go to /error (which Lambda may refuse).
+      {:error, {:other, "the stream is already finished"}} -> {:error, report}
+      answer -> {:streamed, answer}
+    end
+  end
+
   defp handle(open) do
     case Process.get(@handle) do
       nil ->
         with {:ok, handle} <- open.() do
           Process.put(@handle, handle)
+
+          with {pid, tag} <- Process.get(@owner), do: send(pid, {tag, :stream_open, handle})
+
           {:ok, handle}
         end
 
@@ -97,14 +132,6 @@ defmodule LambdaRuntime.Streamer do
   # ... or after: the error goes out as trailers.
   defp finish({:failed, report}, _open, handle) do
     Logger.error("Streamed invocation failed mid-stream: #{report.type}: #{report.message}")
-
-    body =
-      JSON.encode!(%{
-        "errorType" => report.type,
-        "errorMessage" => report.message,
-        "stackTrace" => report.stack_trace
-      })
-
-    {:streamed, Native.stream_fail(handle, ErrorReport.header_type(report), Base.encode64(body))}
+    fail(handle, report)
   end
 end
