@@ -67,6 +67,28 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
     refute Enum.any?(RecordingApi.requests(api), &(&1.path =~ "req-mid/error"))
   end
 
+  test "a handler killed mid-stream (deadline, crash): the stream ends with error trailers" do
+    {api, _runtime} = start("Adv.Streaming.handle")
+    deadline = {"Lambda-Runtime-Deadline-Ms", to_string(System.os_time(:millisecond) + 700)}
+    event = ~s({"do":"spaced","chunks":10,"sleep":200})
+
+    {:response, timed_out} = RecordingApi.invoke(api, "req-deadline", event, [deadline])
+    assert ["chunk 1\n" | _] = Enum.map(timed_out.chunks, & &1.data)
+    assert length(timed_out.chunks) < 10
+    trailers = Map.new(timed_out.trailers)
+    assert trailers["lambda-runtime-function-error-type"] == "Sandbox.Timedout"
+    error = trailers["lambda-runtime-function-error-body"] |> Base.decode64!() |> JSON.decode!()
+    assert error["errorMessage"] =~ "Task timed out after"
+
+    {:response, killed} = RecordingApi.invoke(api, "req-killed", ~s({"do":"killed_midway"}))
+    assert killed.body == "before the kill;"
+    trailers = Map.new(killed.trailers)
+    assert trailers["lambda-runtime-function-error-type"] == "Function.ProcessExit"
+
+    refute Enum.any?(RecordingApi.requests(api), &String.ends_with?(&1.path, "/error"))
+    assert {:response, _} = RecordingApi.invoke(api, "req-next", ~s({"do":"plain"}))
+  end
+
   test "a raise before the first chunk goes to /error, not to a stream" do
     {api, _runtime} = start("Adv.Streaming.fail_first")
 
