@@ -34,6 +34,8 @@ else
   }
   root=$(readlink -f "$erl")
   root=${root%/bin/erl}
+  # Started from inside a running VM, PATH leads to ROOT/erts-*/bin/erl.
+  case $root in */erts-*) root=${root%/erts-*} ;; esac
   for d in "$root"/erts-*/bin; do erts_bin=$d; done
   elixir=$(command -v elixir) || {
     echo "lambda_runtime bootstrap: no elixir on PATH" >&2
@@ -42,8 +44,12 @@ else
   elixir_lib=$(readlink -f "$elixir")
   elixir_lib=${elixir_lib%/bin/elixir}/lib
   extra_paths="$elixir_lib/elixir/ebin $elixir_lib/logger/ebin"
+  # The checkout's own build, unless the function's build has the runtime
+  # (a path dependency), which must not be shadowed by a stale copy.
   runtime_ebin=$here/_build/${MIX_ENV:-dev}/lib/lambda_runtime/ebin
-  [ -d "$runtime_ebin" ] && extra_paths="$extra_paths $runtime_ebin"
+  if [ -d "$runtime_ebin" ] && [ ! -d "${LAMBDA_TASK_ROOT:-/var/task}/lib/lambda_runtime/ebin" ]; then
+    extra_paths="$extra_paths $runtime_ebin"
+  fi
 fi
 
 export ROOTDIR="$root" BINDIR="$erts_bin" EMU=beam PROGNAME=erl

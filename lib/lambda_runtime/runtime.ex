@@ -72,6 +72,7 @@ defmodule LambdaRuntime.Runtime do
       ]
 
       LambdaRuntime.Shutdown.install()
+      LambdaRuntime.Extension.maybe_start(config.runtime_api)
       # Registers before the first /next (when LAMBDA_RUNTIME_REGISTER_EXTENSION=true).
       LambdaRuntime.Extension.maybe_start(config.runtime_api)
 
