@@ -160,7 +160,10 @@ defmodule Mix.Tasks.Lambda.Invoke do
     File.mkdir_p!(scratch)
 
     try do
-      layer_zip = opts[:layer_zip] || build(scratch, "layer.zip", "lambda.layer", [])
+      # The sandbox runs on this machine's C library, so the layer is built
+      # for it (a layer for Lambda itself is checked against glibc 2.34).
+      layer_zip =
+        opts[:layer_zip] || build(scratch, "layer.zip", "lambda.layer", ["--glibc", host_glibc()])
 
       package_zip =
         opts[:package_zip] ||
@@ -173,6 +176,18 @@ defmodule Mix.Tasks.Lambda.Invoke do
       error ->
         File.rm_rf(scratch)
         reraise error, __STACKTRACE__
+    end
+  end
+
+  defp host_glibc do
+    case System.cmd("getconf", ["GNU_LIBC_VERSION"], stderr_to_stdout: true) do
+      {"glibc " <> version, 0} ->
+        String.trim(version)
+
+      _ ->
+        Mix.raise(
+          "mix lambda.invoke --layer: cannot tell this machine's glibc version (getconf GNU_LIBC_VERSION)"
+        )
     end
   end
 
