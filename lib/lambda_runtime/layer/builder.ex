@@ -18,7 +18,8 @@ defmodule LambdaRuntime.Layer.Builder do
   # these builders, the deployer, the local emulator), and protocol
   # implementations for them: useless inside Lambda, so not in the layer.
   @tooling ~w(LambdaRuntime.Layer. LambdaRuntime.Package. LambdaRuntime.Deploy.
-              LambdaRuntime.Emulator)
+              LambdaRuntime.AWS. LambdaRuntime.Emulator LambdaRuntime.Samples
+              LambdaRuntime.Test)
 
   @doc """
   Options (all required but `:system_libs` and `:level`): `:runtime_dir`
