@@ -30,7 +30,6 @@ defmodule LambdaRuntime.AWS.HTTP do
           response() | {:error, Error.t()}
   def request(method, url, headers, body) do
     start_apps!(url)
-    httpc = :httpc
     method_atom = method |> String.downcase() |> String.to_existing_atom()
     url_c = String.to_charlist(url)
     {content_type, headers} = pop_header(headers, "content-type")
@@ -50,7 +49,7 @@ defmodule LambdaRuntime.AWS.HTTP do
 
     opts = [body_format: :binary, socket_opts: [nodelay: true]]
 
-    case httpc.request(method_atom, req, http_opts, opts) do
+    case :httpc.request(method_atom, req, http_opts, opts) do
       {:ok, {{_, status, _}, resp_headers, resp_body}} ->
         {:ok, status, Enum.map(resp_headers, &lower_header/1), resp_body}
 
@@ -65,13 +64,11 @@ defmodule LambdaRuntime.AWS.HTTP do
   end
 
   defp ssl_opts("https:" <> _) do
-    public_key = :public_key
-
     [
       verify: :verify_peer,
-      cacerts: public_key.cacerts_get(),
+      cacerts: :public_key.cacerts_get(),
       depth: 10,
-      customize_hostname_check: [match_fun: public_key.pkix_verify_hostname_match_fun(:https)]
+      customize_hostname_check: [match_fun: :public_key.pkix_verify_hostname_match_fun(:https)]
     ]
   end
 

@@ -123,7 +123,7 @@ defmodule LambdaRuntime.AWS.SigV4 do
 
   @doc "Lower-case hex SHA-256 of `data`."
   @spec hex_sha256(iodata()) :: String.t()
-  def hex_sha256(data), do: crypto().hash(:sha256, data) |> Base.encode16(case: :lower)
+  def hex_sha256(data), do: :crypto.hash(:sha256, data) |> Base.encode16(case: :lower)
 
   @doc "URI-encodes `string` as SigV4 wants: everything but `A-Za-z0-9-._~`."
   @spec encode(String.t()) :: String.t()
@@ -131,11 +131,7 @@ defmodule LambdaRuntime.AWS.SigV4 do
 
   defp date(time), do: Calendar.strftime(time, "%Y%m%d")
 
-  defp hmac(key, data), do: crypto().mac(:hmac, :sha256, key, data)
-
-  # :crypto is a deploy-time need, not a runtime dependency of the layer's
-  # :lambda_runtime application; the indirection keeps xref from asking for it.
-  defp crypto, do: :crypto
+  defp hmac(key, data), do: :crypto.mac(:hmac, :sha256, key, data)
 
   defp canonical_uri(path, normalize?) do
     path = if path in ["", nil], do: "/", else: path
