@@ -37,18 +37,30 @@ defmodule LambdaRuntime.Invoker do
     {pid, monitor} =
       spawn_monitor(fn ->
         Logger.metadata(request_id: context.request_id, tenant_id: context.tenant_id)
+        LambdaRuntime.Streamer.announce_to(parent, tag)
         send(parent, {tag, execute(handler, state, body, context, client)})
       end)
 
+    await(%{tag: tag, pid: pid, monitor: monitor, started: started, context: context, stream: nil})
+  end
+
+  # Waits for the handler's outcome. A streamed response that opened is
+  # announced first (`{tag, :stream_open, handle}`), so that if the handler
+  # then dies or is killed at its deadline, the stream ends with error
+  # trailers instead of being cut off.
+  defp await(%{tag: tag, pid: pid, monitor: monitor} = waiting) do
     receive do
+      {^tag, :stream_open, handle} ->
+        await(%{waiting | stream: handle})
+
       {^tag, outcome} ->
         Process.demonitor(monitor, [:flush])
         outcome
 
       {:DOWN, ^monitor, :process, ^pid, reason} ->
-        {:error, ErrorReport.from_down(reason)}
+        died(waiting, ErrorReport.from_down(reason))
     after
-      timeout(context) ->
+      timeout(waiting.context) ->
         Process.exit(pid, :kill)
         Process.demonitor(monitor, [:flush])
 
@@ -58,14 +70,31 @@ defmodule LambdaRuntime.Invoker do
           0 -> :ok
         end
 
-        elapsed = (System.monotonic_time(:millisecond) - started) / 1000
+        waiting =
+          receive do
+            {^tag, :stream_open, handle} -> %{waiting | stream: handle}
+          after
+            0 -> waiting
+          end
 
-        {:error,
-         ErrorReport.new(
-           "Sandbox.Timedout",
-           "Task timed out after #{format_seconds(elapsed)} seconds"
-         )}
+        elapsed = (System.monotonic_time(:millisecond) - waiting.started) / 1000
+
+        died(
+          waiting,
+          ErrorReport.new(
+            "Sandbox.Timedout",
+            "Task timed out after #{format_seconds(elapsed)} seconds"
+          )
+        )
     end
+  end
+
+  # The handler process ended without an outcome.
+  defp died(%{stream: nil}, report), do: {:error, report}
+
+  defp died(%{stream: handle}, report) do
+    Logger.error("Streamed invocation failed mid-stream: #{report.type}: #{report.message}")
+    LambdaRuntime.Streamer.fail(handle, report)
   end
 
   # `receive ... after` takes at most 2^32 - 1 ms (about 49 days); a later
