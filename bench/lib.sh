@@ -155,6 +155,10 @@ start_runtime() {
         exec "$repo/.venv/bin/python" -m awslambdaric echo.handler) >>"$log" 2>&1 & ;;
     httpc_loop)
       AWS_LAMBDA_RUNTIME_API=$api elixir bench/peers/httpc_loop.exs >>"$log" 2>&1 & ;;
+    mini_one_write | mini_two_writes)
+      local writes=1
+      [ "$1" = mini_two_writes ] && writes=2
+      AWS_LAMBDA_RUNTIME_API=$api "$tools/miniruntime" --writes $writes >>"$log" 2>&1 & ;;
   esac
   rt_pid=$!
   pids+=("$rt_pid")

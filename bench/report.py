@@ -9,7 +9,7 @@ import shutil
 import statistics as st
 
 WARM = ["lambda_runtime", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
-        "httpc_loop"]
+        "httpc_loop", "mini_one_write", "mini_two_writes"]
 INIT = ["lambda_runtime", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare", "erl_flags"]
 WHAT = {
     "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
@@ -18,6 +18,8 @@ WHAT = {
     "lambda_runtime_via_proxy": "this runtime behind the proxy (which sends head and body in one write)",
     "awslambdaric": "Python awslambdaric, echo (behind the proxy)",
     "httpc_loop": "seed-style Elixir loop: :httpc + :jiffy (`elixir` script)",
+    "mini_one_write": "bench/tools miniruntime: std-only echo loop, POST head+body in one write",
+    "mini_two_writes": "the same, head and body in two writes (as the NIF client sends them)",
     "erl_bare": "`erl -noshell -eval 'halt().'` (exec to exit)",
     "erl_flags": "erlexec with bootstrap.sh's flags, `halt()` (exec to exit)",
 }

@@ -8,6 +8,7 @@
 # Options: --only warm,init,json   --rev REV (default HEAD) | --worktree
 #          --n N (measured invokes per round)  --rounds R  --runs R (init)
 #          --no-quickack (emulator on 127.0.0.1 without the route: shows the stalls)
+#          --runtimes a,b,... (warm rows to run; default all)
 #
 # The runtime under test is a `git archive` of REV (others' uncommitted work
 # in this checkout is not measured) built with its own MIX_BUILD_ROOT, plus
@@ -20,6 +21,8 @@ args="$*"
 . bench/lib.sh
 
 quick=0 only=warm,init,json rev=HEAD worktree=0 n='' rounds='' runs='' no_quickack=0
+warm_runtimes="lambda_runtime rust_lambda_runtime lambda_runtime_via_proxy rust_via_proxy awslambdaric
+httpc_loop mini_one_write mini_two_writes"
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -27,6 +30,7 @@ while [ $# -gt 0 ]; do
     --rev) rev=$2; shift ;;
     --worktree) worktree=1 ;;
     --no-quickack) no_quickack=1 ;;
+    --runtimes) warm_runtimes=${2//,/ }; shift ;;
     --n) n=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --runs) runs=$2; shift ;;
@@ -68,7 +72,7 @@ export MIX_ENV=bench-none
 # --- Warm path ---------------------------------------------------------------
 if [[ ,$only, == *,warm,* ]]; then
   for round in $(seq "$rounds"); do
-    for rt in lambda_runtime rust_lambda_runtime lambda_runtime_via_proxy rust_via_proxy awslambdaric httpc_loop; do
+    for rt in $warm_runtimes; do
       log "warm: $rt (round $round/$rounds, $n invokes after $warmup)"
       warm_one "$rt" "$round" || warm_one "$rt" "$round" || log "warm: $rt failed twice"
     done
@@ -105,6 +109,7 @@ fi
 tag=
 [ $quick = 1 ] && tag=$tag-quick
 [ "$only" != warm,init,json ] && tag=$tag-${only//,/+}
+[[ "$args" == *--runtimes* ]] && tag=$tag-some
 [ $no_quickack = 1 ] && tag=$tag-noquickack
 latest=bench/results/latest
 [ -n "$tag" ] && latest=
