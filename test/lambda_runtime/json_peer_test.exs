@@ -24,20 +24,37 @@ defmodule LambdaRuntime.JSONPeerTest do
     :ok
   end
 
-  test "what we encode, jiffy decodes to the same term" do
+  test "what we encode, jiffy and we decode to the same term" do
     for _ <- 1..@documents do
       term = gen(4)
-      json = JSON.encode!(term)
-      assert :jiffy.decode(json, [:return_maps, {:null_term, nil}]) == term, json
+
+      check(term, fn t ->
+        json = JSON.encode!(t)
+        :jiffy.decode(json, [:return_maps, {:null_term, nil}]) == t and JSON.decode!(json) == t
+      end)
     end
   end
 
   test "what jiffy encodes, we decode to the same term" do
     for _ <- 1..@documents do
-      term = gen(4)
-      json = :jiffy.encode(to_jiffy(term))
-      assert JSON.decode!(json) == term, json
+      check(gen(4), fn t -> JSON.decode!(:jiffy.encode(to_jiffy(t))) == t end)
     end
+  end
+
+  test "escaped text and duplicate keys: the same terms as jiffy" do
+    for _ <- 1..@documents do
+      doc = escaped_doc(3)
+      ours = JSON.decode!(doc)
+      assert same?(ours, :jiffy.decode(doc, [:return_maps, {:null_term, nil}])), doc
+      assert JSON.decode!(JSON.encode!(ours)) == ours, doc
+    end
+  end
+
+  test "a failing property is reported with its smallest failing term" do
+    # The shrinker itself: a property that fails on any list holding 13.
+    failing = fn t -> not contains?(t, 13) end
+    big = %{"a" => [1, [2, 13, 4], %{"b" => 5}], "c" => "x"}
+    assert shrink(big, failing) == 13
   end
 
   test "decimal to double is correctly rounded where jiffy is one ULP off" do
@@ -73,6 +90,93 @@ defmodule LambdaRuntime.JSONPeerTest do
       end
     end
   end
+
+  # Asserts `property` holds for `term`; if not, shrinks the term to the
+  # smallest one that still fails, and prints that with its JSON.
+  defp check(term, property) do
+    unless property.(term) do
+      small = shrink(term, property)
+
+      flunk(
+        "property fails; smallest failing term: #{inspect(small)}\nJSON: #{JSON.encode!(small)}"
+      )
+    end
+  end
+
+  # Greedy shrinking: try each child, then each container with one item
+  # removed; keep the first candidate that still fails, until none does.
+  defp shrink(term, property) do
+    case Enum.find(candidates(term), &(not safe(property, &1))) do
+      nil -> term
+      smaller -> shrink(smaller, property)
+    end
+  end
+
+  defp safe(property, term) do
+    property.(term)
+  catch
+    _, _ -> false
+  end
+
+  defp candidates(list) when is_list(list) do
+    list ++ for i <- 0..(length(list) - 1)//1, do: List.delete_at(list, i)
+  end
+
+  defp candidates(map) when is_map(map) do
+    Map.values(map) ++ for k <- Map.keys(map), do: Map.delete(map, k)
+  end
+
+  defp candidates(_), do: []
+
+  defp contains?(13, 13), do: true
+  defp contains?(list, x) when is_list(list), do: Enum.any?(list, &contains?(&1, x))
+  defp contains?(map, x) when is_map(map), do: Enum.any?(Map.values(map), &contains?(&1, x))
+  defp contains?(_, _), do: false
+
+  # JSON text written directly: strings with \uXXXX escapes (surrogate
+  # pairs for astral characters), empty and duplicate keys.
+  defp escaped_doc(0), do: escaped_string()
+
+  defp escaped_doc(depth) do
+    case :rand.uniform(4) do
+      1 ->
+        keys =
+          for _ <- 1..:rand.uniform(4),
+              do: Enum.random([~s(""), ~s("k"), ~S("\u006b"), escaped_string()])
+
+        "{" <> Enum.map_join(keys, ",", &(&1 <> ":" <> escaped_doc(depth - 1))) <> "}"
+
+      2 ->
+        "[" <> Enum.map_join(1..:rand.uniform(4), ",", fn _ -> escaped_doc(depth - 1) end) <> "]"
+
+      _ ->
+        Enum.random([escaped_string(), "-0", "1e308", "-1E-300", "123456789012345678901234567890"])
+    end
+  end
+
+  defp escaped_string do
+    chars =
+      for _ <- 1..:rand.uniform(6) do
+        case Enum.random([?a, 0xE9, 0x2028, 0x1F600, 0x10FFFF, ?", ?\\, 0]) do
+          c when c > 0xFFFF ->
+            c = c - 0x10000
+            hex(0xD800 + (c >>> 10)) <> hex(0xDC00 + (c &&& 0x3FF))
+
+          ?" ->
+            ~S(\")
+
+          ?\\ ->
+            ~S(\\)
+
+          c ->
+            if c < 0x20 or :rand.uniform(2) == 1, do: hex(c), else: <<c::utf8>>
+        end
+      end
+
+    ~s(") <> Enum.join(chars) <> ~s(")
+  end
+
+  defp hex(c), do: "\\u" <> String.pad_leading(Integer.to_string(c, 16), 4, "0")
 
   # jiffy's decimal-to-double is sometimes one ULP off (ours is correctly
   # rounded: "391312205131494574907956545297975377e5" is
@@ -150,8 +254,9 @@ defmodule LambdaRuntime.JSONPeerTest do
   @alphabet [?a, ?Z, ?0, ?\s, ?", ?\\, ?/, ?\n, ?\t, 0, 0x1F, 0x7F, 0xE9, 0x2028, 0xFFFD] ++
               [0x1F600, 0x10FFFF]
 
+  # Empty strings (and so empty keys) included.
   defp string do
-    for _ <- 0..:rand.uniform(12)//1, into: "", do: <<Enum.random(@alphabet)::utf8>>
+    for _ <- 1..(:rand.uniform(13) - 1)//1, into: "", do: <<Enum.random(@alphabet)::utf8>>
   end
 
   defp to_jiffy(nil), do: :null
