@@ -88,9 +88,10 @@ defmodule LambdaRuntime.Fault.Matrix.StallProxy do
       for `ms` (a Runtime API that takes its time to answer)
     * `{:answer_early, marker, status}`: the proxy answers `status` itself
       as soon as it sees the request's head, without reading the body, and
-      closes the connection (as Lambda's Runtime API does past its payload
-      limit: it reads the limit plus one byte, answers 413 and leaves the
-      rest unread, so the kernel resets the connection)
+      closes the connection half a second later (as Lambda's Runtime API,
+      a Go server, does past its payload limit: it reads the limit plus one
+      byte, answers 413 and leaves the rest unread, so the kernel resets the
+      connection)
   """
 
   defstruct [:port, :pid]
@@ -171,9 +172,13 @@ defmodule LambdaRuntime.Fault.Matrix.StallProxy do
               "Content-Length: #{byte_size(body)}\r\n\r\n" <> body
           )
 
+          # Like Go's server: FIN, half a second for the client to read
+          # the answer, then close with the body unread (a reset).
           Process.unlink(pump)
           Process.exit(pump, :kill)
           :gen_tcp.close(upstream)
+          :gen_tcp.shutdown(client, :write)
+          Process.sleep(500)
           :gen_tcp.close(client)
       end
     else
