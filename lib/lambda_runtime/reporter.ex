@@ -7,6 +7,7 @@ defmodule LambdaRuntime.Reporter do
   | ---------------------------- | -------------------------------------------------------- |
   | 202 (any 2xx)                | done                                                     |
   | 413 on `/response`           | reports `Function.ResponseSizeTooLarge` through `/error` |
+  | connection closed while sending a body over 6 MB | the same as a 413 (Lambda answers early and closes) |
   | 410                          | logs that the invocation is stale, carries on            |
   | 400, 403, other 4xx          | logs the status and the body, carries on                 |
   | 5xx                          | the container is broken: logs and exits non-zero         |
@@ -23,21 +24,19 @@ defmodule LambdaRuntime.Reporter do
   @doc "Posts a response or an error for one invocation."
   @spec report(Client.t(), map(), LambdaRuntime.Invoker.outcome()) :: :ok
   def report(client, meta, {:ok, body}) do
-    case send_retrying(fn ->
-           Client.response(client, meta.request_id, meta.invocation_id, body)
-         end) do
-      {:ok, 413, _} ->
-        report =
-          ErrorReport.new(
-            "Function.ResponseSizeTooLarge",
-            "Response payload size (#{byte_size(body)} bytes) exceeded maximum allowed payload size " <>
-              "(#{@max_response_bytes} bytes)."
-          )
+    post = fn -> Client.response(client, meta.request_id, meta.invocation_id, body) end
+    oversized? = IO.iodata_length(body) > @max_response_bytes
 
-        report(client, meta, {:error, report})
+    # Lambda may answer 413 after reading only part of an oversized body and
+    # close the connection; the client, still sending, then sees the close,
+    # not the 413. Such a body is sent once and a broken connection taken
+    # for the 413 it stands for.
+    answer = if oversized?, do: post.(), else: send_retrying(post)
 
-      answer ->
-        check(answer, "/response", meta.request_id)
+    case answer do
+      {:ok, 413, _} -> report(client, meta, {:error, too_large(body)})
+      {:error, {:closed, _}} when oversized? -> report(client, meta, {:error, too_large(body)})
+      answer -> check(answer, "/response", meta.request_id)
     end
   end
 
@@ -66,6 +65,14 @@ defmodule LambdaRuntime.Reporter do
   end
 
   defp send_retrying(request), do: Retry.transport(request)
+
+  defp too_large(body) do
+    ErrorReport.new(
+      "Function.ResponseSizeTooLarge",
+      "Response payload size (#{IO.iodata_length(body)} bytes) exceeded maximum allowed payload size " <>
+        "(#{@max_response_bytes} bytes)."
+    )
+  end
 
   defp check({:ok, status, _}, _path, _id) when status in 200..299, do: :ok
 
