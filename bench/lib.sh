@@ -148,6 +148,9 @@ start_runtime() {
     lambda_runtime | lambda_runtime_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
         "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+    lambda_runtime_busywait) # bootstrap.sh's +sbwt none overridden (erlexec appends ERL_ZFLAGS)
+      ERL_ZFLAGS="+sbwt short +sbwtdcpu short +sbwtdio short" AWS_LAMBDA_RUNTIME_API=$api \
+        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     rust_lambda_runtime | rust_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api bench/peers/rust_echo/target/release/rust_echo >>"$log" 2>&1 & ;;
     awslambdaric)

@@ -8,11 +8,12 @@ import os
 import shutil
 import statistics as st
 
-WARM = ["lambda_runtime", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
+WARM = ["lambda_runtime", "lambda_runtime_busywait", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
         "httpc_loop", "mini_one_write", "mini_two_writes"]
 INIT = ["lambda_runtime", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare", "erl_flags"]
 WHAT = {
     "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
+    "lambda_runtime_busywait": "this runtime with ERL_ZFLAGS='+sbwt short +sbwtdcpu short +sbwtdio short'",
     "rust_lambda_runtime": "Rust `lambda_runtime` crate, echo",
     "rust_via_proxy": "the same Rust echo behind the Content-Type proxy",
     "lambda_runtime_via_proxy": "this runtime behind the proxy (which sends head and body in one write)",
