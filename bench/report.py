@@ -199,6 +199,14 @@ def main():
           f'Runtime under test: `{m["runtime_rev"]}` ({m["runtime_src"]}). Emulator host {m["host"]}, '
           f'quickack route: {m["quickack"]}. Warm: {m["rounds"]} round(s) of {m["n"]} invokes after '
           f'{m["warmup"]} warm-up; init: {m["runs"]} runs per round.', ""]
+    def text(name):
+        path = f"{a.raw}/{name}"
+        return open(path).read().strip() if os.path.exists(path) else "?"
+
+    doc["load"] = {"start": text("load-start.txt"), "end": text("load-end.txt"),
+                   "init_start": text("init-load-start.txt"), "init_end": text("init-load-end.txt")}
+    md += [f'Load average (1/5/15 min) at the start → end of the run: {doc["load"]["start"]} → '
+           f'{doc["load"]["end"]}.', ""]
     if doc["warm"]:
         md += ["## Warm invokes (median of rounds)", "",
                "\"vs Rust\" and \"CPU vs Rust\": median over rounds of the ratio to the Rust echo "
@@ -210,7 +218,9 @@ def main():
         md += ["## Init: exec → first `GET /next` (median of all runs)", "",
                "\"vs bare erl\": median over rounds of the ratio of round medians to bare `erl` "
                "(exec → exit) in the same round. CPU: utime+stime of the process at its first /next "
-               "(10 ms ticks).", ""] + init_md(doc["init"]) + [""]
+               "(10 ms ticks).", ""] + init_md(doc["init"])
+        md += ["", f'Load average before → after the init rounds: {doc["load"]["init_start"]} → '
+               f'{doc["load"]["init_end"]}.', ""]
     if "json" in doc:
         md += ["## JSON: LambdaRuntime.JSON vs :jiffy (median calls/s)", ""] + json_md(doc["json"])
         md += ["", f'Load average before → after: {doc["json_load"]["before"]} → {doc["json_load"]["after"]}', ""]

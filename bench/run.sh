@@ -60,6 +60,7 @@ prepare_runtime # sets src, sha, echo_root, dirty
 trap cleanup EXIT
 quickack_route # sets host, quickack
 describe_machine "$@" >"$raw/machine.json"
+loadavg >"$raw/load-start.txt"
 
 # shellcheck disable=SC2016 # $LATEST is Lambda's literal version name
 export AWS_LAMBDA_FUNCTION_NAME=echo AWS_LAMBDA_FUNCTION_VERSION='$LATEST' \
@@ -84,12 +85,14 @@ if [[ ,$only, == *,init,* ]]; then
   # Interleaved rounds of $runs runs each, so slow phases of the machine's
   # load hit every runtime alike; the report takes the median of all runs.
   init_rounds=$((quick == 1 ? 1 : 3))
+  loadavg >"$raw/init-load-start.txt"
   for round in $(seq "$init_rounds"); do
     for rt in lambda_runtime rust_lambda_runtime awslambdaric httpc_loop erl_bare erl_flags; do
       log "init: $rt (round $round/$init_rounds, $runs runs)"
       init_one "$rt" "$round"
     done
   done
+  loadavg >"$raw/init-load-end.txt"
 fi
 
 # --- JSON --------------------------------------------------------------------
@@ -104,6 +107,7 @@ if [[ ,$only, == *,json,* ]]; then
 fi
 
 # --- Report ------------------------------------------------------------------
+loadavg >"$raw/load-end.txt"
 # Only a complete default run becomes latest.*; quick, partial or
 # --no-quickack runs are tagged and kept beside it.
 tag=
