@@ -12,13 +12,12 @@ use ureq::Agent;
 
 use crate::address;
 use crate::invocation::Invocation;
+use crate::post::Poster;
 
 /// Largest `/next` body we accept. Lambda's synchronous payload limit is 6 MB;
 /// this leaves room for emulators and future limits without letting a broken
 /// server exhaust memory.
 pub const NEXT_BODY_LIMIT: u64 = 64 * 1024 * 1024;
-/// Largest body we read back from `/response`, `/error` and `/init/error`.
-const REPLY_BODY_LIMIT: u64 = 1024 * 1024;
 
 const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
 const ERROR_TYPE_HEADER: &str = "Lambda-Runtime-Function-Error-Type";
@@ -135,7 +134,10 @@ impl BodySink for Vec<u8> {
 }
 
 pub struct Client {
+    /// `/next` (a GET, no body).
     agent: Agent,
+    /// `/response`, `/error`, `/init/error`: head and body in one write.
+    poster: Poster,
     base: String,
 }
 
@@ -155,8 +157,10 @@ impl Client {
             .max_idle_connections_per_host(4)
             .max_idle_age(Duration::from_secs(3600))
             .build();
+        let poster = Poster::new(&base, USER_AGENT)?;
         Ok(Client {
             agent: config.into(),
+            poster,
             base,
         })
     }
@@ -191,19 +195,15 @@ impl Client {
         invocation_id: Option<&str>,
         body: &[u8],
     ) -> Result<Reply<B>, TransportError> {
-        let url = format!(
-            "{}/runtime/invocation/{}/response",
-            self.base,
+        let path = format!(
+            "/runtime/invocation/{}/response",
             address::path_segment(request_id)
         );
-        let mut req = self
-            .agent
-            .post(&url)
-            .header("Content-Type", "application/json");
+        let mut headers = vec![("Content-Type", "application/json")];
         if let Some(id) = invocation_id {
-            req = req.header(INVOCATION_ID_HEADER, id);
+            headers.push((INVOCATION_ID_HEADER, id));
         }
-        reply(req.send(body)?)
+        into_sink(self.poster.post(&path, &headers, body)?)
     }
 
     /// `POST /runtime/invocation/{id}/error`.
@@ -214,12 +214,11 @@ impl Client {
         headers: &ErrorHeaders,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
-        let url = format!(
-            "{}/runtime/invocation/{}/error",
-            self.base,
+        let path = format!(
+            "/runtime/invocation/{}/error",
             address::path_segment(request_id)
         );
-        self.post_error(&url, invocation_id, headers, error)
+        self.post_error(&path, invocation_id, headers, error)
     }
 
     /// `POST /runtime/init/error`.
@@ -228,13 +227,12 @@ impl Client {
         headers: &ErrorHeaders,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
-        let url = format!("{}/runtime/init/error", self.base);
-        self.post_error(&url, None, headers, error)
+        self.post_error("/runtime/init/error", None, headers, error)
     }
 
     fn post_error<B: BodySink>(
         &self,
-        url: &str,
+        path: &str,
         invocation_id: Option<&str>,
         headers: &ErrorHeaders,
         error: &ErrorRequest,
@@ -243,13 +241,13 @@ impl Client {
             kind: TransportKind::Other,
             message: e.to_string(),
         })?;
-        let mut req = self
-            .agent
-            .post(url)
-            .header("Content-Type", ERROR_CONTENT_TYPE)
-            .header(ERROR_TYPE_HEADER, header_error_type(headers.error_type));
+        let error_type = header_error_type(headers.error_type);
+        let mut head = vec![
+            ("Content-Type", ERROR_CONTENT_TYPE),
+            (ERROR_TYPE_HEADER, error_type.as_str()),
+        ];
         if let Some(id) = invocation_id {
-            req = req.header(INVOCATION_ID_HEADER, id);
+            head.push((INVOCATION_ID_HEADER, id));
         }
         // A header value must be visible ASCII; a cause that is not is
         // dropped rather than let it fail the whole error report.
@@ -257,9 +255,9 @@ impl Client {
             .xray_cause
             .filter(|c| c.bytes().all(|b| (0x20..0x7f).contains(&b)))
         {
-            req = req.header(XRAY_CAUSE_HEADER, cause);
+            head.push((XRAY_CAUSE_HEADER, cause));
         }
-        reply(req.send(&body[..])?)
+        into_sink(self.poster.post(path, &head, &body)?)
     }
 }
 
@@ -286,13 +284,13 @@ fn content_length(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-fn reply<B: BodySink>(
-    mut resp: ureq::http::Response<ureq::Body>,
-) -> Result<Reply<B>, TransportError> {
-    let status = resp.status().as_u16();
-    let hint = content_length(&resp);
-    let body = read_body(resp.body_mut().as_reader(), hint, REPLY_BODY_LIMIT)?;
-    Ok(Reply { status, body })
+fn into_sink<B: BodySink>(reply: Reply<Vec<u8>>) -> Result<Reply<B>, TransportError> {
+    let mut body = B::with_capacity(reply.body.len());
+    body.as_mut_slice().copy_from_slice(&reply.body);
+    Ok(Reply {
+        status: reply.status,
+        body,
+    })
 }
 
 /// Reads a whole body into `B`, sized from Content-Length when there is one,

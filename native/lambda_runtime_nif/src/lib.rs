@@ -11,6 +11,7 @@ mod client;
 mod client_tests;
 mod invocation;
 mod json;
+mod post;
 mod stream;
 // The NIF adapters call into the BEAM, which a `cargo test` binary does not
 // have; the plain Rust below them is what the unit tests cover.

@@ -82,7 +82,7 @@ impl ResponseStream {
     /// Ends the body and reads the Runtime API's answer.
     pub fn finish(mut self) -> Result<Reply<Vec<u8>>, TransportError> {
         self.sock.write_all(b"0\r\n\r\n")?;
-        read_reply(self.sock)
+        Ok(read_reply(&mut self.sock)?.0)
     }
 
     /// Ends the body with the error trailers: `error_type` and the
@@ -98,24 +98,26 @@ impl ResponseStream {
             header_value(error_body_base64)
         );
         self.sock.write_all(trailers.as_bytes())?;
-        read_reply(self.sock)
+        Ok(read_reply(&mut self.sock)?.0)
     }
 }
 
 /// Drops characters that would end a header line early.
-fn header_value(v: &str) -> String {
+pub(crate) fn header_value(v: &str) -> String {
     v.chars().filter(|c| *c != '\r' && *c != '\n').collect()
 }
 
 /// Reads one HTTP/1.1 answer: status line, headers, and a body framed by
-/// Content-Length, chunked encoding, or the end of the connection.
-pub(crate) fn read_reply(sock: impl Read) -> Result<Reply<Vec<u8>>, TransportError> {
+/// Content-Length, chunked encoding, or the end of the connection. Also says
+/// whether the connection can carry another request.
+pub(crate) fn read_reply(sock: impl Read) -> Result<(Reply<Vec<u8>>, bool), TransportError> {
     let mut reader = BufReader::new(sock);
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let status = parse_status(&line)?;
     let mut length: Option<usize> = None;
     let mut chunked = false;
+    let mut close = false;
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -131,10 +133,13 @@ pub(crate) fn read_reply(sock: impl Read) -> Result<Reply<Vec<u8>>, TransportErr
                 length = value.parse().ok();
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = value.eq_ignore_ascii_case("chunked");
+            } else if name.eq_ignore_ascii_case("connection") {
+                close = value.eq_ignore_ascii_case("close");
             }
         }
     }
     let mut body = Vec::new();
+    let reusable = !close && (chunked || length.is_some());
     if chunked {
         loop {
             line.clear();
@@ -151,7 +156,10 @@ pub(crate) fn read_reply(sock: impl Read) -> Result<Reply<Vec<u8>>, TransportErr
             }
         }
     } else if let Some(n) = length {
-        let mut buf = vec![0; n.min(REPLY_BODY_LIMIT)];
+        if n > REPLY_BODY_LIMIT {
+            return Err(protocol("answer body too large"));
+        }
+        let mut buf = vec![0; n];
         reader.read_exact(&mut buf)?;
         body = buf;
     } else {
@@ -159,7 +167,7 @@ pub(crate) fn read_reply(sock: impl Read) -> Result<Reply<Vec<u8>>, TransportErr
             .take(REPLY_BODY_LIMIT as u64)
             .read_to_end(&mut body)?;
     }
-    Ok(Reply { status, body })
+    Ok((Reply { status, body }, reusable))
 }
 
 fn parse_status(line: &str) -> Result<u16, TransportError> {
@@ -258,15 +266,24 @@ mod tests {
 
     #[test]
     fn reads_content_length_chunked_and_close_delimited_answers() {
-        let r = read_reply(&b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"[..]).unwrap();
-        assert_eq!((r.status, r.body), (202, b"ok".to_vec()));
-        let r = read_reply(
+        let (r, reusable) =
+            read_reply(&b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"[..]).unwrap();
+        assert_eq!((r.status, r.body, reusable), (202, b"ok".to_vec(), true));
+        let (r, reusable) = read_reply(
             &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n1\r\nd\r\n0\r\n\r\n"[..],
         )
         .unwrap();
-        assert_eq!((r.status, r.body), (200, b"abcd".to_vec()));
-        let r = read_reply(&b"HTTP/1.1 410 Gone\r\n\r\nstale"[..]).unwrap();
-        assert_eq!((r.status, r.body), (410, b"stale".to_vec()));
+        assert_eq!((r.status, r.body, reusable), (200, b"abcd".to_vec(), true));
+        let (r, reusable) = read_reply(&b"HTTP/1.1 410 Gone\r\n\r\nstale"[..]).unwrap();
+        assert_eq!(
+            (r.status, r.body, reusable),
+            (410, b"stale".to_vec(), false)
+        );
+        let (_, reusable) = read_reply(
+            &b"HTTP/1.1 202 Accepted\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"[..],
+        )
+        .unwrap();
+        assert!(!reusable);
     }
 
     #[test]
