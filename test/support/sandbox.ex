@@ -18,79 +18,28 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
 
   defstruct [:port, :os_pid]
 
-  @uid "993"
-  @gid "990"
+  # The bwrap command line is the product's own (`mix lambda.invoke --layer`
+  # runs the same sandbox).
+  alias LambdaRuntime.Emulator.Sandbox, as: Command
 
   @doc "The bwrap executable, or nil."
-  def bwrap, do: System.find_executable("bwrap")
+  def bwrap, do: Command.bwrap()
 
   @doc """
   Starts the sandbox. Options: `:env` (extra `{name, value}` pairs, which
   override the defaults), `:command` (default `/opt/bootstrap`).
   """
   def start!(layer_dir, task_dir, runtime_api, handler, opts \\ []) do
-    bwrap = bwrap() || raise "bwrap is not installed (apt-get install bubblewrap)"
-    command = Keyword.get(opts, :command, "/opt/bootstrap")
+    bwrap() || raise "bwrap is not installed (apt-get install bubblewrap)"
     env = Map.merge(lambda_env(runtime_api, handler), Map.new(Keyword.get(opts, :env, [])))
-
-    args =
-      ["--unshare-all", "--share-net", "--die-with-parent", "--new-session"] ++
-        root_args() ++
-        [
-          "--ro-bind",
-          layer_dir,
-          "/opt",
-          "--ro-bind",
-          task_dir,
-          "/var/task",
-          "--tmpfs",
-          "/usr/lib/erlang",
-          "--tmpfs",
-          "/usr/lib/elixir",
-          "--remount-ro",
-          "/",
-          "--uid",
-          @uid,
-          "--gid",
-          @gid,
-          "--chdir",
-          "/var/task",
-          "--clearenv"
-        ] ++
-        Enum.flat_map(Enum.sort(env), fn {k, v} -> ["--setenv", k, v] end) ++
-        [command]
+    command = Keyword.get(opts, :command, "/opt/bootstrap")
+    [bwrap | args] = Command.command(layer_dir, task_dir, Enum.sort(env), command: command)
 
     port =
       Port.open({:spawn_executable, bwrap}, [:binary, :exit_status, :stderr_to_stdout, args: args])
 
     {:os_pid, os_pid} = Port.info(port, :os_pid)
     %__MODULE__{port: port, os_pid: os_pid}
-  end
-
-  # Debian 12 is merged-/usr: /bin, /lib, /lib64 and /sbin are symlinks.
-  defp root_args do
-    ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"] ++
-      Enum.flat_map(~w(bin lib lib64 sbin), fn dir ->
-        case File.read_link("/" <> dir) do
-          {:ok, target} ->
-            ["--symlink", target, "/" <> dir]
-
-          {:error, _} ->
-            if File.dir?("/" <> dir), do: ["--ro-bind", "/" <> dir, "/" <> dir], else: []
-        end
-      end) ++
-      [
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--tmpfs",
-        "/tmp",
-        "--dir",
-        "/var/task",
-        "--dir",
-        "/opt"
-      ]
   end
 
   @doc "The environment Lambda gives a `provided.al2023` runtime."

@@ -22,9 +22,10 @@ defmodule LambdaRuntime.Emulator.Sandbox do
   @doc """
   `[bwrap | args]` running `/opt/bootstrap` with `layer_dir` at `/opt`,
   `task_dir` at `/var/task` and exactly the variables in `env`.
+  Option `:command`: what to run instead of `/opt/bootstrap`.
   """
-  @spec command(Path.t(), Path.t(), [{String.t(), String.t()}]) :: [String.t()]
-  def command(layer_dir, task_dir, env) do
+  @spec command(Path.t(), Path.t(), [{String.t(), String.t()}], keyword()) :: [String.t()]
+  def command(layer_dir, task_dir, env, opts \\ []) do
     bwrap = bwrap() || raise ArgumentError, "bwrap is not installed (apt-get install bubblewrap)"
 
     ([bwrap, "--unshare-all", "--share-net", "--die-with-parent", "--new-session"] ++
@@ -35,7 +36,7 @@ defmodule LambdaRuntime.Emulator.Sandbox do
          ["--tmpfs", "/usr/lib/erlang", "--tmpfs", "/usr/lib/elixir"],
          ["--remount-ro", "/", "--uid", @uid, "--gid", @gid, "--chdir", "/var/task"],
          ["--clearenv" | Enum.flat_map(env, fn {k, v} -> ["--setenv", k, to_string(v)] end)],
-         ["/opt/bootstrap"]
+         [Keyword.get(opts, :command, "/opt/bootstrap")]
        ])
     |> List.flatten()
   end
