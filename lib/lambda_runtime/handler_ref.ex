@@ -59,7 +59,7 @@ defmodule LambdaRuntime.HandlerRef do
       name == "" ->
         invalid("_HANDLER is empty; set it to Module.function or Module")
 
-      not Enum.all?(segments, &(&1 =~ ~r/^[A-Za-z_][A-Za-z0-9_]*[?!]?$/)) ->
+      not Enum.all?(segments, &identifier?/1) ->
         invalid("_HANDLER #{inspect(handler)} is not of the form Module.function or Module")
 
       function_name?(List.last(segments)) and length(segments) > 1 ->
@@ -72,19 +72,43 @@ defmodule LambdaRuntime.HandlerRef do
   end
 
   defp module_name(handler, segments, function) do
-    if Enum.all?(segments, &(&1 =~ ~r/^[A-Z][A-Za-z0-9_]*$/)) do
+    if Enum.all?(segments, &alias?/1) do
       {:ok, Enum.join(segments, "."), function}
     else
       invalid("_HANDLER #{inspect(handler)}: #{Enum.join(segments, ".")} is not a module name")
     end
   end
 
-  defp function_name?(segment), do: segment =~ ~r/^[a-z_]/
+  defp function_name?(<<c, _::binary>>), do: c in ?a..?z or c == ?_
+  defp function_name?(_), do: false
+
+  # Plain binary matching rather than Regex: this runs before the first
+  # /next, and every module loaded there costs cold-start time.
+  # `[A-Za-z_][A-Za-z0-9_]*[?!]?`
+  defp identifier?(<<c, rest::binary>>) when c in ?a..?z or c in ?A..?Z or c == ?_,
+    do: identifier_rest?(rest)
+
+  defp identifier?(_), do: false
+
+  defp identifier_rest?(<<>>), do: true
+  defp identifier_rest?(<<c>>) when c in [??, ?!], do: true
+
+  defp identifier_rest?(<<c, rest::binary>>)
+       when c in ?a..?z or c in ?A..?Z or c in ?0..?9 or c == ?_,
+       do: identifier_rest?(rest)
+
+  defp identifier_rest?(_), do: false
+
+  # `[A-Z][A-Za-z0-9_]*`
+  defp alias?(<<c, rest::binary>>) when c in ?A..?Z,
+    do: identifier_rest?(rest) and not String.ends_with?(rest, ["?", "!"])
+
+  defp alias?(_), do: false
 
   defp load(module_name) do
     module = String.to_atom("Elixir." <> module_name)
 
-    case Code.ensure_loaded(module) do
+    case :code.ensure_loaded(module) do
       {:module, module} ->
         {:ok, module}
 
@@ -136,8 +160,9 @@ defmodule LambdaRuntime.HandlerRef do
 
   defp start_application(module) do
     with beam when is_list(beam) <- :code.which(module),
-         [app_file | _] <- Path.wildcard(Path.join(Path.dirname(List.to_string(beam)), "*.app")),
-         app = app_file |> Path.basename(".app") |> String.to_atom(),
+         {:ok, files} <- :file.list_dir(:filename.dirname(beam)),
+         [app_file | _] <- for(f <- files, :filename.extension(f) == ~c".app", do: f),
+         app = app_file |> :filename.basename(~c".app") |> List.to_atom(),
          {:error, reason} <- Application.ensure_all_started(app) do
       {:error,
        ErrorReport.new(
