@@ -42,8 +42,6 @@ defmodule LambdaRuntime.Runtime do
 
   @impl true
   def handle_continue(:start, %Config{} = config) do
-    configure_logger(config)
-
     client =
       case config.runtime_api && Client.new(config.runtime_api) do
         {:ok, client} ->
@@ -148,15 +146,5 @@ defmodule LambdaRuntime.Runtime do
     Logger.error("lambda_runtime: " <> message)
     Logger.flush()
     System.halt(status)
-  end
-
-  # One line per event, with the request id, in Lambda's text or JSON format.
-  defp configure_logger(%Config{} = config) do
-    Logger.configure(utc_log: true)
-    Logger.configure_backend(:console, LambdaRuntime.LogFormat.console_options(config.log_format))
-
-    if level = LambdaRuntime.LogFormat.level(config.log_level) do
-      Logger.configure(level: level)
-    end
   end
 end
