@@ -8,6 +8,8 @@ pub mod bignum;
 #[cfg(not(test))]
 pub mod decode;
 #[cfg(not(test))]
+mod decode_string;
+#[cfg(not(test))]
 pub mod encode;
 pub mod escape;
 
