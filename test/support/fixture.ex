@@ -10,14 +10,27 @@ defmodule LambdaRuntime.TestSupport.Fixture do
   @project Path.expand("../fixtures/handlers", __DIR__)
 
   @doc "Builds the fixture once per test run; returns its `LAMBDA_TASK_ROOT`."
-  def task_root! do
-    case :persistent_term.get({__MODULE__, :task_root}, nil) do
-      nil -> :global.trans({__MODULE__, self()}, &build!/0)
+  def task_root!, do: task_root!(@project, "fixture_handlers")
+
+  @doc """
+  Builds the fixture project in `project` (a mix project with the runtime as
+  a path dependency) once per test run, into `build_name` under this test
+  build's directory; returns its `LAMBDA_TASK_ROOT`.
+  """
+  def task_root!(project, build_name) do
+    key = {__MODULE__, :task_root, project}
+
+    case :persistent_term.get(key, nil) do
+      nil -> :global.trans({key, self()}, fn -> build!(project, build_name, key) end)
       root -> root
     end
   end
 
-  @doc "Starts `bootstrap.sh` with the fixture as the function and `handler` as `_HANDLER`."
+  @doc """
+  Starts `bootstrap.sh` with the fixture as the function and `handler` as
+  `_HANDLER`. Options: `:env` (extra variables), `:task_root` (another
+  fixture's, from `task_root!/2`).
+  """
   def start_runtime!(runtime_api, handler, opts \\ []) do
     # bootstrap.sh, in a development checkout, also puts the checkout's own
     # _build/$MIX_ENV/lib/lambda_runtime/ebin on the code path, ahead of the
@@ -25,7 +38,8 @@ defmodule LambdaRuntime.TestSupport.Fixture do
     # environment that has no build makes the fixture's fresh copy the one
     # that runs.
     env = [{"MIX_ENV", "fixture-none"}, {"PATH", path()} | Keyword.get(opts, :env, [])]
-    RuntimeProcess.start!(runtime_api, handler, task_root: task_root!(), env: env)
+    task_root = Keyword.get_lazy(opts, :task_root, &task_root!/0)
+    RuntimeProcess.start!(runtime_api, handler, task_root: task_root, env: env)
   end
 
   @doc """
@@ -81,21 +95,21 @@ defmodule LambdaRuntime.TestSupport.Fixture do
     |> Enum.join(":")
   end
 
-  defp build! do
-    case :persistent_term.get({__MODULE__, :task_root}, nil) do
+  defp build!(project, build_name, key) do
+    case :persistent_term.get(key, nil) do
       nil ->
-        build_root = Path.join(Mix.Project.build_path(), "fixture_handlers")
+        build_root = Path.join(Mix.Project.build_path(), build_name)
 
         {output, status} =
           System.cmd("mix", ["compile"],
-            cd: @project,
+            cd: project,
             stderr_to_stdout: true,
             env: [{"MIX_ENV", "dev"}, {"MIX_BUILD_ROOT", build_root}]
           )
 
-        if status != 0, do: raise("building #{@project} failed:\n#{output}")
+        if status != 0, do: raise("building #{project} failed:\n#{output}")
         root = Path.join(build_root, "dev")
-        :persistent_term.put({__MODULE__, :task_root}, root)
+        :persistent_term.put(key, root)
         root
 
       root ->

@@ -5,28 +5,20 @@ defmodule LambdaRuntime.AdvancedFixture do
   # with bootstrap.sh the way Lambda runs a function. Same approach as
   # LambdaRuntime.TestSupport.Fixture, for another project.
 
-  alias LambdaRuntime.TestSupport.RuntimeProcess
+  alias LambdaRuntime.TestSupport.{Fixture, RuntimeProcess}
 
   @project Path.expand("../../fixtures/advanced", __DIR__)
 
   @doc "Builds the fixture once per test run; returns its `LAMBDA_TASK_ROOT`."
-  def task_root! do
-    case :persistent_term.get({__MODULE__, :task_root}, nil) do
-      nil -> :global.trans({__MODULE__, self()}, &build!/0)
-      root -> root
-    end
-  end
+  def task_root!, do: Fixture.task_root!(@project, "fixture_advanced")
 
   @doc """
   Starts bootstrap.sh with the fixture as the function and `handler` as
   `_HANDLER`; `:env` adds variables. The runtime is killed when the test ends.
   """
   def start_runtime!(runtime_api, handler, opts \\ []) do
-    # MIX_ENV names an environment without a build, so that bootstrap.sh does
-    # not put this checkout's own (possibly stale) _build first on the path.
-    env = [{"MIX_ENV", "fixture-none"}, {"PATH", path()} | Keyword.get(opts, :env, [])]
-    runtime = RuntimeProcess.start!(runtime_api, handler, task_root: task_root!(), env: env)
-    ExUnit.Callbacks.on_exit(fn -> kill(runtime) end)
+    runtime = Fixture.start_runtime!(runtime_api, handler, [task_root: task_root!()] ++ opts)
+    ExUnit.Callbacks.on_exit(fn -> Fixture.kill_runtime(runtime) end)
     runtime
   end
 
@@ -64,51 +56,10 @@ defmodule LambdaRuntime.AdvancedFixture do
     end
   end
 
-  # Only a process that is still a runtime BEAM is signalled.
-  defp kill(%RuntimeProcess{os_pid: os_pid} = runtime) do
-    if beam?(runtime),
-      do: System.cmd("kill", ["-KILL", to_string(os_pid)], stderr_to_stdout: true)
-
-    :ok
-  end
-
   defp beam?(%RuntimeProcess{os_pid: os_pid}) do
     case File.read("/proc/#{os_pid}/cmdline") do
       {:ok, cmdline} -> cmdline =~ "LambdaRuntime.Bootstrap"
       {:error, _} -> false
-    end
-  end
-
-  # A BEAM puts its own erts-*/bin first on PATH; bootstrap.sh would then
-  # derive the wrong Erlang root. Lambda's PATH has no such entries.
-  defp path do
-    erlang_root = List.to_string(:code.root_dir())
-
-    System.get_env("PATH", "")
-    |> String.split(":")
-    |> Enum.reject(&String.starts_with?(&1, erlang_root <> "/"))
-    |> Enum.join(":")
-  end
-
-  defp build! do
-    case :persistent_term.get({__MODULE__, :task_root}, nil) do
-      nil ->
-        build_root = Path.join(Mix.Project.build_path(), "fixture_advanced")
-
-        {output, status} =
-          System.cmd("mix", ["compile"],
-            cd: @project,
-            stderr_to_stdout: true,
-            env: [{"MIX_ENV", "dev"}, {"MIX_BUILD_ROOT", build_root}]
-          )
-
-        if status != 0, do: raise("building #{@project} failed:\n#{output}")
-        root = Path.join(build_root, "dev")
-        :persistent_term.put({__MODULE__, :task_root}, root)
-        root
-
-      root ->
-        root
     end
   end
 end
