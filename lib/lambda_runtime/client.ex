@@ -40,8 +40,16 @@ defmodule LambdaRuntime.Client do
   @spec base_url(t()) :: String.t()
   def base_url(client), do: Native.client_base_url(client)
 
-  @doc "`GET /runtime/invocation/next`: waits for the next event."
-  @spec next(t()) :: {:ok, pos_integer(), meta(), binary()} | {:error, transport_error()}
+  @doc """
+  `GET /runtime/invocation/next`: waits for the next event. When the headers
+  (with a request id) arrived but the body did not, the answer is
+  `{:truncated, status, meta, reason}`, so that the invocation can still be
+  answered with an error rather than lost.
+  """
+  @spec next(t()) ::
+          {:ok, pos_integer(), meta(), binary()}
+          | {:truncated, pos_integer(), meta(), String.t()}
+          | {:error, transport_error()}
   def next(client), do: Native.client_next(client)
 
   @doc "`POST /runtime/invocation/{id}/response` with a JSON body."

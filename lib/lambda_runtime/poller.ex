@@ -46,6 +46,9 @@ defmodule LambdaRuntime.Poller do
       {:ok, 408, _meta, _body} ->
         :ok
 
+      {:truncated, 200, meta, reason} ->
+        cut_off(state, meta, reason)
+
       {:ok, status, _meta, body} when status >= 500 ->
         Runtime.halt("the Runtime API answered /next with #{status}: #{body}")
 
@@ -58,6 +61,16 @@ defmodule LambdaRuntime.Poller do
     end
 
     {:noreply, state, {:continue, :poll}}
+  end
+
+  # The event's headers arrived, its body did not: answer it with an error
+  # (Lambda would otherwise wait for it until the timeout).
+  defp cut_off(state, meta, reason) do
+    Logger.metadata(request_id: meta.request_id)
+    message = "the event's body did not arrive whole (#{reason})"
+    report = LambdaRuntime.ErrorReport.new("Runtime.InvalidEvent", message)
+    Reporter.report(state.client, meta, {:error, report})
+    Logger.metadata(request_id: nil)
   end
 
   defp invoke(_state, %{request_id: nil}, _body) do

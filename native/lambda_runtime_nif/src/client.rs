@@ -55,6 +55,10 @@ pub struct Next<B> {
     pub status: u16,
     pub invocation: Invocation,
     pub body: B,
+    /// Set when the headers arrived but the body did not (the connection
+    /// broke or the body outgrew the limit): the invocation is known and can
+    /// still be answered with an error, instead of being lost.
+    pub body_error: Option<TransportError>,
 }
 
 /// Why a request did not get an HTTP answer at all.
@@ -180,11 +184,17 @@ impl Client {
                 .map(|(name, value)| (name.as_str(), value.as_bytes())),
         );
         let hint = content_length(&resp);
-        let body = read_body(resp.body_mut().as_reader(), hint, NEXT_BODY_LIMIT)?;
+        let (body, body_error) = match read_body(resp.body_mut().as_reader(), hint, NEXT_BODY_LIMIT)
+        {
+            Ok(body) => (body, None),
+            Err(e) if invocation.request_id.is_some() => (B::with_capacity(0), Some(e)),
+            Err(e) => return Err(e),
+        };
         Ok(Next {
             status,
             invocation,
             body,
+            body_error,
         })
     }
 

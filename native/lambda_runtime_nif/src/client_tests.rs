@@ -73,7 +73,9 @@ fn next_reads_headers_in_any_case_and_body_without_content_type() {
         status,
         invocation,
         body,
+        body_error,
     } = client.next::<Vec<u8>>().unwrap();
+    assert!(body_error.is_none());
     assert_eq!(status, 200);
     assert_eq!(invocation.request_id.as_deref(), Some("r1"));
     assert_eq!(invocation.deadline_ms, Some(1_700_000_000_000));

@@ -51,6 +51,7 @@ pub mod atoms {
     r#struct = "struct",
     too_deep,
     dirty,
+    truncated,
     }
 }
 

@@ -57,6 +57,7 @@ fn client_next<'a>(env: Env<'a>, client: ResourceArc<ClientResource>) -> Term<'a
             status,
             invocation: inv,
             body,
+            body_error,
         }) => {
             let keys = [
                 atoms::request_id(),
@@ -81,7 +82,10 @@ fn client_next<'a>(env: Env<'a>, client: ResourceArc<ClientResource>) -> Term<'a
             ];
             let keys: Vec<Term> = keys.iter().map(|k| k.encode(env)).collect();
             let meta = Term::map_from_term_arrays(env, &keys, &values).expect("distinct keys");
-            (atoms::ok(), status, meta, body.0.release(env)).encode(env)
+            match body_error {
+                None => (atoms::ok(), status, meta, body.0.release(env)).encode(env),
+                Some(e) => (atoms::truncated(), status, meta, e.message).encode(env),
+            }
         }
         Err(e) => transport_error(env, e),
     }
