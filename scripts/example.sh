@@ -40,6 +40,7 @@ invoke() {
 echo "--- success event: {\"name\":\"Ada\"}"
 invoke '{"name":"Ada"}'
 echo "--- error event: {\"fail\":true}"
+echo "    (cargo-lambda answers a function error with HTTP 500; real Lambda with 200 and X-Amz-Function-Error)"
 invoke '{"fail":true}'
 echo "--- runtime log"
 cat "$logs/runtime.log"
