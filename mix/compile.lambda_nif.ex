@@ -59,7 +59,7 @@ defmodule Mix.Tasks.Compile.LambdaNif do
 
   defp build(root, dest) do
     if stale?(root, dest) do
-      cargo = System.get_env("CARGO") || System.find_executable("cargo")
+      cargo = cargo()
 
       unless cargo do
         Mix.raise("""
@@ -85,6 +85,15 @@ defmodule Mix.Tasks.Compile.LambdaNif do
       {:ok, []}
     else
       {:noop, []}
+    end
+  end
+
+  # $CARGO if it names an executable, else cargo from PATH.
+  defp cargo do
+    case System.get_env("CARGO") do
+      nil -> System.find_executable("cargo")
+      "" -> System.find_executable("cargo")
+      path -> if File.regular?(path), do: path, else: System.find_executable(path)
     end
   end
 
