@@ -6,40 +6,17 @@ defmodule LambdaRuntime.RecordingApi.Wire do
   @keep_bytes 8 * 1024 * 1024
 
   def read_request(socket) do
-    :ok = :inet.setopts(socket, packet: :http_bin)
-
-    with {:ok, {:http_request, method, {:abs_path, path}, _}} <- :gen_tcp.recv(socket, 0),
+    with {:ok, method, path, headers} <- LambdaRuntime.TestSupport.HTTPWire.read_head(socket),
          at = System.monotonic_time(:millisecond),
-         {:ok, headers} <- read_headers(socket, []),
-         :ok <- :inet.setopts(socket, packet: :raw),
          {:ok, body} <- read_body(socket, headers) do
       {:ok,
        Map.merge(body, %{
-         method: to_string(method),
+         method: method,
          path: path,
          headers: headers,
          at: at,
          done_at: System.monotonic_time(:millisecond)
        })}
-    else
-      {:ok, other} -> {:error, {:unexpected, other}}
-      error -> error
-    end
-  end
-
-  defp read_headers(socket, acc) do
-    case :gen_tcp.recv(socket, 0) do
-      {:ok, {:http_header, _, name, _, value}} ->
-        read_headers(socket, [{String.downcase(to_string(name)), value} | acc])
-
-      {:ok, :http_eoh} ->
-        {:ok, Enum.reverse(acc)}
-
-      {:ok, other} ->
-        {:error, {:bad_header, other}}
-
-      error ->
-        error
     end
   end
 
