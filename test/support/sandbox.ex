@@ -21,6 +21,7 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
   # The bwrap command line is the product's own (`mix lambda.invoke --layer`
   # runs the same sandbox).
   alias LambdaRuntime.Emulator.Sandbox, as: Command
+  alias LambdaRuntime.TestSupport.RuntimeProcess
 
   @doc "The bwrap executable, or nil."
   def bwrap, do: Command.bwrap()
@@ -66,25 +67,16 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
   end
 
   @doc "Waits for the sandbox to exit; returns `{exit_status, output}` or `:timeout`."
-  def await_exit(%__MODULE__{port: port}, timeout \\ 15_000), do: collect(port, [], timeout)
+  def await_exit(%__MODULE__{} = sandbox, timeout \\ 15_000),
+    do: sandbox |> as_process() |> RuntimeProcess.await_exit(timeout)
 
-  @doc "Kills the sandbox (if still running) and returns its output."
-  def stop(%__MODULE__{port: port, os_pid: os_pid}) do
-    # bwrap runs the sandbox with --die-with-parent: killing bwrap kills it.
-    System.cmd("kill", ["-KILL", to_string(os_pid)], stderr_to_stdout: true)
+  @doc """
+  Kills the sandbox (if still running) and returns its output. bwrap runs
+  it with --die-with-parent: killing bwrap kills it.
+  """
+  def stop(%__MODULE__{} = sandbox), do: sandbox |> as_process() |> RuntimeProcess.stop()
 
-    case collect(port, [], 5_000) do
-      {_status, output} -> output
-      :timeout -> ""
-    end
-  end
-
-  defp collect(port, acc, timeout) do
-    receive do
-      {^port, {:data, data}} -> collect(port, [acc | data], timeout)
-      {^port, {:exit_status, status}} -> {status, IO.iodata_to_binary(acc)}
-    after
-      timeout -> :timeout
-    end
-  end
+  # Output collection is the same as for a runtime started without a sandbox.
+  defp as_process(%__MODULE__{port: port, os_pid: os_pid}),
+    do: %RuntimeProcess{port: port, os_pid: os_pid}
 end
