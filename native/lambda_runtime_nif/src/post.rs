@@ -51,7 +51,7 @@ impl Poster {
             let reused = conn.is_some();
             let mut sock = match conn.take() {
                 Some(sock) => sock,
-                None => self.connect()?,
+                None => connect(&self.authority)?,
             };
             match exchange(&mut sock, &request) {
                 Ok((reply, reusable)) => {
@@ -85,26 +85,28 @@ impl Poster {
         request.extend_from_slice(body);
         request
     }
+}
 
-    fn connect(&self) -> Result<TcpStream, TransportError> {
-        let mut last = None;
-        for addr in self.authority.to_socket_addrs()? {
-            match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-                Ok(sock) => {
-                    sock.set_nodelay(true)?;
-                    return Ok(sock);
-                }
-                Err(e) => last = Some(e),
+/// Opens a Runtime API connection to `authority` (`host:port`): a bounded
+/// connect, TCP_NODELAY. Shared by the POSTs here and streamed responses.
+pub(crate) fn connect(authority: &str) -> Result<TcpStream, TransportError> {
+    let mut last = None;
+    for addr in authority.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+            Ok(sock) => {
+                sock.set_nodelay(true)?;
+                return Ok(sock);
             }
+            Err(e) => last = Some(e),
         }
-        Err(match last {
-            Some(e) => TransportError::from(e),
-            None => TransportError {
-                kind: TransportKind::Refused,
-                message: format!("{} resolves to no address", self.authority),
-            },
-        })
     }
+    Err(match last {
+        Some(e) => TransportError::from(e),
+        None => TransportError {
+            kind: TransportKind::Refused,
+            message: format!("{authority} resolves to no address"),
+        },
+    })
 }
 
 /// Sends one request in one write and reads its answer; says whether the

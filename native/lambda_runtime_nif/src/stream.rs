@@ -10,6 +10,7 @@ use std::net::TcpStream;
 
 use crate::address;
 use crate::client::{Reply, TransportError, TransportKind};
+use crate::post;
 
 const ERROR_TYPE_TRAILER: &str = "Lambda-Runtime-Function-Error-Type";
 const ERROR_BODY_TRAILER: &str = "Lambda-Runtime-Function-Error-Body";
@@ -34,8 +35,7 @@ impl ResponseStream {
             kind: TransportKind::Other,
             message: format!("cannot stream to {base_url}"),
         })?;
-        let sock = TcpStream::connect(authority)?;
-        sock.set_nodelay(true)?;
+        let sock = post::connect(authority)?;
         let mut head = format!(
             "POST {prefix}/runtime/invocation/{}/response HTTP/1.1\r\n\
              Host: {authority}\r\n\
