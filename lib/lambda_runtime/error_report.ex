@@ -94,6 +94,16 @@ defmodule LambdaRuntime.ErrorReport do
   def from_error_return(message) when is_binary(message), do: new("HandlerError", message)
   def from_error_return(reason), do: new("HandlerError", inspect(reason))
 
+  @doc "The error as Lambda shows it: `errorType`, `errorMessage`, `stackTrace`."
+  @spec to_map(t()) :: %{String.t() => String.t() | [String.t()]}
+  def to_map(%__MODULE__{} = report) do
+    %{
+      "errorType" => report.type,
+      "errorMessage" => report.message,
+      "stackTrace" => report.stack_trace
+    }
+  end
+
   @doc "The `Lambda-Runtime-Function-Error-Type` header value."
   @spec header_type(t()) :: String.t()
   def header_type(%__MODULE__{type: type}) do

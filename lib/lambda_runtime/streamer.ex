@@ -81,17 +81,12 @@ defmodule LambdaRuntime.Streamer do
   # Ends an open stream with `report` as its error trailers.
   @spec fail(reference(), ErrorReport.t()) :: result()
   def fail(handle, %ErrorReport{} = report) do
-    body =
-      JSON.encode!(%{
-        "errorType" => report.type,
-        "errorMessage" => report.message,
-        "stackTrace" => report.stack_trace
-      })
+    body = report |> ErrorReport.to_map() |> JSON.encode!()
 
     case Native.stream_fail(handle, ErrorReport.header_type(report), Base.encode64(body)) do
       # Killed between ending its stream and reporting so: the response is
       # whole; the error can only go to /error (which Lambda may refuse).
-      {:error, {:other, "the stream is already finished"}} -> {:error, report}
+      {:error, {:finished, _}} -> {:error, report}
       answer -> {:streamed, answer}
     end
   end

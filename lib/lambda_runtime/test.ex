@@ -132,14 +132,7 @@ defmodule LambdaRuntime.Test do
     end
   end
 
-  defp lambda_view({:error, %ErrorReport{} = report}) do
-    {:error,
-     %{
-       "errorType" => report.type,
-       "errorMessage" => report.message,
-       "stackTrace" => report.stack_trace
-     }}
-  end
+  defp lambda_view({:error, %ErrorReport{} = report}), do: {:error, ErrorReport.to_map(report)}
 
   @doc """
   Asserts that `result` is a success and returns the response; otherwise

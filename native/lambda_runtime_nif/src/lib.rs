@@ -52,6 +52,7 @@ pub mod atoms {
     too_deep,
     dirty,
     truncated,
+    finished,
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use rustler::{Binary, Encoder, Env, NewBinary, ResourceArc, Term};
 
 use crate::atoms;
-use crate::client::{Reply, TransportError, TransportKind};
+use crate::client::{Reply, TransportError};
 use crate::nif_client::{transport_error, ClientResource};
 use crate::stream::ResponseStream;
 
@@ -47,7 +47,7 @@ fn stream_write<'a>(env: Env<'a>, stream: ResourceArc<StreamResource>, data: Ter
             Ok(()) => atoms::ok().encode(env),
             Err(e) => transport_error(env, e),
         },
-        None => transport_error(env, finished()),
+        None => finished(env),
     }
 }
 
@@ -57,7 +57,7 @@ fn stream_finish<'a>(env: Env<'a>, stream: ResourceArc<StreamResource>) -> Term<
     let taken = stream.0.lock().unwrap_or_else(|p| p.into_inner()).take();
     match taken {
         Some(s) => answer(env, s.finish()),
-        None => transport_error(env, finished()),
+        None => finished(env),
     }
 }
 
@@ -72,7 +72,7 @@ fn stream_fail<'a>(
     let taken = stream.0.lock().unwrap_or_else(|p| p.into_inner()).take();
     match taken {
         Some(s) => answer(env, s.fail(&error_type, &error_body_base64)),
-        None => transport_error(env, finished()),
+        None => finished(env),
     }
 }
 
@@ -94,9 +94,10 @@ fn answer(env: Env<'_>, r: Result<Reply<Vec<u8>>, TransportError>) -> Term<'_> {
     }
 }
 
-fn finished() -> TransportError {
-    TransportError {
-        kind: TransportKind::Other,
-        message: "the stream is already finished".to_string(),
-    }
+/// `{:error, {:finished, message}}`: the stream was already ended (by
+/// `stream_finish` or `stream_fail`); its own kind, so callers need not
+/// match on the text.
+fn finished(env: Env<'_>) -> Term<'_> {
+    let reason = (atoms::finished(), "the stream is already finished");
+    (atoms::error(), reason).encode(env)
 }
