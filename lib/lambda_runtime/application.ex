@@ -9,10 +9,8 @@ defmodule LambdaRuntime.Application do
   def start(_type, _args) do
     children =
       if Application.get_env(:lambda_runtime, :start_runtime, false) do
-        [
-          {DynamicSupervisor, name: LambdaRuntime.PollerSupervisor, strategy: :one_for_one},
-          LambdaRuntime.Runtime
-        ]
+        # The Runtime adds LambdaRuntime.PollerSupervisor once init is done.
+        [LambdaRuntime.Runtime]
       else
         []
       end

@@ -9,7 +9,7 @@ defmodule LambdaRuntime.Bootstrap do
   @doc false
   def main do
     Application.put_env(:lambda_runtime, :start_runtime, true)
-    configure_logger(System.get_env())
+    configure_logger(LambdaRuntime.Config.os_env())
 
     case Application.ensure_all_started(:lambda_runtime, :permanent) do
       {:ok, _} ->

@@ -4,8 +4,14 @@ defmodule LambdaRuntime.Config do
   start: `AWS_LAMBDA_RUNTIME_API`, `_HANDLER`, `AWS_LAMBDA_FUNCTION_NAME`,
   `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
   `AWS_LAMBDA_LOG_GROUP_NAME`, `AWS_LAMBDA_LOG_STREAM_NAME`,
-  `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL` and, on Lambda Managed
-  Instances, `AWS_LAMBDA_MAX_CONCURRENCY`.
+  `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, on Lambda Managed
+  Instances `AWS_LAMBDA_MAX_CONCURRENCY`, and the runtime's own
+  `LAMBDA_RUNTIME_REGISTER_EXTENSION` (`true` registers
+  `LambdaRuntime.Extension`).
+
+  It runs before the first `/next`, so it parses with Erlang's `:string`
+  (loaded by the `elixir` application's own start) rather than Elixir's
+  `String` and `Integer`, which would be loaded for this alone.
   """
 
   defstruct [
@@ -18,7 +24,8 @@ defmodule LambdaRuntime.Config do
     :log_stream_name,
     :log_format,
     :log_level,
-    :max_concurrency
+    :max_concurrency,
+    register_extension: false
   ]
 
   @type t :: %__MODULE__{
@@ -31,12 +38,13 @@ defmodule LambdaRuntime.Config do
           log_stream_name: String.t() | nil,
           log_format: String.t() | nil,
           log_level: String.t() | nil,
-          max_concurrency: pos_integer() | nil
+          max_concurrency: pos_integer() | nil,
+          register_extension: boolean()
         }
 
   @doc "Reads the configuration from an environment map (default: the OS environment)."
   @spec from_env(%{optional(String.t()) => String.t()}) :: t()
-  def from_env(env \\ System.get_env()) do
+  def from_env(env \\ os_env()) do
     %__MODULE__{
       runtime_api: blank_to_nil(env["AWS_LAMBDA_RUNTIME_API"]),
       handler: blank_to_nil(env["_HANDLER"]),
@@ -47,14 +55,26 @@ defmodule LambdaRuntime.Config do
       log_stream_name: env["AWS_LAMBDA_LOG_STREAM_NAME"],
       log_format: blank_to_nil(env["AWS_LAMBDA_LOG_FORMAT"]),
       log_level: blank_to_nil(env["AWS_LAMBDA_LOG_LEVEL"]),
-      max_concurrency: parse_int(env["AWS_LAMBDA_MAX_CONCURRENCY"])
+      max_concurrency: parse_int(env["AWS_LAMBDA_MAX_CONCURRENCY"]),
+      register_extension: true?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"])
     }
+  end
+
+  @doc """
+  The OS environment as a map, like `System.get_env/0` but without the
+  Elixir modules that one loads (`IO`, `List`) before the first `/next`.
+  """
+  @spec os_env() :: %{optional(String.t()) => String.t()}
+  def os_env do
+    for entry <- :os.getenv(), [name, value] <- [:string.split(entry, ~c"=")], into: %{} do
+      {:unicode.characters_to_binary(name), :unicode.characters_to_binary(value)}
+    end
   end
 
   defp blank_to_nil(nil), do: nil
 
   defp blank_to_nil(value) do
-    case String.trim(value) do
+    case trim(value) do
       "" -> nil
       trimmed -> trimmed
     end
@@ -63,9 +83,15 @@ defmodule LambdaRuntime.Config do
   defp parse_int(nil), do: nil
 
   defp parse_int(text) do
-    case Integer.parse(String.trim(text)) do
+    case :string.to_integer(trim(text)) do
       {n, ""} when n > 0 -> n
       _ -> nil
     end
   end
+
+  defp true?(nil), do: false
+  defp true?(value), do: :string.lowercase(trim(value)) == "true"
+
+  # Environment values are binaries, and :string.trim/1 of a binary is one.
+  defp trim(value), do: :string.trim(value)
 end

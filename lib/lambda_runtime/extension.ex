@@ -5,7 +5,8 @@ defmodule LambdaRuntime.Extension do
   that when at least one extension is registered; see
   `LambdaRuntime.Shutdown`).
 
-  Enabled by `LAMBDA_RUNTIME_REGISTER_EXTENSION=true`. During init, before
+  Enabled by `LAMBDA_RUNTIME_REGISTER_EXTENSION=true` (read by
+  `LambdaRuntime.Config`; `LambdaRuntime.Runtime` then calls `start/2`). During init, before
   the runtime's first `/next`, it registers with the Extensions API:
 
       POST http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/register
@@ -30,19 +31,6 @@ defmodule LambdaRuntime.Extension do
   @register_path "/2020-01-01/extension/register"
   @next_path "/2020-01-01/extension/event/next"
 
-  @doc """
-  Registers the extension and starts its `next` loop when
-  `LAMBDA_RUNTIME_REGISTER_EXTENSION` is `true` in `env`; otherwise does
-  nothing (`:disabled`). Never raises: problems are logged as warnings.
-  """
-  @spec maybe_start(String.t() | nil, %{optional(String.t()) => String.t()}) ::
-          {:ok, pid()} | {:error, term()} | :disabled
-  def maybe_start(runtime_api, env \\ System.get_env()) do
-    if enabled?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"]) and is_binary(runtime_api),
-      do: start(runtime_api),
-      else: :disabled
-  end
-
   @doc "Registers with the Extensions API at `runtime_api` and starts the `next` loop."
   @spec start(String.t(), keyword()) :: {:ok, pid()} | {:error, term()}
   def start(runtime_api, opts \\ []) do
@@ -61,8 +49,6 @@ defmodule LambdaRuntime.Extension do
         error
     end
   end
-
-  defp enabled?(value), do: is_binary(value) and String.downcase(String.trim(value)) == "true"
 
   # AWS_LAMBDA_RUNTIME_API is "host:port" (Lambda) or "http://host:port/prefix".
   defp endpoint(api) do

@@ -51,9 +51,17 @@ defmodule LambdaRuntime.HandlerRef do
   @spec parse(String.t() | nil) :: {:ok, String.t(), String.t() | nil} | {:error, ErrorReport.t()}
   def parse(nil), do: invalid("_HANDLER is not set; set it to Module.function or Module")
 
+  # Erlang's :string and :binary rather than Elixir's String: this runs
+  # before the first /next, and every module loaded there costs cold-start
+  # time (:string is loaded by then, by the elixir application's start).
   def parse(handler) do
-    name = handler |> String.trim() |> String.replace_prefix("Elixir.", "")
-    segments = String.split(name, ".")
+    name =
+      case :string.trim(handler) do
+        "Elixir." <> rest -> rest
+        trimmed -> trimmed
+      end
+
+    segments = :binary.split(name, ".", [:global])
 
     cond do
       name == "" ->
@@ -62,7 +70,7 @@ defmodule LambdaRuntime.HandlerRef do
       not Enum.all?(segments, &identifier?/1) ->
         invalid("_HANDLER #{inspect(handler)} is not of the form Module.function or Module")
 
-      function_name?(List.last(segments)) and length(segments) > 1 ->
+      function_name?(:lists.last(segments)) and length(segments) > 1 ->
         {module_segments, [function]} = Enum.split(segments, -1)
         module_name(handler, module_segments, function)
 
@@ -82,8 +90,7 @@ defmodule LambdaRuntime.HandlerRef do
   defp function_name?(<<c, _::binary>>), do: c in ?a..?z or c == ?_
   defp function_name?(_), do: false
 
-  # Plain binary matching rather than Regex: this runs before the first
-  # /next, and every module loaded there costs cold-start time.
+  # Plain binary matching rather than Regex (see parse/1).
   # `[A-Za-z_][A-Za-z0-9_]*[?!]?`
   defp identifier?(<<c, rest::binary>>) when c in ?a..?z or c in ?A..?Z or c == ?_,
     do: identifier_rest?(rest)
@@ -101,9 +108,12 @@ defmodule LambdaRuntime.HandlerRef do
 
   # `[A-Z][A-Za-z0-9_]*`
   defp alias?(<<c, rest::binary>>) when c in ?A..?Z,
-    do: identifier_rest?(rest) and not String.ends_with?(rest, ["?", "!"])
+    do: identifier_rest?(rest) and not ends_with_mark?(rest)
 
   defp alias?(_), do: false
+
+  defp ends_with_mark?(<<>>), do: false
+  defp ends_with_mark?(name), do: :binary.last(name) in [??, ?!]
 
   defp load(module_name) do
     module = String.to_atom("Elixir." <> module_name)

@@ -37,8 +37,8 @@ defmodule LambdaRuntime.Invoker do
     {pid, monitor} =
       spawn_monitor(fn ->
         Logger.metadata(request_id: context.request_id, tenant_id: context.tenant_id)
-        LambdaRuntime.Streamer.announce_to(parent, tag)
-        send(parent, {tag, execute(handler, state, body, context, client)})
+        stream_to = client && {client, {parent, tag}}
+        send(parent, {tag, execute(handler, state, body, context, stream_to)})
       end)
 
     await(%{tag: tag, pid: pid, monitor: monitor, started: started, context: context, stream: nil})
@@ -111,13 +111,14 @@ defmodule LambdaRuntime.Invoker do
 
   defp format_seconds(s), do: :erlang.float_to_binary(s, decimals: 2)
 
-  # Runs inside the handler process.
-  defp execute(handler, state, body, context, client) do
+  # Runs inside the handler process. `stream_to` is where a streamed
+  # response goes: `{client, owner}`, or nil to collect it into the body.
+  defp execute(handler, state, body, context, stream_to) do
     case JSON.decode(body) do
       {:ok, event} ->
         handler
         |> call(event, context, state)
-        |> respond(context, client)
+        |> respond(context, stream_to)
 
       {:error, error} ->
         {:error,
@@ -134,23 +135,38 @@ defmodule LambdaRuntime.Invoker do
     kind, reason -> {:caught, ErrorReport.from_caught(kind, reason, __STACKTRACE__)}
   end
 
-  defp respond({:caught, report}, _context, _client), do: {:error, report}
+  defp respond({:caught, report}, _context, _stream_to), do: {:error, report}
 
-  defp respond({:returned, {:error, reason}}, _context, _client),
+  defp respond({:returned, {:error, reason}}, _context, _stream_to),
     do: {:error, ErrorReport.from_error_return(reason)}
 
-  defp respond({:returned, :ok}, _context, _client), do: encode(nil)
+  defp respond({:returned, :ok}, _context, _stream_to), do: encode(nil)
 
-  defp respond({:returned, {:ok, response}}, context, client),
-    do: response(response, context, client)
+  defp respond({:returned, {:ok, response}}, context, stream_to),
+    do: response(response, context, stream_to)
 
-  defp respond({:returned, response}, context, client), do: response(response, context, client)
+  defp respond({:returned, response}, context, stream_to),
+    do: response(response, context, stream_to)
 
-  defp response(response, context, client) do
+  # Plain data (a map that is not a struct, a list, a binary, a number, an
+  # atom) is never a stream: it is encoded without loading the streaming
+  # modules, which a function that never streams does not need.
+  defp response(response, _context, _stream_to)
+       when (is_map(response) and not is_struct(response)) or is_list(response) or
+              is_binary(response) or is_number(response) or is_atom(response),
+       do: encode(response)
+
+  defp response(response, context, stream_to) do
     case LambdaRuntime.Stream.from_response(response) do
-      {:ok, stream} when client != nil -> LambdaRuntime.Streamer.run(client, context, stream)
-      {:ok, stream} -> collect(stream)
-      :error -> encode(response)
+      {:ok, stream} when stream_to != nil ->
+        {client, owner} = stream_to
+        LambdaRuntime.Streamer.run(client, context, stream, owner)
+
+      {:ok, stream} ->
+        collect(stream)
+
+      :error ->
+        encode(response)
     end
   end
 

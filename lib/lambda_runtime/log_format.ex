@@ -55,14 +55,14 @@ defmodule LambdaRuntime.LogFormat do
 
   @doc "Whether `AWS_LAMBDA_LOG_FORMAT` asks for JSON."
   @spec json?(String.t() | nil) :: boolean()
-  def json?(format), do: is_binary(format) and String.upcase(String.trim(format)) == "JSON"
+  def json?(format), do: is_binary(format) and normalize(format) == "JSON"
 
   @doc "The Logger level for an `AWS_LAMBDA_LOG_LEVEL` value, or `nil` if unset or unknown."
   @spec level(String.t() | nil) :: Logger.level() | nil
   def level(nil), do: nil
 
   def level(value) do
-    case value |> String.trim() |> String.upcase() do
+    case normalize(value) do
       "TRACE" -> :debug
       "DEBUG" -> :debug
       "INFO" -> :info
@@ -72,6 +72,10 @@ defmodule LambdaRuntime.LogFormat do
       _ -> nil
     end
   end
+
+  # Read before the first /next: Erlang's :string is loaded by then (by the
+  # elixir application's start), Elixir's String and its Unicode tables not.
+  defp normalize(value), do: value |> :string.trim() |> :string.uppercase()
 
   @doc false
   def json(level, message, timestamp, metadata) do
@@ -97,10 +101,20 @@ defmodule LambdaRuntime.LogFormat do
     # CloudWatch makes each line its own event: newlines inside a message
     # become carriage returns (as Lambda's own runtimes write them), so a
     # multi-line message stays one event, with its request id.
-    message = message |> IO.chardata_to_string() |> String.replace("\n", "\r")
+    message = message |> to_binary!() |> :binary.replace("\n", "\r", [:global])
     [rfc3339(timestamp), ?\t, to_string(request_id), ?\t, lambda_level(level), ?\t, message, ?\n]
   rescue
     _ -> [inspect(message), ?\n]
+  end
+
+  # IO.chardata_to_string/1 without loading IO for the first log line.
+  defp to_binary!(message) when is_binary(message), do: message
+
+  defp to_binary!(message) do
+    case :unicode.characters_to_binary(message) do
+      binary when is_binary(binary) -> binary
+      _ -> raise ArgumentError, "not chardata"
+    end
   end
 
   defp error_fields(metadata) do
@@ -175,10 +189,15 @@ defmodule LambdaRuntime.LogFormat do
   defp lambda_level(:error), do: "ERROR"
   defp lambda_level(_), do: "FATAL"
 
-  # Logger's timestamps are local time; Lambda runs in UTC (TZ=:UTC).
+  # Logger's timestamps are UTC here (Bootstrap sets :utc_log). Built by
+  # hand: :io_lib.format would load its formatter at the first log line.
   defp rfc3339({{y, mo, d}, {h, mi, s, ms}}) do
-    "~4..0B-~2..0B-~2..0BT~2..0B:~2..0B:~2..0B.~3..0BZ"
-    |> :io_lib.format([y, mo, d, h, mi, s, ms])
-    |> IO.iodata_to_binary()
+    <<pad(y, 4)::binary, ?-, pad(mo, 2)::binary, ?-, pad(d, 2)::binary, ?T, pad(h, 2)::binary, ?:,
+      pad(mi, 2)::binary, ?:, pad(s, 2)::binary, ?., pad(ms, 3)::binary, ?Z>>
+  end
+
+  defp pad(n, width) do
+    digits = Integer.to_string(n)
+    :binary.copy("0", max(width - byte_size(digits), 0)) <> digits
   end
 end

@@ -95,6 +95,10 @@ defmodule LambdaRuntime.Poller do
   end
 
   # The X-Ray SDKs read the trace header from this variable.
-  defp set_trace_id(nil), do: System.delete_env("_X_AMZN_TRACE_ID")
-  defp set_trace_id(trace_id), do: System.put_env("_X_AMZN_TRACE_ID", trace_id)
+  # :os rather than System, whose charlist conversion loads Elixir's String
+  # module (and its Unicode tables) on the first invocation.
+  defp set_trace_id(nil), do: :os.unsetenv(~c"_X_AMZN_TRACE_ID")
+
+  defp set_trace_id(trace_id),
+    do: :os.putenv(~c"_X_AMZN_TRACE_ID", :unicode.characters_to_list(trace_id))
 end

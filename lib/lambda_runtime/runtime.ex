@@ -57,7 +57,6 @@ defmodule LambdaRuntime.Runtime do
       end
 
     base_context = Context.for_function(config)
-    concurrency = config.max_concurrency || 1
 
     with {:ok, handler} <- HandlerRef.resolve(config.handler),
          {:ok, handler_state} <- HandlerRef.init(handler, base_context) do
@@ -70,13 +69,9 @@ defmodule LambdaRuntime.Runtime do
       ]
 
       LambdaRuntime.Shutdown.install()
-      LambdaRuntime.Extension.maybe_start(config.runtime_api)
-      # Registers before the first /next (when LAMBDA_RUNTIME_REGISTER_EXTENSION=true).
-      LambdaRuntime.Extension.maybe_start(config.runtime_api)
-
-      for _ <- 1..concurrency do
-        {:ok, _} = DynamicSupervisor.start_child(LambdaRuntime.PollerSupervisor, {Poller, opts})
-      end
+      # Registers before the first /next.
+      if config.register_extension, do: LambdaRuntime.Extension.start(config.runtime_api)
+      start_pollers(config.max_concurrency || 1, opts)
 
       {:noreply, %{config: config, handler: handler, handler_state: handler_state}}
     else
@@ -85,6 +80,25 @@ defmodule LambdaRuntime.Runtime do
         Reporter.report_init_error(client, error)
         halt("init failed (#{error.type}); exiting")
     end
+  end
+
+  # The pollers run under their own supervisor, LambdaRuntime.PollerSupervisor,
+  # next to this process: a poller that crashes is restarted alone.
+  defp start_pollers(count, opts) do
+    pollers =
+      for n <- :lists.seq(1, count) do
+        Supervisor.child_spec({Poller, opts}, id: {Poller, n})
+      end
+
+    spec = %{
+      id: LambdaRuntime.PollerSupervisor,
+      type: :supervisor,
+      start:
+        {Supervisor, :start_link,
+         [pollers, [strategy: :one_for_one, name: LambdaRuntime.PollerSupervisor]]}
+    }
+
+    {:ok, _} = Supervisor.start_child(LambdaRuntime.Supervisor, spec)
   end
 
   @doc """

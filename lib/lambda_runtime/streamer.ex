@@ -17,18 +17,33 @@ defmodule LambdaRuntime.Streamer do
   # The open stream, if any. The enumerable's own code runs inside
   # Enum.reduce/3, so when it raises, the handle must be found outside it.
   @handle {__MODULE__, :handle}
-  # Who is told when the stream opens (see announce_to/2).
-  @owner {__MODULE__, :owner}
 
-  @doc "Streams `stream` as the response to `context`'s invocation."
-  @spec run(Client.t(), Context.t(), LambdaRuntime.Stream.t()) :: result()
-  def run(client, %Context{} = context, %LambdaRuntime.Stream{} = stream) do
+  @doc """
+  Streams `stream` as the response to `context`'s invocation.
+
+  `owner`, when given as `{pid, tag}`, gets `{tag, :stream_open, handle}`
+  once the stream opens, so that if the handler dies with the stream open
+  (killed at its deadline, crashed), the owner can still end it with error
+  trailers (`fail/2`) instead of cutting it off.
+  """
+  @spec run(Client.t(), Context.t(), LambdaRuntime.Stream.t(), {pid(), reference()} | nil) ::
+          result()
+  def run(client, %Context{} = context, %LambdaRuntime.Stream{} = stream, owner \\ nil) do
     # Nothing is sent before the connection is up, so opening is retried
     # like any other request whose connection failed.
     open = fn ->
-      Retry.transport(fn ->
-        Native.stream_open(client, context.request_id, context.invocation_id, stream.content_type)
-      end)
+      with {:ok, handle} <-
+             Retry.transport(fn ->
+               Native.stream_open(
+                 client,
+                 context.request_id,
+                 context.invocation_id,
+                 stream.content_type
+               )
+             end) do
+        with {pid, tag} <- owner, do: send(pid, {tag, :stream_open, handle})
+        {:ok, handle}
+      end
     end
 
     Process.delete(@handle)
@@ -67,17 +82,6 @@ defmodule LambdaRuntime.Streamer do
   end
 
   @doc false
-  # Called in the handler's process: once a stream opens, `pid` gets
-  # `{tag, :stream_open, handle}`, so that if the handler dies with the
-  # stream open (killed at its deadline, crashed), the stream can still be
-  # ended with error trailers (`fail/2`) instead of being cut off.
-  @spec announce_to(pid(), reference()) :: :ok
-  def announce_to(pid, tag) do
-    Process.put(@owner, {pid, tag})
-    :ok
-  end
-
-  @doc false
   # Ends an open stream with `report` as its error trailers.
   @spec fail(reference(), ErrorReport.t()) :: result()
   def fail(handle, %ErrorReport{} = report) do
@@ -96,9 +100,6 @@ defmodule LambdaRuntime.Streamer do
       nil ->
         with {:ok, handle} <- open.() do
           Process.put(@handle, handle)
-
-          with {pid, tag} <- Process.get(@owner), do: send(pid, {tag, :stream_open, handle})
-
           {:ok, handle}
         end
 

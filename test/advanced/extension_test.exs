@@ -45,25 +45,6 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     Process.exit(pid, :kill)
   end
 
-  test "maybe_start/2 does nothing unless LAMBDA_RUNTIME_REGISTER_EXTENSION is true" do
-    api = RecordingApi.start!()
-    address = RecordingApi.runtime_api(api)
-    assert Extension.maybe_start(address, %{}) == :disabled
-
-    assert Extension.maybe_start(address, %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "no"}) ==
-             :disabled
-
-    assert Extension.maybe_start(nil, %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "true"}) ==
-             :disabled
-
-    assert RecordingApi.requests(api) == []
-
-    env = %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => "TRUE"}
-    assert {:ok, pid} = Extension.maybe_start(address, env)
-    RecordingApi.await(api, "/extension/event/next")
-    Process.exit(pid, :kill)
-  end
-
   describe "a failed registration logs a warning and carries on" do
     test "an error answer" do
       api = RecordingApi.start!(register: {500, ~s({"errorType":"Extension.Crash"})})
@@ -153,5 +134,21 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     register = Enum.find_index(paths, &(&1 == "/2020-01-01/extension/register"))
     first_next = Enum.find_index(paths, &String.ends_with?(&1, "/runtime/invocation/next"))
     assert register < first_next
+    # Exactly one registration, and one extension waiting in event/next.
+    assert Enum.count(paths, &(&1 == "/2020-01-01/extension/register")) == 1
+    assert Enum.count(paths, &(&1 == "/2020-01-01/extension/event/next")) == 1
+  end
+
+  @tag timeout: 60_000
+  test "the runtime does not register it unless LAMBDA_RUNTIME_REGISTER_EXTENSION is true" do
+    AdvancedFixture.task_root!()
+    api = RecordingApi.start!()
+
+    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Lifecycle",
+      env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "no"}]
+    )
+
+    RecordingApi.await(api, "/runtime/invocation/next")
+    refute Enum.any?(RecordingApi.requests(api), &(&1.path =~ "/extension/"))
   end
 end

@@ -63,6 +63,9 @@ defmodule LambdaRuntime.Advanced.LogFormatTest do
              "2026-11-27T09:03:04.005Z\tr-9\tWARN\ta\rb\rc\n"
 
     assert text(:info, ["x", ?y], []) == "2026-11-27T09:03:04.005Z\tundefined\tINFO\txy\n"
+
+    line = LogFormat.text(:info, "m", {{2026, 12, 31}, {23, 59, 58, 999}}, [])
+    assert IO.iodata_to_binary(line) == "2026-12-31T23:59:58.999Z\tundefined\tINFO\tm\n"
   end
 
   test "AWS_LAMBDA_LOG_LEVEL and AWS_LAMBDA_LOG_FORMAT values" do

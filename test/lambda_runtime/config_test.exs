@@ -67,6 +67,43 @@ defmodule LambdaRuntime.ConfigTest do
     assert {config.log_format, config.log_level, config.max_concurrency} == {nil, nil, nil}
   end
 
+  test "LAMBDA_RUNTIME_REGISTER_EXTENSION turns the extension on only when true" do
+    for {value, expected} <- [
+          {nil, false},
+          {"", false},
+          {"no", false},
+          {"1", false},
+          {"true", true},
+          {" TRUE\n", true},
+          {"True", true}
+        ] do
+      env = if value, do: %{"LAMBDA_RUNTIME_REGISTER_EXTENSION" => value}, else: %{}
+
+      assert Config.from_env(env).register_extension == expected,
+             "for #{inspect(value)}"
+    end
+  end
+
+  test "values are trimmed of tabs and line ends too, and integers take an optional sign" do
+    config =
+      Config.from_env(%{
+        "_HANDLER" => "\tHello.handle\r\n",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "+256",
+        "AWS_LAMBDA_MAX_CONCURRENCY" => "4 "
+      })
+
+    assert {config.handler, config.memory_limit_in_mb, config.max_concurrency} ==
+             {"Hello.handle", 256, 4}
+  end
+
+  test "os_env/0 is the OS environment, as System.get_env/0 gives it" do
+    System.put_env("LAMBDA_RUNTIME_OS_ENV_TEST", "a=b=c \u00e9")
+    assert Config.os_env() == System.get_env()
+    assert Config.os_env()["LAMBDA_RUNTIME_OS_ENV_TEST"] == "a=b=c \u00e9"
+  after
+    System.delete_env("LAMBDA_RUNTIME_OS_ENV_TEST")
+  end
+
   test "reads the OS environment by default" do
     System.put_env("AWS_LAMBDA_LOG_STREAM_NAME", "from-os-env-#{System.unique_integer()}")
     expected = System.get_env("AWS_LAMBDA_LOG_STREAM_NAME")
