@@ -9,8 +9,8 @@ AWS_LAMBDA_RUNTIME_API pointing at the stub, and the stub timestamps
   resp  - the first POST /runtime/invocation/<id>/response (first invoke done)
   exit  - the process's exit (mode exit, for a bare `erl ... halt().`)
 
-plus cpu: user+system CPU of the whole session (children included) at the
-first response (or exit). With --cgroup DIR the child writes its own pid to
+plus cpu: CPU time of the whole session (children included) at the first
+response (or exit): threads' schedstat run time, or wait4's rusage for exit. With --cgroup DIR the child writes its own pid to
 DIR/cgroup.procs between fork and exec (cgroup v1 cpu controller).
 
   coldstart.py run --label NAME --runs 11 --warmup 2 [--mode invoke|exit]
@@ -130,8 +130,12 @@ class Stub:
 
 
 def session_cpu_ms(sid):
-    """utime+stime (+ reaped children's) of every process in session `sid`."""
-    total = 0
+    """CPU time of every process in session `sid`: each live thread's
+    scheduler run time from /proc/PID/task/TID/schedstat (nanoseconds), plus
+    the utime+stime of reaped children (clock ticks; the shell's subshells).
+    Falls back to a process's utime+stime ticks where schedstat is missing.
+    """
+    total_ms = 0.0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -140,9 +144,20 @@ def session_cpu_ms(sid):
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[3]) == sid:  # fields[3] is the session id (field 6)
-            total += sum(int(x) for x in fields[11:15])
-    return total * 1000.0 / CLK
+        if int(fields[3]) != sid:  # fields[3] is the session id (field 6)
+            continue
+        children = sum(int(x) for x in fields[13:15]) * 1000.0 / CLK
+        own = sum(int(x) for x in fields[11:13]) * 1000.0 / CLK
+        try:
+            ns = 0
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    ns += int(f.read().split()[0])
+            own = ns / 1e6
+        except OSError:
+            pass
+        total_ms += own + children
+    return total_ms
 
 
 def start(cmd, env, cgroup):

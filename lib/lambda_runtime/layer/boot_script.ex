@@ -23,23 +23,25 @@ defmodule LambdaRuntime.Layer.BootScript do
   @batch 10
 
   # What `bootstrap` loaded before the first response of examples/hello
-  # (OTP 25.2, Elixir 1.14), beyond the boot script's own first batch.
+  # (OTP 25.2, Elixir 1.14), beyond the boot script's own first batch:
+  # the kernel's and stdlib's start, the elixir and logger applications'
+  # start, and the runtime's own path to its first response. Re-measure
+  # when the runtime's init path changes (bench/coldstart/RESULTS.md says
+  # how); a module listed here but not needed costs boot time for nothing.
   @preload [
     kernel: ~w(erl_distribution erl_signal_handler erpc global global_group inet
                inet_config inet_db inet_gethost_native inet_parse inet_udp
                kernel_config kernel_refc logger_formatter logger_h_common
                logger_handler_watcher logger_olp logger_proxy logger_std_h
                logger_sup net_kernel os rpc standard_error user user_sup),
-    stdlib: ~w(beam_lib binary calendar epp erl_anno erl_features erl_scan filelib
-               gb_sets gb_trees io maps peer proplists queue rand re string
-               supervisor_bridge timer unicode unicode_util),
-    elixir: ~w(Elixir.Access Elixir.Application Elixir.Code Elixir.DynamicSupervisor
-               Elixir.Enum Elixir.GenServer Elixir.IO Elixir.IO.ANSI Elixir.Kernel
-               Elixir.Keyword Elixir.List Elixir.Macro.Env Elixir.Map Elixir.Path
-               Elixir.Path.Wildcard Elixir.Process Elixir.Regex Elixir.String
-               Elixir.String.Break Elixir.String.Chars.Atom Elixir.String.Tokenizer
-               Elixir.Supervisor Elixir.Supervisor.Default Elixir.System elixir
-               elixir_code_server elixir_config elixir_sup),
+    stdlib: ~w(beam_lib binary calendar epp erl_anno erl_features erl_scan gb_sets
+               gb_trees io maps peer proplists queue rand string supervisor_bridge
+               unicode unicode_util),
+    elixir: ~w(Elixir.Access Elixir.Application Elixir.Enum Elixir.GenServer
+               Elixir.IO.ANSI Elixir.Kernel Elixir.Keyword Elixir.List Elixir.Macro.Env
+               Elixir.Map Elixir.Process Elixir.String.Tokenizer Elixir.Supervisor
+               Elixir.Supervisor.Default Elixir.System elixir elixir_code_server
+               elixir_config elixir_sup),
     logger: ~w(Elixir.Logger Elixir.Logger.App Elixir.Logger.BackendSupervisor
                Elixir.Logger.Backends.Console Elixir.Logger.Config Elixir.Logger.Filter
                Elixir.Logger.Formatter Elixir.Logger.Handler Elixir.Logger.Utils
@@ -48,9 +50,10 @@ defmodule LambdaRuntime.Layer.BootScript do
                        Elixir.LambdaRuntime.Client Elixir.LambdaRuntime.Config
                        Elixir.LambdaRuntime.Context Elixir.LambdaRuntime.HandlerRef
                        Elixir.LambdaRuntime.Invoker Elixir.LambdaRuntime.JSON
-                       Elixir.LambdaRuntime.Native Elixir.LambdaRuntime.Poller
-                       Elixir.LambdaRuntime.Reporter Elixir.LambdaRuntime.Retry
-                       Elixir.LambdaRuntime.Runtime)
+                       Elixir.LambdaRuntime.LogFormat Elixir.LambdaRuntime.Native
+                       Elixir.LambdaRuntime.Poller Elixir.LambdaRuntime.Reporter
+                       Elixir.LambdaRuntime.Retry Elixir.LambdaRuntime.Runtime
+                       Elixir.LambdaRuntime.Shutdown)
   ]
 
   @doc """
