@@ -6,6 +6,7 @@
 tools=$repo/bench/tools/target/release
 pids=()
 route_added=0
+quota_cgroup=
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -29,6 +30,7 @@ stop() { # pid...: ends processes this script started, by id
 
 cleanup() {
   [ ${#pids[@]} -gt 0 ] && stop "${pids[@]}"
+  if [ -n "$quota_cgroup" ]; then rmdir "$quota_cgroup" 2>/dev/null || true; fi
   if [ "$route_added" = 1 ]; then
     ip route del local 127.0.0.2/32 dev lo table local quickack 1 2>/dev/null || true
   fi
@@ -75,6 +77,37 @@ prepare_runtime() {
   log "mix compile: bench/echo_ex against lambda_runtime $sha (MIX_BUILD_ROOT=$build_root)"
   (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_BUILD_ROOT=$build_root MIX_ENV=dev \
     CARGO_TARGET_DIR=/tmp/bench-src-target mix compile >&2)
+}
+
+# The layer as Lambda runs it: `mix lambda.layer` of the runtime under test
+# (for this machine's glibc) unzipped to $layer_opt, and bench/echo_ex's
+# function package unzipped to $layer_task.
+prepare_layer() {
+  local dir=/tmp/bench-layer-$sha glibc
+  layer_opt=$dir/opt
+  layer_task=$dir/task
+  # A commit's layer is built once; a worktree's every time.
+  [ "$worktree" = 0 ] && [ -x "$layer_opt/bootstrap" ] && [ -d "$layer_task/lib" ] && return
+  glibc=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
+  log "mix lambda.layer + lambda.package (echo) for $sha into $dir"
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$src" && MIX_ENV=prod MIX_BUILD_ROOT=$dir/build-layer CARGO_TARGET_DIR=/tmp/bench-src-target \
+    mix lambda.layer --glibc "$glibc" --output "$dir/layer.zip" >"$dir/layer.log")
+  (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_ENV=prod MIX_BUILD_ROOT=$dir/build-echo \
+    CARGO_TARGET_DIR=/tmp/bench-src-target mix lambda.package --output "$dir/echo.zip" >"$dir/package.log")
+  unzip -q "$dir/layer.zip" -d "$layer_opt"
+  unzip -q "$dir/echo.zip" -d "$layer_task"
+}
+
+# A cgroup v1 `cpu` group with a 0.3-CPU quota (30 ms per 100 ms), about
+# what Lambda gives a 512 MB function; empty when not writable (not root).
+prepare_quota() {
+  quota_cgroup=
+  [ -d /sys/fs/cgroup/cpu ] && [ -w /sys/fs/cgroup/cpu ] || return 0
+  quota_cgroup=/sys/fs/cgroup/cpu/lambda_bench_$$
+  mkdir -p "$quota_cgroup"
+  echo 100000 >"$quota_cgroup/cpu.cfs_period_us"
+  echo 30000 >"$quota_cgroup/cpu.cfs_quota_us"
 }
 
 # FIELD-NOTES: the emulator does not set TCP_NODELAY; a local route with
@@ -193,12 +226,15 @@ PY
   [ $ok = 1 ]
 }
 
-init_one() { # runtime round
-  local rt=$1 out=$raw/init-$1-$2.json
-  local ib=("$tools/initbench" --label "$rt" --runs "$runs" --warmup 1 --host "$host" --out "$out")
+init_one() { # runtime round; a runtime NAME@0.3cpu runs NAME under the quota
+  local rt=${1%@0.3cpu} out=$raw/init-$1-$2.json
+  local ib=("$tools/initbench" --label "$1" --runs "$runs" --warmup 1 --host "$host" --out "$out")
+  [ "$rt" != "$1" ] && ib+=(--cgroup "$quota_cgroup")
   case $rt in
     lambda_runtime)
       _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${ib[@]}" -- "$src/bootstrap.sh" ;;
+    lambda_runtime_layer)
+      _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$layer_task "${ib[@]}" -- "$layer_opt/bootstrap" ;;
     rust_lambda_runtime) "${ib[@]}" -- bench/peers/rust_echo/target/release/rust_echo ;;
     awslambdaric)
       (cd bench/peers/py_echo && "${ib[@]}" -- "$repo/.venv/bin/python" -m awslambdaric echo.handler) ;;

@@ -10,9 +10,12 @@ import statistics as st
 
 WARM = ["lambda_runtime", "lambda_runtime_busywait", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
         "httpc_loop", "mini_one_write", "mini_two_writes"]
-INIT = ["lambda_runtime", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare", "erl_flags"]
+INIT = ["lambda_runtime", "lambda_runtime_layer", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare",
+        "erl_flags", "lambda_runtime_layer@0.3cpu", "erl_bare@0.3cpu"]
+QUOTA = "@0.3cpu"
 WHAT = {
     "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
+    "lambda_runtime_layer": "the layer (`mix lambda.layer`) unzipped, its `bootstrap` + echo's function package",
     "lambda_runtime_busywait": "this runtime with ERL_ZFLAGS='+sbwt short +sbwtdcpu short +sbwtdio short'",
     "rust_lambda_runtime": "Rust `lambda_runtime` crate, echo",
     "rust_via_proxy": "the same Rust echo behind the Content-Type proxy",
@@ -76,8 +79,11 @@ def warm_summary(raw):
 
 def init_summary(raw):
     out = {}
-    erl = {p.rsplit("-", 1)[1]: load(p) for p in glob.glob(f"{raw}/init-erl_bare-*.json")}
+    bare = {suffix: {p.rsplit("-", 1)[1]: load(p) for p in glob.glob(f"{raw}/init-erl_bare{suffix}-*.json")}
+            for suffix in ["", QUOTA]}
     for rt in INIT:
+        # Quota runs are compared with bare erl under the same quota.
+        erl = bare[QUOTA if rt.endswith(QUOTA) else ""]
         runs = {p.rsplit("-", 1)[1]: load(p) for p in sorted(glob.glob(f"{raw}/init-{rt}-*.json"))}
         if not runs:
             continue
@@ -217,8 +223,9 @@ def main():
     if doc["init"]:
         md += ["## Init: exec → first `GET /next` (median of all runs)", "",
                "\"vs bare erl\": median over rounds of the ratio of round medians to bare `erl` "
-               "(exec → exit) in the same round. CPU: utime+stime of the process at its first /next "
-               "(10 ms ticks).", ""] + init_md(doc["init"])
+               "(exec → exit) in the same round (rows @0.3cpu: under a 0.3-CPU cgroup quota, "
+               "against bare erl under the same quota). CPU: the run time of the process's threads "
+               "at its first /next (schedstat), or of the exited child tree (bare erl).", ""] + init_md(doc["init"])
         md += ["", f'Load average before → after the init rounds: {doc["load"]["init_start"]} → '
                f'{doc["load"]["init_end"]}.', ""]
     if "json" in doc:

@@ -84,10 +84,17 @@ fi
 if [[ ,$only, == *,init,* ]]; then
   # Interleaved rounds of $runs runs each, so slow phases of the machine's
   # load hit every runtime alike; the report takes the median of all runs.
+  # The layer's bootstrap (what Lambda runs) and bare erl are also measured
+  # under a 0.3-CPU quota: boot is CPU-bound, and that is what a 512 MB
+  # Lambda gets (bench/coldstart/RESULTS.md).
   init_rounds=$((quick == 1 ? 1 : 3))
+  prepare_layer
+  prepare_quota
+  init_set=(lambda_runtime lambda_runtime_layer rust_lambda_runtime awslambdaric httpc_loop erl_bare erl_flags)
+  [ -n "$quota_cgroup" ] && init_set+=(lambda_runtime_layer@0.3cpu erl_bare@0.3cpu)
   loadavg >"$raw/init-load-start.txt"
   for round in $(seq "$init_rounds"); do
-    for rt in lambda_runtime rust_lambda_runtime awslambdaric httpc_loop erl_bare erl_flags; do
+    for rt in "${init_set[@]}"; do
       log "init: $rt (round $round/$init_rounds, $runs runs)"
       init_one "$rt" "$round"
     done

@@ -10,8 +10,27 @@ use std::fs;
 /// architecture Lambda runs on.
 pub const CLK_TCK: f64 = 100.0;
 
-/// utime + stime of a process (all its threads), in seconds.
+/// CPU time of a process (all its live threads), in seconds: scheduler run
+/// time from schedstat where the kernel has it, else utime + stime ticks.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    schedstat_seconds(pid).or_else(|| stat_seconds(pid))
+}
+
+/// The run time of every live thread of `pid`, from
+/// /proc/PID/task/TID/schedstat (nanoseconds; 10 ms ticks are too coarse
+/// for a ~100 ms boot).
+fn schedstat_seconds(pid: u32) -> Option<f64> {
+    let mut ns: u64 = 0;
+    for task in fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let path = task.ok()?.path().join("schedstat");
+        let text = fs::read_to_string(path).ok()?;
+        ns += text.split(' ').next()?.parse::<u64>().ok()?;
+    }
+    Some(ns as f64 / 1e9)
+}
+
+/// utime + stime of `pid` in clock ticks, as seconds.
+fn stat_seconds(pid: u32) -> Option<f64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may contain spaces; the fields start after its ')'.
     let rest = &stat[stat.rfind(')')? + 2..];

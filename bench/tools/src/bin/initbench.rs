@@ -3,11 +3,14 @@
 //! `next`), or to the process's exit (mode `exit`, for bare `erl`). The
 //! child gets AWS_LAMBDA_RUNTIME_API pointing at the stub, runs in its own
 //! process group, and is killed after the first /next. CPU time is recorded
-//! too: in mode `next` the child's utime+stime at that moment, in mode
-//! `exit` the CPU of the waited-for child tree.
+//! too: in mode `next` the run time of the child's threads at that moment
+//! (schedstat), in mode `exit` the CPU of the waited-for child tree.
+//! With `--cgroup DIR` the child joins that cgroup (it writes its own pid to
+//! DIR/cgroup.procs between fork and exec), e.g. a cgroup v1 `cpu` group with
+//! a 0.3-CPU quota, as Lambda gives a 512 MB function.
 //!
 //! initbench --label NAME --runs 15 --warmup 2 --mode next|exit
-//!           [--host 127.0.0.2] [--out FILE.json] -- COMMAND ARGS...
+//!           [--host 127.0.0.2] [--cgroup DIR] [--out FILE.json] -- COMMAND ARGS...
 
 use bench_tools::{children_cpu_seconds, cpu_seconds, http, json_str, opt, parse_args, stats};
 use std::io::BufReader;
@@ -20,16 +23,25 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn spawn(cmd: &[String], api: &str) -> Child {
-    Command::new(&cmd[0])
+fn spawn(cmd: &[String], api: &str, cgroup: &str) -> Child {
+    let mut command = Command::new(&cmd[0]);
+    command
         .args(&cmd[1..])
         .env("AWS_LAMBDA_RUNTIME_API", api)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("spawn")
+        .process_group(0);
+    if !cgroup.is_empty() {
+        let procs = format!("{cgroup}/cgroup.procs");
+        // SAFETY: between fork and exec only a write(2) of our own pid
+        // through std::fs, which allocates nothing that another thread of
+        // this process could hold locked (the path is built before fork).
+        unsafe {
+            command.pre_exec(move || std::fs::write(&procs, std::process::id().to_string()));
+        }
+    }
+    command.spawn().expect("spawn")
 }
 
 fn kill_group(child: &mut Child) {
@@ -40,11 +52,15 @@ fn kill_group(child: &mut Child) {
 }
 
 /// One run in mode `next`: (milliseconds, CPU milliseconds, request line).
-fn run_next(cmd: &[String], listener: &TcpListener) -> Result<(f64, f64, String), String> {
+fn run_next(
+    cmd: &[String],
+    listener: &TcpListener,
+    cgroup: &str,
+) -> Result<(f64, f64, String), String> {
     let addr = listener.local_addr().unwrap();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let t0 = Instant::now();
-    let mut child = spawn(cmd, &addr.to_string());
+    let mut child = spawn(cmd, &addr.to_string(), cgroup);
     let pid = child.id();
     // Wakes the blocking accept if the child never calls.
     let watchdog = thread::spawn(move || {
@@ -75,10 +91,10 @@ fn run_next(cmd: &[String], listener: &TcpListener) -> Result<(f64, f64, String)
 
 /// One run in mode `exit`: milliseconds from spawn to exit, and the
 /// child's CPU milliseconds (from this process's cutime + cstime).
-fn run_exit(cmd: &[String]) -> Result<(f64, f64), String> {
+fn run_exit(cmd: &[String], cgroup: &str) -> Result<(f64, f64), String> {
     let c0 = children_cpu_seconds().unwrap_or(f64::NAN);
     let t0 = Instant::now();
-    let mut child = spawn(cmd, "127.0.0.1:9");
+    let mut child = spawn(cmd, "127.0.0.1:9", cgroup);
     let status = child.wait().map_err(|e| e.to_string())?;
     let elapsed = t0.elapsed().as_secs_f64() * 1e3;
     let cpu = (children_cpu_seconds().unwrap_or(f64::NAN) - c0) * 1e3;
@@ -101,6 +117,7 @@ fn main() {
     let warmup: usize = opt(&opts, "warmup", "2").parse().expect("--warmup");
     let mode = opt(&opts, "mode", "next");
     let host = opt(&opts, "host", "127.0.0.2");
+    let cgroup = opt(&opts, "cgroup", "");
     let listener = TcpListener::bind((host.as_str(), 0)).expect("bind the stub");
 
     let mut ms = Vec::new();
@@ -108,9 +125,9 @@ fn main() {
     let mut errors = Vec::new();
     for i in 0..warmup + runs {
         let r = if mode == "exit" {
-            run_exit(&cmd).map(|(t, c)| (t, c, String::new()))
+            run_exit(&cmd, &cgroup).map(|(t, c)| (t, c, String::new()))
         } else {
-            run_next(&cmd, &listener)
+            run_next(&cmd, &listener, &cgroup)
         };
         match r {
             Ok((t, c, _)) if i >= warmup => {
