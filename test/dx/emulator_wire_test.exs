@@ -140,6 +140,27 @@ defmodule LambdaRuntime.EmulatorWireTest do
     assert {404, _, _} = DxHTTP.request(port, "GET", "/2018-06-01/runtime/nothing")
   end
 
+  test "an answer that reaches the emulator after the deadline is late, even before its timer ran" do
+    # Lambda's deadline decides, not the order in which the emulator sees
+    # its own timer and the runtime's answer: the answer is queued before
+    # the timer fires but handled after the deadline.
+    emu = start_supervised!({Emulator, function_name: "wire", timeout: 0.3}, id: :short)
+    port = Emulator.port(emu)
+    task = invoke_async(port, "{}")
+    {id, _, _} = next(port)
+
+    :ok = :sys.suspend(emu)
+    answer = Task.async(fn -> post(port, id, "response", ~s("on time?")) end)
+    Process.sleep(500)
+    :ok = :sys.resume(emu)
+
+    assert {410, _, _} = Task.await(answer)
+    assert {200, headers, body} = Task.await(task)
+    assert headers["x-amz-function-error"] == "Unhandled"
+    assert JSON.decode!(body)["errorType"] == "Sandbox.Timedout"
+    assert [%{status: :timeout}] = Emulator.reports(emu)
+  end
+
   test "a response over 6 MB gets 413, and the runtime can still report an error", %{port: port} do
     task = invoke_async(port, "{}")
     {id, _, _} = next(port)

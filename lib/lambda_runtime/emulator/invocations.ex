@@ -94,8 +94,13 @@ defmodule LambdaRuntime.Emulator.Invocations do
       {:ok, _inv} when status == :ok and byte_size(body) > @max_response_bytes ->
         {{:reply, :too_large}, s}
 
+      # The deadline is Lambda's, not the runtime's: an answer that arrives
+      # at or after it (a runtime that enforces the same deadline itself
+      # races the timer) is late, and the invocation timed out.
       {:ok, inv} ->
-        {{:reply, :accepted}, finish(s, inv, status, body, status)}
+        if System.os_time(:millisecond) >= inv.deadline_ms,
+          do: {{:reply, :gone}, time_out(s, inv)},
+          else: {{:reply, :accepted}, finish(s, inv, status, body, status)}
 
       other ->
         {{:reply, other}, s}
@@ -135,19 +140,8 @@ defmodule LambdaRuntime.Emulator.Invocations do
 
   def handle({:deadline, id}, _from, s) do
     case Map.fetch(s.inflight, id) do
-      {:ok, inv} ->
-        seconds = :erlang.float_to_binary(s.config.timeout_ms / 1000, decimals: 2)
-
-        body =
-          error_json(
-            "Sandbox.Timedout",
-            "RequestId: #{id} Error: Task timed out after #{seconds} seconds"
-          )
-
-        {:noreply, finish(s, inv, :error, body, :timeout)}
-
-      :error ->
-        {:noreply, s}
+      {:ok, inv} -> {:noreply, time_out(s, inv)}
+      :error -> {:noreply, s}
     end
   end
 
@@ -205,6 +199,18 @@ defmodule LambdaRuntime.Emulator.Invocations do
       MapSet.member?(s.expired, id) -> :gone
       true -> :unknown
     end
+  end
+
+  defp time_out(s, inv) do
+    seconds = :erlang.float_to_binary(s.config.timeout_ms / 1000, decimals: 2)
+
+    body =
+      error_json(
+        "Sandbox.Timedout",
+        "RequestId: #{inv.id} Error: Task timed out after #{seconds} seconds"
+      )
+
+    finish(s, inv, :error, body, :timeout)
   end
 
   defp finish(s, inv, status, body, report_status) do
