@@ -68,7 +68,7 @@ defmodule LambdaRuntime.Runtime do
         set_trace_env: config.max_concurrency == nil
       ]
 
-      LambdaRuntime.Shutdown.install()
+      LambdaRuntime.Shutdown.install(config.register_extension)
       # Registers before the first /next.
       if config.register_extension, do: LambdaRuntime.Extension.start(config.runtime_api)
       start_pollers(config.max_concurrency || 1, opts)

@@ -8,8 +8,12 @@ defmodule LambdaRuntime.Shutdown do
   the runtime:
 
     1. lets invocations that are running finish, for up to the shutdown
-       budget (`LAMBDA_RUNTIME_SHUTDOWN_MS`, default 1800 ms: Lambda allows
-       at most 2 s for the whole shutdown phase);
+       budget (`LAMBDA_RUNTIME_SHUTDOWN_MS`). Lambda gives the runtime 500
+       ms of the shutdown phase when it has an internal extension, and 300
+       ms when only external extensions are registered (the rest of the 2 s
+       phase is theirs), then sends SIGKILL; so the default is 450 ms with
+       the runtime's own extension and 250 ms without it, leaving time to
+       flush the logs;
     2. calls the handler's optional `terminate(reason, state)` callback
        (`LambdaRuntime.Handler`) with reason `:sigterm`;
     3. flushes the logs and exits with status 0.
@@ -28,13 +32,24 @@ defmodule LambdaRuntime.Shutdown do
   require Logger
 
   @in_flight {__MODULE__, :in_flight}
-  @default_budget_ms 1800
 
-  @doc "Installs the SIGTERM handler and the in-flight counter."
-  @spec install() :: :ok
-  def install do
+  @doc """
+  Installs the SIGTERM handler and the in-flight counter.
+  `internal_extension?` says whether the runtime registered its own
+  extension, which sets the default shutdown budget (see above).
+  """
+  @spec install(boolean()) :: :ok
+  def install(internal_extension? \\ false) do
     :persistent_term.put(@in_flight, :counters.new(1, [:write_concurrency]))
-    :ok = :gen_event.swap_handler(:erl_signal_server, {:erl_signal_handler, []}, {__MODULE__, []})
+    budget = if internal_extension?, do: 450, else: 250
+
+    :ok =
+      :gen_event.swap_handler(
+        :erl_signal_server,
+        {:erl_signal_handler, []},
+        {__MODULE__, budget}
+      )
+
     :ok
   rescue
     _ -> :ok
@@ -58,8 +73,10 @@ defmodule LambdaRuntime.Shutdown do
     end
   end
 
+  # Called by swap_handler/3 with {our args, what the old handler's
+  # terminate returned}.
   @impl :gen_event
-  def init(_), do: {:ok, %{}}
+  def init({default_budget_ms, _}), do: {:ok, %{default_budget_ms: default_budget_ms}}
 
   # Lambda, or an impatient operator, may signal more than once: one
   # shutdown runs, and the handler's terminate/2 is called once.
@@ -67,7 +84,8 @@ defmodule LambdaRuntime.Shutdown do
   def handle_event(:sigterm, %{stopping: true} = state), do: {:ok, state}
 
   def handle_event(:sigterm, state) do
-    spawn(&graceful/0)
+    budget = budget_ms(state.default_budget_ms)
+    spawn(fn -> graceful(budget) end)
     {:ok, Map.put(state, :stopping, true)}
   end
 
@@ -84,8 +102,7 @@ defmodule LambdaRuntime.Shutdown do
   @impl :gen_event
   def handle_info(_info, state), do: {:ok, state}
 
-  defp graceful do
-    budget = budget_ms()
+  defp graceful(budget) do
     deadline = System.monotonic_time(:millisecond) + budget
     Logger.info("SIGTERM received: finishing running invocations (up to #{budget} ms)")
     wait_idle(deadline)
@@ -112,10 +129,10 @@ defmodule LambdaRuntime.Shutdown do
 
   defp now, do: System.monotonic_time(:millisecond)
 
-  defp budget_ms do
+  defp budget_ms(default) do
     case Integer.parse(System.get_env("LAMBDA_RUNTIME_SHUTDOWN_MS", "")) do
       {ms, ""} when ms >= 0 -> ms
-      _ -> @default_budget_ms
+      _ -> default
     end
   end
 end

@@ -27,8 +27,10 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     do: Task.async(fn -> RecordingApi.invoke(api, id, JSON.encode!(event)) end)
 
   describe "SIGTERM" do
+    # These give the runtime a budget longer than the invocations (Lambda's
+    # own is 300-500 ms: see the default-budget tests below).
     test "a running invocation completes, terminate/2 runs once, the exit status is 0" do
-      {api, runtime} = start("Adv.Lifecycle")
+      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}])
       task = invoke_async(api, "req-term", %{"sleep" => 600})
       before = AdvancedFixture.await_output(runtime, &(&1 =~ "handling req-term"))
 
@@ -48,7 +50,12 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     end
 
     test "with several pollers, every running invocation completes before the exit" do
-      {api, runtime} = start("Adv.Lifecycle", [{"AWS_LAMBDA_MAX_CONCURRENCY", "4"}])
+      {api, runtime} =
+        start("Adv.Lifecycle", [
+          {"AWS_LAMBDA_MAX_CONCURRENCY", "4"},
+          {"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}
+        ])
+
       tasks = for n <- 1..3, do: invoke_async(api, "req-mi-#{n}", %{"sleep" => 400 + 100 * n})
 
       before =
@@ -73,6 +80,19 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
       AdvancedFixture.signal!(runtime, "TERM")
 
       assert {0, output} = RuntimeProcess.await_exit(runtime)
+      assert output =~ "TERMINATE-MARKER reason=:sigterm"
+      # Only external extensions: Lambda gives the runtime 300 ms.
+      assert output =~ "up to 250 ms"
+    end
+
+    test "with the runtime's own extension the default budget is 450 ms" do
+      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
+
+      RecordingApi.await(api, "/runtime/invocation/next")
+      AdvancedFixture.signal!(runtime, "TERM")
+
+      assert {0, output} = RuntimeProcess.await_exit(runtime)
+      assert output =~ "up to 450 ms"
       assert output =~ "TERMINATE-MARKER reason=:sigterm"
     end
 
