@@ -62,12 +62,14 @@ defmodule LambdaRuntime.Invoker do
     after
       timeout(waiting.context) ->
         Process.exit(pid, :kill)
-        Process.demonitor(monitor, [:flush])
-
+        # The kill is asynchronous: the handler may still send its outcome
+        # or :stream_open just before it dies. Its :DOWN comes after every
+        # message it sent, so once :DOWN is here nothing of it can arrive
+        # later and sit in this process's mailbox.
         receive do
-          {^tag, _late} -> :ok
+          {:DOWN, ^monitor, :process, ^pid, _} -> :ok
         after
-          0 -> :ok
+          1000 -> Process.demonitor(monitor, [:flush])
         end
 
         waiting =
@@ -76,6 +78,12 @@ defmodule LambdaRuntime.Invoker do
           after
             0 -> waiting
           end
+
+        receive do
+          {^tag, _late} -> :ok
+        after
+          0 -> :ok
+        end
 
         elapsed = (System.monotonic_time(:millisecond) - waiting.started) / 1000
 
