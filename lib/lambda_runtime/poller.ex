@@ -39,29 +39,33 @@ defmodule LambdaRuntime.Poller do
 
   @impl true
   def handle_continue(:poll, state) do
-    case Retry.transport(fn -> Client.next(state.client) end) do
-      {:ok, 200, meta, body} ->
-        invoke(state, meta, body)
-
-      {:ok, 408, _meta, _body} ->
-        :ok
-
-      {:truncated, 200, meta, reason} ->
-        cut_off(state, meta, reason)
-
-      {:ok, status, _meta, body} when status >= 500 ->
-        Runtime.halt("the Runtime API answered /next with #{status}: #{body}")
-
-      {:ok, status, _meta, body} ->
-        Logger.error("the Runtime API answered /next with #{status}: #{body}")
-        Process.sleep(100)
-
-      {:error, {kind, message}} ->
-        Runtime.halt("could not reach the Runtime API for /next (#{kind}: #{message})")
-    end
+    state.client
+    |> next()
+    |> handle_next(state)
 
     {:noreply, state, {:continue, :poll}}
   end
+
+  defp next(client), do: Retry.transport(fn -> Client.next(client) end)
+
+  defp handle_next({:ok, 200, meta, body}, state), do: invoke(state, meta, body)
+  defp handle_next({:ok, 408, _meta, _body}, _state), do: :ok
+  defp handle_next({:truncated, 200, meta, reason}, state), do: cut_off(state, meta, reason)
+
+  # Any other status with its body cut short: the status is what counts.
+  defp handle_next({:truncated, status, meta, reason}, state),
+    do: handle_next({:ok, status, meta, "(body cut off: #{reason})"}, state)
+
+  defp handle_next({:ok, status, _meta, body}, _state) when status >= 500,
+    do: Runtime.halt("the Runtime API answered /next with #{status}: #{body}")
+
+  defp handle_next({:ok, status, _meta, body}, _state) do
+    Logger.error("the Runtime API answered /next with #{status}: #{body}")
+    Process.sleep(100)
+  end
+
+  defp handle_next({:error, {kind, message}}, _state),
+    do: Runtime.halt("could not reach the Runtime API for /next (#{kind}: #{message})")
 
   # The event's headers arrived, its body did not: answer it with an error
   # (Lambda would otherwise wait for it until the timeout).

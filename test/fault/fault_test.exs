@@ -91,6 +91,23 @@ defmodule LambdaRuntime.FaultTest do
     assert length(FaultApi.requests(api)) == 1
   end
 
+  test "500 on /next with a request id and a cut-off body: still a prompt non-zero exit",
+       %{api: api} do
+    runtime = start(api)
+
+    FaultApi.push_next(
+      api,
+      {:raw,
+       "HTTP/1.1 500 Internal Server Error\r\nLambda-Runtime-Aws-Request-Id: r-500\r\n" <>
+         "Content-Length: 100\r\n\r\n{\"errorType\""}
+    )
+
+    assert {status, log} = RuntimeProcess.await_exit(runtime, 10_000)
+    assert status != 0
+    assert log =~ "answered /next with 500: (body cut off"
+    assert length(FaultApi.requests(api)) == 1
+  end
+
   test "a connection reset mid-/next is retried and the event then served", %{api: api} do
     start(api)
     FaultApi.push_next(api, :reset)
