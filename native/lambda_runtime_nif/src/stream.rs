@@ -149,6 +149,11 @@ pub(crate) fn read_reply(sock: impl Read) -> Result<(Reply<Vec<u8>>, bool), Tran
             if size == 0 {
                 break;
             }
+            // A size this side never asks for is a broken answer, not an
+            // allocation to attempt (a huge one would abort the VM).
+            if size > REPLY_BODY_LIMIT {
+                return Err(protocol("answer chunk too large"));
+            }
             let mut chunk = vec![0; size + 2];
             reader.read_exact(&mut chunk)?;
             if body.len() < REPLY_BODY_LIMIT {
@@ -296,5 +301,15 @@ mod tests {
             read_reply(&b""[..]).unwrap_err().kind,
             TransportKind::Closed
         );
+    }
+
+    #[test]
+    fn rejects_absurd_chunk_sizes_without_allocating_them() {
+        for size in ["fffffffff", "ffffffffffffffff", "100001"] {
+            let raw = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nab");
+            let err = read_reply(raw.as_bytes()).unwrap_err();
+            assert_eq!(err.kind, TransportKind::Protocol, "for {size}");
+            assert!(err.message.contains("chunk too large"), "for {size}");
+        }
     }
 }
