@@ -55,7 +55,7 @@ defmodule LambdaRuntime.Config do
       log_stream_name: env["AWS_LAMBDA_LOG_STREAM_NAME"],
       log_format: blank_to_nil(env["AWS_LAMBDA_LOG_FORMAT"]),
       log_level: blank_to_nil(env["AWS_LAMBDA_LOG_LEVEL"]),
-      max_concurrency: parse_int(env["AWS_LAMBDA_MAX_CONCURRENCY"]),
+      max_concurrency: concurrency(env["AWS_LAMBDA_MAX_CONCURRENCY"]),
       register_extension: true?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"])
     }
   end
@@ -88,6 +88,23 @@ defmodule LambdaRuntime.Config do
       _ -> nil
     end
   end
+
+  # Read exactly as bootstrap.sh reads it, which sized the VM's dirty IO
+  # threads for this many pollers: plain digits only (else one poller),
+  # at most 1000.
+  @max_concurrency 1000
+  defp concurrency(nil), do: nil
+
+  defp concurrency(text) do
+    case digits?(text) and :erlang.binary_to_integer(text) do
+      false -> nil
+      0 -> nil
+      n -> min(n, @max_concurrency)
+    end
+  end
+
+  defp digits?(<<c, rest::binary>>) when c in ?0..?9, do: rest == "" or digits?(rest)
+  defp digits?(_), do: false
 
   defp true?(nil), do: false
   defp true?(value), do: :string.lowercase(trim(value)) == "true"

@@ -88,12 +88,30 @@ defmodule LambdaRuntime.ConfigTest do
     config =
       Config.from_env(%{
         "_HANDLER" => "\tHello.handle\r\n",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "+256",
-        "AWS_LAMBDA_MAX_CONCURRENCY" => "4 "
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "+256"
       })
 
-    assert {config.handler, config.memory_limit_in_mb, config.max_concurrency} ==
-             {"Hello.handle", 256, 4}
+    assert {config.handler, config.memory_limit_in_mb} == {"Hello.handle", 256}
+  end
+
+  test "AWS_LAMBDA_MAX_CONCURRENCY is read as bootstrap.sh reads it: digits only, at most 1000" do
+    for {value, expected} <- [
+          {"8", 8},
+          {"0008", 8},
+          {"1000", 1000},
+          {"5000", 1000},
+          {"99999999999999999999", 1000},
+          {"0", nil},
+          {" 8", nil},
+          {"8 ", nil},
+          {"+8", nil},
+          {"eight", nil},
+          {"", nil}
+        ] do
+      assert Config.from_env(%{"AWS_LAMBDA_MAX_CONCURRENCY" => value}).max_concurrency ==
+               expected,
+             "for #{inspect(value)}"
+    end
   end
 
   test "os_env/0 is the OS environment, as System.get_env/0 gives it" do
