@@ -181,6 +181,9 @@ start_runtime() {
     lambda_runtime | lambda_runtime_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
         "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+    lambda_runtime_acul_default) # bootstrap.sh's +Muacul 0 undone (erlexec appends ERL_ZFLAGS)
+      ERL_ZFLAGS="+Muacul de" AWS_LAMBDA_RUNTIME_API=$api \
+        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     lambda_runtime_busywait) # bootstrap.sh's +sbwt none overridden (erlexec appends ERL_ZFLAGS)
       ERL_ZFLAGS="+sbwt short +sbwtdcpu short +sbwtdio short" AWS_LAMBDA_RUNTIME_API=$api \
         _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "$src/bootstrap.sh" >>"$log" 2>&1 & ;;

@@ -8,7 +8,7 @@ import os
 import shutil
 import statistics as st
 
-WARM = ["lambda_runtime", "lambda_runtime_busywait", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
+WARM = ["lambda_runtime", "lambda_runtime_busywait", "lambda_runtime_acul_default", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
         "httpc_loop", "mini_one_write", "mini_two_writes"]
 INIT = ["lambda_runtime", "lambda_runtime_layer", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare",
         "erl_flags", "lambda_runtime_layer@0.3cpu", "erl_bare@0.3cpu"]
@@ -17,6 +17,7 @@ WHAT = {
     "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
     "lambda_runtime_layer": "the layer (`mix lambda.layer`) unzipped, its `bootstrap` + echo's function package",
     "lambda_runtime_busywait": "this runtime with ERL_ZFLAGS='+sbwt short +sbwtdcpu short +sbwtdio short'",
+    "lambda_runtime_acul_default": "this runtime with ERL_ZFLAGS='+Muacul de' (the VM's default carrier abandoning)",
     "rust_lambda_runtime": "Rust `lambda_runtime` crate, echo",
     "rust_via_proxy": "the same Rust echo behind the Content-Type proxy",
     "lambda_runtime_via_proxy": "this runtime behind the proxy (which sends head and body in one write)",

@@ -15,6 +15,8 @@ DIR/cgroup.procs between fork and exec (cgroup v1 cpu controller).
 
   coldstart.py run --label NAME --runs 11 --warmup 2 [--mode invoke|exit]
                [--cgroup /sys/fs/cgroup/cpu/NAME] [--env K=V ...] -- CMD ARGS...
+  coldstart.py ab --runs 30 [--cgroup DIR] [--env K=V ...] -- CMD ARGS...
+               (bare erl and CMD alternately; ratios of means and medians)
   coldstart.py rss --invocations 100 [--env K=V ...] -- CMD ARGS...
 
 Prints one JSON object per call (medians, p10/p90, all samples).
@@ -208,7 +210,8 @@ def summarize(samples):
     for key in samples[0]:
         xs = sorted(s[key] for s in samples)
         q = statistics.quantiles(xs, n=10) if len(xs) >= 2 else [xs[0]] * 9
-        out[key] = {"median": round(statistics.median(xs), 1), "p10": round(q[0], 1),
+        out[key] = {"median": round(statistics.median(xs), 1), "mean": round(statistics.mean(xs), 1),
+                    "p10": round(q[0], 1),
                     "p90": round(q[-1], 1), "samples": [round(x, 1) for x in xs]}
     return out
 
@@ -229,6 +232,33 @@ def cmd_run(a):
     samples = [one_run(a.cmd, env, a.mode, a.cgroup) for _ in range(a.runs)]
     print(json.dumps({"label": a.label, "mode": a.mode, "cgroup": a.cgroup, "runs": a.runs,
                       **summarize(samples)}))
+
+
+BARE_ERL = ["erl", "-noshell", "-eval", "halt()."]
+
+
+def cmd_ab(a):
+    """Runs bare erl (to exit) and CMD (to its first response) alternately,
+    so that both see the same machine and, under a quota, the same lottery
+    of where in the CFS period each run starts (a boot needing 4 periods
+    instead of 3 costs ~100 ms of wall time at 0.3 CPU, so medians of small
+    samples jump between the two). Reports both and the ratio of the means
+    and of the medians."""
+    env = parse_env(a.env)
+    erl_env = parse_env([])
+    for _ in range(a.warmup):
+        one_run(BARE_ERL, erl_env, "exit", a.cgroup)
+        one_run(a.cmd, env, "invoke", a.cgroup)
+    erl, ours = [], []
+    for _ in range(a.runs):
+        erl.append(one_run(BARE_ERL, erl_env, "exit", a.cgroup))
+        ours.append(one_run(a.cmd, env, "invoke", a.cgroup))
+    e, o = summarize(erl), summarize(ours)
+    print(json.dumps({"label": a.label, "cgroup": a.cgroup, "runs": a.runs,
+                      "ratio_of_means": round(o["resp_ms"]["mean"] / e["exit_ms"]["mean"], 3),
+                      "ratio_of_medians": round(o["resp_ms"]["median"] / e["exit_ms"]["median"], 3),
+                      "cpu_ratio_of_means": round(o["cpu_ms"]["mean"] / e["cpu_ms"]["mean"], 3),
+                      "erl": e, "ours": o}))
 
 
 def cmd_rss(a):
@@ -278,6 +308,13 @@ def main():
     r.add_argument("--cgroup")
     r.add_argument("--env", action="append")
     r.add_argument("cmd", nargs="+")
+    b = sub.add_parser("ab")
+    b.add_argument("--label", default="ab")
+    b.add_argument("--runs", type=int, default=30)
+    b.add_argument("--warmup", type=int, default=2)
+    b.add_argument("--cgroup")
+    b.add_argument("--env", action="append")
+    b.add_argument("cmd", nargs="+")
     s = sub.add_parser("rss")
     s.add_argument("--label", default="rss")
     s.add_argument("--invocations", type=int, default=100)
@@ -285,7 +322,7 @@ def main():
     s.add_argument("--env", action="append")
     s.add_argument("cmd", nargs="+")
     a = p.parse_args()
-    {"run": cmd_run, "rss": cmd_rss}[a.what](a)
+    {"run": cmd_run, "ab": cmd_ab, "rss": cmd_rss}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,16 @@ if [ -n "$cgroup" ]; then
   done
 fi
 
+# (a) and (b) alternately, many runs: under the quota a boot's wall time
+# jumps by a CFS period (~100 ms) depending on where in the period it
+# starts, so the means of interleaved runs compare better than medians.
+for quota in "" ${cgroup:+"$cgroup"}; do
+  q=()
+  [ -n "$quota" ] && q=(--cgroup "$quota")
+  python3 "$here/coldstart.py" ab --label "a vs b interleaved${quota:+ @0.3cpu}" --runs $((RUNS * 3)) \
+    "${q[@]}" "${hello[@]}" -- "$WORK/opt/bootstrap" | tee -a "$out" >&2
+done
+
 python3 "$here/coldstart.py" rss --label "layer bootstrap" --invocations 100 "${hello[@]}" \
   -- "$WORK/opt/bootstrap" | tee -a "$out" >&2
 python3 "$here/coldstart.py" rss --label "mix release" --invocations 100 --env _HANDLER=Hello.handle \

@@ -12,7 +12,8 @@ def cell(d, key):
 
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-runs = [r for r in rows if "runs" in r]
+runs = [r for r in rows if "runs" in r and "erl" not in r]
+abs_ = [r for r in rows if "ratio_of_means" in r]
 print("| candidate | exec to first /next, ms | exec to first response (or exit), ms | CPU, ms |")
 print("|---|---|---|---|")
 for r in runs:
@@ -34,6 +35,15 @@ for suffix in ["", " @0.3cpu"]:
     d = median("d mix release start" + suffix, "resp_ms")
     if a and b and d:
         print(f"\n{suffix.strip() or 'unconstrained'}: (a)/(b) = {a / b:.2f}x, (a)/(d) = {a / d:.2f}x")
+
+for r in abs_:
+    e, o = r["erl"], r["ours"]
+    print(f"\n{r['label']} ({r['runs']} alternating runs each): bare erl "
+          f"{e['exit_ms']['mean']:.0f} ms mean / {e['exit_ms']['median']:.0f} median, CPU "
+          f"{e['cpu_ms']['mean']:.0f} ms; layer {o['resp_ms']['mean']:.0f} ms mean / "
+          f"{o['resp_ms']['median']:.0f} median, CPU {o['cpu_ms']['mean']:.0f} ms; "
+          f"(a)/(b) = {r['ratio_of_means']:.2f}x of means, {r['ratio_of_medians']:.2f}x of medians, "
+          f"CPU {r['cpu_ratio_of_means']:.2f}x")
 
 for r in rows:
     if "rss_mib" in r:
