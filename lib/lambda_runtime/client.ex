@@ -18,6 +18,11 @@ defmodule LambdaRuntime.Client do
           {:refused | :closed | :protocol | :too_large | :other, String.t()}
 
   @typedoc "The headers of `/next`, by name; absent ones are `nil`."
+  @type next_answer ::
+          {:ok, pos_integer(), meta(), binary()}
+          | {:truncated, pos_integer(), meta(), String.t()}
+          | {:error, transport_error()}
+
   @type meta :: %{
           request_id: String.t() | nil,
           deadline_ms: non_neg_integer() | nil,
@@ -46,10 +51,7 @@ defmodule LambdaRuntime.Client do
   `{:truncated, status, meta, reason}`, so that the invocation can still be
   answered with an error rather than lost.
   """
-  @spec next(t()) ::
-          {:ok, pos_integer(), meta(), binary()}
-          | {:truncated, pos_integer(), meta(), String.t()}
-          | {:error, transport_error()}
+  @spec next(t()) :: next_answer()
   def next(client), do: Native.client_next(client)
 
   @doc "`POST /runtime/invocation/{id}/response` with a JSON body."
@@ -57,6 +59,22 @@ defmodule LambdaRuntime.Client do
           {:ok, pos_integer(), binary()} | {:error, transport_error()}
   def response(client, request_id, invocation_id, body),
     do: Native.client_response(client, request_id, invocation_id, body)
+
+  @doc """
+  `POST /runtime/invocation/{id}/response`, then, only if Lambda accepted
+  it (2xx), `GET /runtime/invocation/next`, in one call to a dirty IO
+  thread: `{:next, answer}` with the answer `next/1` would give. Any other
+  answer to the POST is returned as `response/4` returns it, and no `/next`
+  is made. With `release_in_flight: true`, an accepted response also
+  removes the invocation's `LambdaRuntime.Shutdown` in-flight mark, before
+  the `/next`.
+  """
+  @spec respond_then_next(t(), String.t(), String.t() | nil, iodata(), keyword()) ::
+          {:next, next_answer()} | {:ok, pos_integer(), binary()} | {:error, transport_error()}
+  def respond_then_next(client, request_id, invocation_id, body, opts \\ []) do
+    release = Keyword.get(opts, :release_in_flight, false)
+    Native.client_respond_next(client, request_id, invocation_id, body, release)
+  end
 
   @doc "`POST /runtime/invocation/{id}/error`."
   @spec error(t(), String.t(), String.t() | nil, ErrorReport.t()) ::

@@ -25,6 +25,12 @@ defmodule LambdaRuntime.Native do
   def client_response(_client, _request_id, _invocation_id, _body),
     do: :erlang.nif_error(:nif_not_loaded)
 
+  def client_respond_next(_client, _request_id, _invocation_id, _body, _release),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  # In-flight invocations, for LambdaRuntime.Shutdown (normal scheduler).
+  def in_flight_add(_delta), do: :erlang.nif_error(:nif_not_loaded)
+
   def client_error(_client, _request_id, _invocation_id, _report),
     do: :erlang.nif_error(:nif_not_loaded)
 

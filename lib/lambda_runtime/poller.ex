@@ -38,12 +38,20 @@ defmodule LambdaRuntime.Poller do
   end
 
   @impl true
-  def handle_continue(:poll, state) do
-    state.client
-    |> next()
-    |> handle_next(state)
+  def handle_continue(:poll, state), do: handle_continue({:answer, next(state.client)}, state)
 
-    {:noreply, state, {:continue, :poll}}
+  # An answer to /next: from polling, or fetched right after the previous
+  # response was accepted (Reporter's then_next); a connection failure on
+  # the latter is retried as a plain /next.
+  def handle_continue({:answer, answer}, state) do
+    case handle_next(answer, state) do
+      {:next, answer} ->
+        answer = Retry.retry(answer, fn -> Client.next(state.client) end)
+        {:noreply, state, {:continue, {:answer, answer}}}
+
+      _ ->
+        {:noreply, state, {:continue, :poll}}
+    end
   end
 
   defp next(client), do: Retry.transport(fn -> Client.next(client) end)
@@ -88,14 +96,18 @@ defmodule LambdaRuntime.Poller do
     if state.set_trace_env, do: set_trace_id(meta.trace_id)
     context = Context.for_invocation(state.base_context, meta)
 
-    LambdaRuntime.Shutdown.track(fn ->
-      outcome =
-        Invoker.run(state.handler, state.handler_state, body, context, client: state.client)
+    result =
+      LambdaRuntime.Shutdown.track(fn tracked? ->
+        outcome =
+          Invoker.run(state.handler, state.handler_state, body, context, client: state.client)
 
-      Reporter.report(state.client, meta, outcome)
-    end)
+        # An accepted response is followed by the next /next in the same
+        # NIF call (one dirty IO hop per invocation instead of two).
+        Reporter.report(state.client, meta, outcome, then_next: true, release_in_flight: tracked?)
+      end)
 
     Logger.metadata(request_id: nil, tenant_id: nil)
+    result
   end
 
   # The X-Ray SDKs read the trace header from this variable.

@@ -21,11 +21,32 @@ defmodule LambdaRuntime.Reporter do
   # Lambda's own wording for an oversized response.
   @max_response_bytes 6_291_556
 
-  @doc "Posts a response or an error for one invocation."
-  @spec report(Client.t(), map(), LambdaRuntime.Invoker.outcome()) :: :ok
-  def report(client, meta, {:ok, body}) do
-    post = fn -> Client.response(client, meta.request_id, meta.invocation_id, body) end
+  @doc """
+  Posts a response or an error for one invocation.
+
+  With `then_next: true`, a response that Lambda accepts is followed, in
+  the same call to a dirty IO thread, by the next `GET /next`
+  (`Client.respond_then_next/5`): the answer is then `{:next, answer}`, for
+  the poller to handle instead of polling. Otherwise the answer is `:ok`.
+  `release_in_flight: true` is passed on to `Client.respond_then_next/5`
+  (see `LambdaRuntime.Shutdown.track/1`).
+  """
+  @spec report(Client.t(), map(), LambdaRuntime.Invoker.outcome(), keyword()) ::
+          :ok | {:next, Client.next_answer()}
+  def report(client, meta, outcome, opts \\ [])
+
+  def report(client, meta, {:ok, body}, opts) do
     oversized? = IO.iodata_length(body) > @max_response_bytes
+    then_next? = Keyword.get(opts, :then_next, false) and not oversized?
+
+    post =
+      if then_next?,
+        do: fn ->
+          Client.respond_then_next(client, meta.request_id, meta.invocation_id, body,
+            release_in_flight: Keyword.get(opts, :release_in_flight, false)
+          )
+        end,
+        else: fn -> Client.response(client, meta.request_id, meta.invocation_id, body) end
 
     # Lambda may answer 413 after reading only part of an oversized body and
     # close the connection; the client, still sending, then sees the close,
@@ -34,6 +55,7 @@ defmodule LambdaRuntime.Reporter do
     answer = if oversized?, do: post.(), else: send_retrying(post)
 
     case answer do
+      {:next, _} = next -> next
       {:ok, 413, _} -> report(client, meta, {:error, too_large(body)})
       {:error, {:closed, _}} when oversized? -> report(client, meta, {:error, too_large(body)})
       answer -> check(answer, "/response", meta.request_id)
@@ -41,10 +63,10 @@ defmodule LambdaRuntime.Reporter do
   end
 
   # Sent by the handler's process already; only the answer is left to check.
-  def report(_client, meta, {:streamed, answer}),
+  def report(_client, meta, {:streamed, answer}, _opts),
     do: check(answer, "/response (streamed)", meta.request_id)
 
-  def report(client, meta, {:error, %ErrorReport{} = error}) do
+  def report(client, meta, {:error, %ErrorReport{} = error}, _opts) do
     Logger.error("Invocation failed: #{error.type}: #{error.message}",
       error_type: error.type,
       error_message: error.message,

@@ -14,24 +14,31 @@ defmodule LambdaRuntime.Retry do
           (() -> {:ok, term(), term()} | {:ok, term(), term(), term()} | {:error, term()}),
           [non_neg_integer()]
         ) :: tuple()
-  def transport(request, backoff \\ @backoff_ms) do
-    case request.() do
-      {:error, {kind, message}} = error when kind in [:refused, :closed, :protocol] ->
-        case backoff do
-          [] ->
-            error
+  def transport(request, backoff \\ @backoff_ms), do: retry(request.(), request, backoff)
 
-          [delay | rest] ->
-            Logger.warning(
-              "Runtime API connection failed (#{kind}: #{message}); retrying in #{delay} ms"
-            )
+  @doc """
+  The same for a request whose first attempt was already made elsewhere
+  (`answer` is its outcome): a `/next` made by
+  `LambdaRuntime.Client.respond_then_next/5`, retried as a plain `/next`.
+  """
+  @spec retry(tuple(), (() -> tuple()), [non_neg_integer()]) :: tuple()
+  def retry(answer, request, backoff \\ @backoff_ms)
 
-            Process.sleep(delay)
-            transport(request, rest)
-        end
+  def retry({:error, {kind, message}} = error, request, backoff)
+      when kind in [:refused, :closed, :protocol] do
+    case backoff do
+      [] ->
+        error
 
-      answer ->
-        answer
+      [delay | rest] ->
+        Logger.warning(
+          "Runtime API connection failed (#{kind}: #{message}); retrying in #{delay} ms"
+        )
+
+        Process.sleep(delay)
+        retry(request.(), request, rest)
     end
   end
+
+  def retry(answer, _request, _backoff), do: answer
 end

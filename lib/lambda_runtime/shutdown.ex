@@ -31,7 +31,7 @@ defmodule LambdaRuntime.Shutdown do
 
   require Logger
 
-  @in_flight {__MODULE__, :in_flight}
+  @installed {__MODULE__, :installed}
 
   @doc """
   Installs the SIGTERM handler and the in-flight counter.
@@ -40,7 +40,7 @@ defmodule LambdaRuntime.Shutdown do
   """
   @spec install(boolean()) :: :ok
   def install(internal_extension? \\ false) do
-    :persistent_term.put(@in_flight, :counters.new(1, [:write_concurrency]))
+    :persistent_term.put(@installed, true)
     budget = if internal_extension?, do: 450, else: 250
 
     :ok =
@@ -55,21 +55,37 @@ defmodule LambdaRuntime.Shutdown do
     _ -> :ok
   end
 
-  @doc "Runs `fun` counted as an in-flight invocation."
-  @spec track((() -> result)) :: result when result: term()
+  @doc """
+  Runs `fun` as an in-flight invocation: one that SIGTERM lets finish, up to
+  the budget. `fun` gets `true` when the runtime is tracking (installed),
+  and then may hand the release of the mark to the NIF
+  (`LambdaRuntime.Client.respond_then_next/5` with `release_in_flight:
+  true`, which releases it once Lambda accepted the response, before its
+  `/next`): `fun` returns `{:next, _}` exactly when that happened. Any
+  other return, or a raise, releases the mark here. The count lives in the
+  NIF (`Native.in_flight_add/1`) because of that hand-over.
+  """
+  @spec track((boolean() -> result)) :: result when result: term()
   def track(fun) do
-    case :persistent_term.get(@in_flight, nil) do
-      nil ->
-        fun.()
+    if :persistent_term.get(@installed, false) do
+      LambdaRuntime.Native.in_flight_add(1)
 
-      counter ->
-        :counters.add(counter, 1, 1)
+      try do
+        fun.(true)
+      catch
+        kind, reason ->
+          LambdaRuntime.Native.in_flight_add(-1)
+          :erlang.raise(kind, reason, __STACKTRACE__)
+      else
+        {:next, _} = released ->
+          released
 
-        try do
-          fun.()
-        after
-          :counters.sub(counter, 1, 1)
-        end
+        other ->
+          LambdaRuntime.Native.in_flight_add(-1)
+          other
+      end
+    else
+      fun.(false)
     end
   end
 
@@ -112,10 +128,8 @@ defmodule LambdaRuntime.Shutdown do
   end
 
   defp wait_idle(deadline) do
-    counter = :persistent_term.get(@in_flight, nil)
-
     cond do
-      counter == nil or :counters.get(counter, 1) == 0 ->
+      LambdaRuntime.Native.in_flight_add(0) <= 0 ->
         :ok
 
       now() >= deadline ->

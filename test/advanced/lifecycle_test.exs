@@ -85,6 +85,22 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
       assert output =~ "up to 250 ms"
     end
 
+    test "after an invocation, waiting for the next one: exits at once, nothing counted as running" do
+      # The accepted /response and the next /next are one NIF call; the
+      # invocation stops counting as running once Lambda accepted it.
+      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "5000"}])
+      assert {:response, _} = RecordingApi.invoke(api, "req-done", JSON.encode!(%{"sleep" => 0}))
+      RecordingApi.await(api, "/runtime/invocation/next", 2)
+
+      started = System.monotonic_time(:millisecond)
+      AdvancedFixture.signal!(runtime, "TERM")
+      assert {0, output} = RuntimeProcess.await_exit(runtime)
+
+      assert System.monotonic_time(:millisecond) - started < 2_000
+      assert output =~ "TERMINATE-MARKER reason=:sigterm"
+      refute output =~ "shutdown budget spent"
+    end
+
     test "with the runtime's own extension the default budget is 450 ms" do
       {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
 

@@ -34,6 +34,29 @@ defmodule LambdaRuntime.RetryTest do
     assert log =~ "protocol: garbage"
   end
 
+  test "retry/3: a first attempt made elsewhere that failed is retried with request" do
+    {request, calls} = scripted([{:error, {:closed, "again"}}, {:ok, 200, %{}, "event"}])
+
+    log =
+      capture_log(fn ->
+        assert Retry.retry({:error, {:closed, "reset"}}, request, [0, 0, 0]) ==
+                 {:ok, 200, %{}, "event"}
+      end)
+
+    assert calls.() == 2
+    assert log =~ "closed: reset" and log =~ "closed: again"
+  end
+
+  test "retry/3: a first attempt that got an answer is returned without another request" do
+    {request, calls} = scripted([])
+
+    for answer <- [{:ok, 200, %{}, "event"}, {:truncated, 200, %{}, "cut"}, {:ok, 500, %{}, ""}] do
+      assert Retry.retry(answer, request, [0]) == answer
+    end
+
+    assert calls.() == 0
+  end
+
   test "any HTTP status is returned at once" do
     for answer <- [{:ok, 500, "x"}, {:ok, 408, %{}, ""}, {:ok, 413, ""}] do
       {request, calls} = scripted([answer])

@@ -53,6 +53,8 @@ pub mod atoms {
     dirty,
     truncated,
     finished,
+    // client_respond_next/4: the /response was accepted, here is /next
+    next,
     }
 }
 

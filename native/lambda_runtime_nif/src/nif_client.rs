@@ -1,6 +1,7 @@
 //! NIF adapters for the Runtime API client.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use rustler::{Binary, Encoder, Env, OwnedBinary, ResourceArc, Term};
 
@@ -52,6 +53,12 @@ fn client_base_url(client: ResourceArc<ClientResource>) -> String {
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn client_next<'a>(env: Env<'a>, client: ResourceArc<ClientResource>) -> Term<'a> {
+    next_term(env, &client)
+}
+
+/// `GET /next` as the term Elixir gets: `{:ok, status, meta, body}`,
+/// `{:truncated, status, meta, reason}` or `{:error, {kind, message}}`.
+fn next_term<'a>(env: Env<'a>, client: &ClientResource) -> Term<'a> {
     match client.0.next::<ErlBody>() {
         Ok(Next {
             status,
@@ -88,6 +95,53 @@ fn client_next<'a>(env: Env<'a>, client: ResourceArc<ClientResource>) -> Term<'a
             }
         }
         Err(e) => transport_error(env, e),
+    }
+}
+
+/// Invocations whose outcome Lambda has not accepted yet, for
+/// `LambdaRuntime.Shutdown`: Elixir adds and removes marks, and
+/// `client_respond_next` removes one itself between its POST and its
+/// `/next`, which Elixir cannot see from inside the call.
+static IN_FLIGHT: AtomicI64 = AtomicI64::new(0);
+
+/// Adds `delta` to the in-flight count and returns the new count.
+#[rustler::nif]
+fn in_flight_add(delta: i64) -> i64 {
+    IN_FLIGHT.fetch_add(delta, Ordering::SeqCst) + delta
+}
+
+/// `POST /response`, then, only if Lambda accepted it (2xx), `GET /next`
+/// in the same dirty-scheduler call: `{:next, next_answer}`. Any other
+/// answer comes back as `client_response/4` gives it, with no `/next`
+/// made. One hop to a dirty IO thread and back per invocation instead of
+/// two: each hop is a thread wake-up, most of a warm invocation's CPU.
+/// With `release`, an accepted response also removes its in-flight mark
+/// before the `/next` (which may wait for minutes).
+#[rustler::nif(schedule = "DirtyIo")]
+fn client_respond_next<'a>(
+    env: Env<'a>,
+    client: ResourceArc<ClientResource>,
+    request_id: String,
+    invocation_id: Option<String>,
+    body: Term<'a>,
+    release: bool,
+) -> Term<'a> {
+    let body = match Binary::from_iolist(body) {
+        Ok(b) => b,
+        Err(_) => return (atoms::error(), (atoms::other(), "body is not iodata")).encode(env),
+    };
+    let posted =
+        client
+            .0
+            .response::<ErlBody>(&request_id, invocation_id.as_deref(), body.as_slice());
+    match posted {
+        Ok(Reply { status, .. }) if (200..300).contains(&status) => {
+            if release {
+                IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            }
+            (atoms::next(), next_term(env, &client)).encode(env)
+        }
+        other => reply(env, other),
     }
 }
 
