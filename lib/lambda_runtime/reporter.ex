@@ -12,6 +12,7 @@ defmodule LambdaRuntime.Reporter do
   | 400, 403, other 4xx          | logs the status and the body, carries on                 |
   | 5xx                          | the container is broken: logs and exits non-zero         |
   | connection refused or broken | retries with backoff, then logs and exits non-zero       |
+  | a streamed response's connection breaks mid-body | logs it, carries on (the next `/next` shows whether the API is there) |
   """
 
   require Logger
@@ -63,6 +64,17 @@ defmodule LambdaRuntime.Reporter do
   end
 
   # Sent by the handler's process already; only the answer is left to check.
+  # A stream whose connection broke after it opened lost that invocation's
+  # tail, not the Runtime API: Lambda has what was sent, and the next /next
+  # shows whether the API is still there (retried, then fatal, if not).
+  def report(_client, meta, {:streamed, {:error, {kind, message}}}, _opts)
+      when kind in [:closed, :protocol] do
+    Logger.error(
+      "the streamed response for #{meta.request_id} broke off (#{kind}: #{message}); " <>
+        "Lambda keeps what was sent; carrying on"
+    )
+  end
+
   def report(_client, meta, {:streamed, answer}, _opts),
     do: check(answer, "/response (streamed)", meta.request_id)
 

@@ -212,6 +212,21 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     assert log =~ "answered 400"
   end
 
+  test "a streamed response whose connection breaks mid-body: logged, and the loop serves on",
+       %{api: api} do
+    runtime = start(api, "Fixture.Streams.maybe")
+    FaultApi.push_reply(api, :response, :cut)
+    FaultApi.event(api, "req-cut", ~s({"stream":true}))
+
+    assert Fixture.await_output(runtime, "broke off") =~
+             ~r/the streamed response for req-cut broke off \((closed|protocol): /
+
+    FaultApi.event(api, "req-after-cut", ~s({"plain":1}))
+    [after_cut] = FaultApi.await(api, "/runtime/invocation/req-after-cut/response")
+    assert JSON.decode!(after_cut.body) == %{"plain" => 1}
+    refute RuntimeProcess.output(runtime) =~ "could not reach the Runtime API"
+  end
+
   test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
     runtime = start(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {500, ~s({"errorType":"ServiceException"})})

@@ -19,6 +19,8 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
 
   `/response`, `/error` and `/init/error` are answered 202 unless a
   `{status, body}` (or `:reset`) was queued for that kind with `push_reply/3`.
+  `:cut` queued for `:response` cuts a streamed (chunked) `/response` off:
+  its first chunk is read, then the connection closes without an answer.
   Every request is recorded (method, path, lower-cased headers, body).
   """
 
@@ -47,7 +49,7 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   @doc "Queues the answer to the next `/response`, `/error` or `/init/error`."
   def push_reply(%__MODULE__{pid: pid}, kind, reply)
       when kind in [:response, :error, :init_error] and
-             (reply == :reset or tuple_size(reply) == 2),
+             (reply in [:reset, :cut] or tuple_size(reply) == 2),
       do: GenServer.call(pid, {:push_reply, kind, reply})
 
   @doc "Every request so far, oldest first."
@@ -135,6 +137,18 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
 
   def handle_call(:requests, _from, state), do: {:reply, Enum.reverse(state.requests), state}
 
+  # A streamed /response whose head just arrived: cut it off if so queued.
+  def handle_call({:stream_head, request}, _from, state) do
+    case :queue.out(state.replies.response) do
+      {{:value, :cut}, rest} ->
+        state = %{state | requests: [request | state.requests]}
+        {:reply, :cut, put_in(state.replies.response, rest)}
+
+      _ ->
+        {:reply, :read, state}
+    end
+  end
+
   def handle_call({:request, request}, from, state) do
     state = %{state | requests: [request | state.requests]}
 
@@ -202,7 +216,7 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   end
 
   defp loop(socket, server) do
-    case read_request(socket) do
+    case read_request(socket, server) do
       {:ok, request} ->
         action = GenServer.call(server, {:request, request}, :infinity)
 
@@ -215,8 +229,9 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
     end
   end
 
-  defp read_request(socket) do
+  defp read_request(socket, server) do
     with {:ok, method, path, headers} <- LambdaRuntime.TestSupport.HTTPWire.read_head(socket),
+         :read <- cut?(socket, server, method, path, headers),
          {:ok, body} <- read_body(socket, headers) do
       {:ok,
        %{
@@ -228,6 +243,35 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
        }}
     end
   end
+
+  # A chunked POST to /response: asks whether to cut it off; if so, reads
+  # its first chunk and gives up on the connection.
+  defp cut?(socket, server, "POST", path, headers) do
+    chunked? = List.keyfind(headers, "transfer-encoding", 0) != nil
+
+    if chunked? and path =~ ~r{/runtime/invocation/[^/]+/response$} do
+      request = %{method: "POST", path: path, headers: headers, body: :cut, at: now()}
+
+      case GenServer.call(server, {:stream_head, request}, :infinity) do
+        :cut ->
+          :ok = :inet.setopts(socket, packet: :line)
+          {:ok, line} = :gen_tcp.recv(socket, 0)
+          {size, _} = line |> String.trim() |> Integer.parse(16)
+          :ok = :inet.setopts(socket, packet: :raw)
+          {:ok, _} = :gen_tcp.recv(socket, size + 2)
+          {:error, :cut}
+
+        :read ->
+          :read
+      end
+    else
+      :read
+    end
+  end
+
+  defp cut?(_socket, _server, _method, _path, _headers), do: :read
+
+  defp now, do: System.monotonic_time(:millisecond)
 
   defp read_body(socket, headers) do
     case List.keyfind(headers, "content-length", 0) do
