@@ -46,10 +46,15 @@ else
   extra_paths="$elixir_lib/elixir/ebin $elixir_lib/logger/ebin"
   # The checkout's own build, unless the function's build has the runtime
   # (a path dependency), which must not be shadowed by a stale copy.
-  runtime_ebin=$here/_build/${MIX_ENV:-dev}/lib/lambda_runtime/ebin
-  if [ -d "$runtime_ebin" ] && [ ! -d "${LAMBDA_TASK_ROOT:-/var/task}/lib/lambda_runtime/ebin" ]; then
-    extra_paths="$extra_paths $runtime_ebin"
+  runtime_dir=${LAMBDA_TASK_ROOT:-/var/task}/lib/lambda_runtime
+  if [ ! -d "$runtime_dir/ebin" ]; then
+    runtime_dir=$here/_build/${MIX_ENV:-dev}/lib/lambda_runtime
+    [ -d "$runtime_dir/ebin" ] && extra_paths="$extra_paths $runtime_dir/ebin"
   fi
+  # The boot script `mix compile` wrote for this machine's ERTS (the
+  # :lambda_boot compiler), if any: see "The boot script" below.
+  erts_dir=${erts_bin%/bin}
+  dev_boot=$runtime_dir/lambda-${erts_dir##*/}
 fi
 
 export ROOTDIR="$root" BINDIR="$erts_bin" EMU=beam PROGNAME=erl
@@ -74,9 +79,13 @@ done
 # the whole code path, they took a quarter of the time to the first
 # response (bench/coldstart/RESULTS.md: 188 -> 139 ms, and 505 -> 464 ms
 # under a 0.3-CPU quota; idle RSS 39.5 -> 40.9 MiB).
-# A development checkout uses OTP's plain no_dot_erlang.boot.
+# A development checkout uses the same preloading for the OTP and Elixir
+# modules, from the file `mix compile` wrote into the runtime's build
+# directory for this ERTS (lambda-erts-VSN.boot), or else OTP's plain
+# no_dot_erlang.boot.
 boot=$root/bin/no_dot_erlang
 [ -f "$root/bin/lambda.boot" ] && boot=$root/bin/lambda
+[ -n "${dev_boot:-}" ] && [ -f "$dev_boot.boot" ] && boot=$dev_boot
 
 # Threads. One poller (the default) runs one /next at a time; Lambda
 # Managed Instances run AWS_LAMBDA_MAX_CONCURRENCY pollers side by side, and

@@ -1,6 +1,8 @@
-# The NIF build step is a Mix compiler that must exist before this project
-# compiles, so it lives outside lib/ and is loaded here.
+# The NIF build step and the development boot script are Mix compilers that
+# must exist before this project compiles, so they live outside lib/ and
+# are loaded here.
 Code.require_file("mix/compile.lambda_nif.ex", __DIR__)
+Code.require_file("mix/compile.lambda_boot.ex", __DIR__)
 
 defmodule LambdaRuntime.MixProject do
   use Mix.Project
@@ -14,7 +16,7 @@ defmodule LambdaRuntime.MixProject do
       version: @version,
       elixir: "~> 1.14",
       start_permanent: Mix.env() == :prod,
-      compilers: [:lambda_nif] ++ Mix.compilers(),
+      compilers: [:lambda_nif] ++ Mix.compilers() ++ [:lambda_boot],
       elixirc_paths: elixirc_paths(Mix.env()),
       deps: [],
       # Deploy-only code (lib/lambda_runtime/aws, the lambda.* deploy tasks)

@@ -227,6 +227,18 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     refute RuntimeProcess.output(runtime) =~ "could not reach the Runtime API"
   end
 
+  test "a development checkout boots with the boot script mix compile wrote for this ERTS",
+       %{api: api} do
+    start(api, "Fixture.Echo.boot")
+    FaultApi.event(api, "req-boot", "{}")
+    boot = JSON.decode!(posted(api, "req-boot").body)["boot"]
+
+    # bootstrap.sh picked the function build's lambda_runtime/lambda-erts-VSN
+    # (the :lambda_boot compiler's file), not OTP's no_dot_erlang.
+    assert boot =~ ~r{/lib/lambda_runtime/lambda-erts-#{:erlang.system_info(:version)}$}
+    assert File.regular?(boot <> ".boot")
+  end
+
   test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
     runtime = start(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {500, ~s({"errorType":"ServiceException"})})

@@ -62,7 +62,59 @@ defmodule LambdaRuntime.Layer.BootScript do
   """
   @spec write!(Path.t()) :: non_neg_integer()
   def write!(stage) do
-    base = Path.join(stage, "bin/no_dot_erlang.boot")
+    ebins =
+      for {app, _} <- @preload, dir = app_dir(stage, app), dir != nil, into: %{} do
+        {app, {"$ROOT/" <> dir <> "/ebin", Path.join([stage, dir, "ebin"])}}
+      end
+
+    write!(Path.join(stage, "bin/no_dot_erlang.boot"), ebins, Path.join(stage, "bin/lambda.boot"))
+  end
+
+  @doc """
+  The boot script of a development checkout (`bootstrap.sh` started with
+  the machine's Erlang and Elixir): the same preloading, for the OTP and
+  Elixir applications only, from this machine's installation. The
+  runtime's own modules are left to the code path, so the file does not
+  depend on where the build directory is. Written by the `:lambda_boot`
+  Mix compiler as `lambda-erts-VSN.boot`, named for the ERTS it was made
+  for: `bootstrap.sh` uses it only with that ERTS.
+  """
+  @spec write_dev!(Path.t()) :: non_neg_integer()
+  def write_dev!(out) do
+    root = List.to_string(:code.root_dir())
+
+    ebins =
+      for {app, _} <- @preload,
+          app != :lambda_runtime,
+          dir = lib_dir(app),
+          dir != nil,
+          into: %{} do
+        ebin = Path.join(dir, "ebin")
+
+        script_dir =
+          if String.starts_with?(ebin, root <> "/"),
+            do: "$ROOT" <> String.replace_prefix(ebin, root, ""),
+            else: ebin
+
+        {app, {script_dir, ebin}}
+      end
+
+    write!(Path.join(root, "bin/no_dot_erlang.boot"), ebins, out)
+  end
+
+  @doc "The file name `write_dev!/1` is meant for, for the running ERTS."
+  @spec dev_file_name() :: String.t()
+  def dev_file_name, do: "lambda-erts-#{:erlang.system_info(:version)}.boot"
+
+  defp lib_dir(app) do
+    case :code.lib_dir(app) do
+      {:error, _} -> nil
+      dir -> List.to_string(dir)
+    end
+  end
+
+  # `ebins`: app => {its ebin as the script names it, its ebin on disk}.
+  defp write!(base, ebins, out) do
     {:script, name, commands} = base |> File.read!() |> :erlang.binary_to_term()
 
     {before, [{:primLoad, first} | rest]} =
@@ -72,15 +124,14 @@ defmodule LambdaRuntime.Layer.BootScript do
 
     picked =
       for {app, modules} <- @preload,
-          dir = app_dir(stage, app),
-          dir != nil,
+          {script_dir, local_dir} <- [ebins[app]],
           module <- modules,
           mod = String.to_atom(module),
           mod not in first,
-          beam = Path.join([stage, dir, "ebin", module <> ".beam"]),
+          beam = Path.join(local_dir, module <> ".beam"),
           File.regular?(beam),
           preloadable?(beam),
-          do: {String.to_charlist("$ROOT/" <> dir <> "/ebin"), mod}
+          do: {String.to_charlist(script_dir), mod}
 
     dirs = picked |> Enum.map(&elem(&1, 0)) |> Enum.uniq()
     path = boot_path ++ (dirs -- boot_path)
@@ -90,7 +141,7 @@ defmodule LambdaRuntime.Layer.BootScript do
     loads = for batch <- batches, do: {:primLoad, batch}
     script = {:script, name, before ++ [{:primLoad, first} | loads] ++ rest}
 
-    File.write!(Path.join(stage, "bin/lambda.boot"), :erlang.term_to_binary(script))
+    File.write!(out, :erlang.term_to_binary(script))
     length(picked)
   end
 
