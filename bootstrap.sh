@@ -22,6 +22,7 @@ for d in "$here"/erts-*/bin; do
 done
 
 extra_paths=
+dev_boot=
 if [ -n "$erts_bin" ]; then
   # The layer: ERTS, OTP, Elixir and the runtime all live under $here.
   root=$here
@@ -55,6 +56,10 @@ else
   # :lambda_boot compiler), if any: see "The boot script" below.
   erts_dir=${erts_bin%/bin}
   dev_boot=$runtime_dir/lambda-${erts_dir##*/}
+  # Written for another Elixir install than this one (upgraded in place
+  # since): not used. Its Elixir paths are relative to $ELIXIR_LIB.
+  [ -f "$dev_boot.boot" ] && [ "$dev_boot.boot" -nt "$elixir_lib/elixir/ebin/elixir.app" ] ||
+    dev_boot=
 fi
 
 export ROOTDIR="$root" BINDIR="$erts_bin" EMU=beam PROGNAME=erl
@@ -85,7 +90,11 @@ done
 # no_dot_erlang.boot.
 boot=$root/bin/no_dot_erlang
 [ -f "$root/bin/lambda.boot" ] && boot=$root/bin/lambda
-[ -n "${dev_boot:-}" ] && [ -f "$dev_boot.boot" ] && boot=$dev_boot
+boot_vars=
+if [ -n "$dev_boot" ]; then
+  boot=$dev_boot
+  boot_vars="-boot_var ELIXIR_LIB $elixir_lib"
+fi
 
 # Threads. One poller (the default) runs one /next at a time; Lambda
 # Managed Instances run AWS_LAMBDA_MAX_CONCURRENCY pollers side by side, and
@@ -137,7 +146,7 @@ busy_wait=none
 #   +Bd                  no break handler (there is no terminal).
 # shellcheck disable=SC2086
 exec "$erts_bin/erlexec" \
-  -boot "$boot" \
+  -boot "$boot" $boot_vars \
   -noinput \
   $schedulers +SDio "$dirty_io" \
   +sbwt "$busy_wait" +sbwtdcpu "$busy_wait" +sbwtdio "$busy_wait" \

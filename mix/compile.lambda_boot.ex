@@ -21,15 +21,34 @@ defmodule Mix.Tasks.Compile.LambdaBoot do
   @impl true
   def run(_args) do
     out = Path.join(Mix.Project.app_path(), LambdaRuntime.Layer.BootScript.dev_file_name())
-    tmp = out <> ".tmp"
-    LambdaRuntime.Layer.BootScript.write_dev!(tmp)
+    tmp = "#{out}.#{System.unique_integer([:positive])}.tmp"
 
-    if File.exists?(out) and File.read!(out) == File.read!(tmp) do
-      File.rm!(tmp)
-      {:noop, []}
-    else
-      File.rename!(tmp, out)
-      {:ok, []}
+    try do
+      LambdaRuntime.Layer.BootScript.write_dev!(tmp)
+
+      if File.exists?(out) and File.read!(out) == File.read!(tmp) do
+        # Still current: dated now, since bootstrap.sh skips a boot script
+        # older than the Elixir install (an in-place upgrade).
+        File.touch!(out)
+        {:noop, []}
+      else
+        File.rename!(tmp, out)
+        {:ok, []}
+      end
+    rescue
+      # Only a speed-up for bootstrap.sh in a checkout: never a reason for
+      # a project that depends on lambda_runtime not to compile.
+      error ->
+        File.rm(out)
+
+        Mix.shell().info(
+          "lambda_runtime: no development boot script (#{Exception.message(error)}); " <>
+            "bootstrap.sh will boot with OTP's no_dot_erlang.boot"
+        )
+
+        {:noop, []}
+    after
+      File.rm(tmp)
     end
   end
 end

@@ -239,6 +239,27 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     assert File.regular?(boot <> ".boot")
   end
 
+  test "a development boot script older than the Elixir install is not used", %{api: api} do
+    file =
+      Path.join([
+        Fixture.task_root!(),
+        "lib/lambda_runtime",
+        "lambda-erts-#{:erlang.system_info(:version)}.boot"
+      ])
+
+    %File.Stat{mtime: mtime} = File.stat!(file)
+    File.touch!(file, {{2000, 1, 1}, {0, 0, 0}})
+
+    try do
+      start(api, "Fixture.Echo.boot")
+      FaultApi.event(api, "req-stale-boot", "{}")
+      boot = JSON.decode!(posted(api, "req-stale-boot").body)["boot"]
+      assert boot =~ ~r{/bin/no_dot_erlang$}
+    after
+      File.touch!(file, mtime)
+    end
+  end
+
   test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
     runtime = start(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {500, ~s({"errorType":"ServiceException"})})

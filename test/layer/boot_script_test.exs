@@ -31,12 +31,23 @@ defmodule LambdaRuntime.Layer.BootScriptTest do
     refute Enum.any?(preloaded, &String.starts_with?(Atom.to_string(&1), "Elixir.LambdaRuntime"))
     refute Enumerable in preloaded or String.Chars in preloaded
 
-    # Every directory it names exists on this machine.
+    # It names no absolute path (OTP's under $ROOT, Elixir's under
+    # $ELIXIR_LIB, which bootstrap.sh passes), and every directory exists here.
     {:path, path} = Enum.find(commands, &match?({:path, _}, &1))
     root = List.to_string(:code.root_dir())
+    elixir_lib = Path.expand(Path.join(List.to_string(:code.lib_dir(:elixir)), ".."))
+    assert ~c"$ELIXIR_LIB/elixir/ebin" in path and ~c"$ELIXIR_LIB/logger/ebin" in path
 
     for dir <- path do
-      assert File.dir?(String.replace_prefix(List.to_string(dir), "$ROOT", root)), inspect(dir)
+      dir = List.to_string(dir)
+      assert String.starts_with?(dir, ["$ROOT/", "$ELIXIR_LIB/"]), dir
+
+      local =
+        dir
+        |> String.replace_prefix("$ROOT", root)
+        |> String.replace_prefix("$ELIXIR_LIB", elixir_lib)
+
+      assert File.dir?(local), dir
     end
   end
 

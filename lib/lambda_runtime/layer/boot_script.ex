@@ -73,33 +73,35 @@ defmodule LambdaRuntime.Layer.BootScript do
   @doc """
   The boot script of a development checkout (`bootstrap.sh` started with
   the machine's Erlang and Elixir): the same preloading, for the OTP and
-  Elixir applications only, from this machine's installation. The
-  runtime's own modules are left to the code path, so the file does not
-  depend on where the build directory is. Written by the `:lambda_boot`
-  Mix compiler as `lambda-erts-VSN.boot`, named for the ERTS it was made
-  for: `bootstrap.sh` uses it only with that ERTS.
+  Elixir applications only, from this machine's installation. OTP's
+  directories are named under `$ROOT` and Elixir's under `$ELIXIR_LIB`
+  (bootstrap.sh passes `-boot_var ELIXIR_LIB`), and the runtime's own
+  modules are left to the code path, so the file names no absolute path.
+  Written by the `:lambda_boot` Mix compiler as `lambda-erts-VSN.boot`, for
+  the ERTS it was made for; bootstrap.sh uses it only with that ERTS and
+  only if it is newer than the Elixir install.
   """
   @spec write_dev!(Path.t()) :: non_neg_integer()
   def write_dev!(out) do
     root = List.to_string(:code.root_dir())
+    elixir_lib = :elixir |> lib_dir() |> Path.join("..") |> Path.expand()
 
     ebins =
       for {app, _} <- @preload,
           app != :lambda_runtime,
           dir = lib_dir(app),
           dir != nil,
-          into: %{} do
-        ebin = Path.join(dir, "ebin")
-
-        script_dir =
-          if String.starts_with?(ebin, root <> "/"),
-            do: "$ROOT" <> String.replace_prefix(ebin, root, ""),
-            else: ebin
-
-        {app, {script_dir, ebin}}
-      end
+          ebin = Path.join(Path.expand(dir), "ebin"),
+          script_dir = under(ebin, root, "$ROOT") || under(ebin, elixir_lib, "$ELIXIR_LIB"),
+          script_dir != nil,
+          into: %{},
+          do: {app, {script_dir, ebin}}
 
     write!(Path.join(root, "bin/no_dot_erlang.boot"), ebins, out)
+  end
+
+  defp under(path, dir, var) do
+    if String.starts_with?(path, dir <> "/"), do: var <> String.replace_prefix(path, dir, "")
   end
 
   @doc "The file name `write_dev!/1` is meant for, for the running ERTS."
