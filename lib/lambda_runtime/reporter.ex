@@ -66,9 +66,9 @@ defmodule LambdaRuntime.Reporter do
   # Sent by the handler's process already; only the answer is left to check.
   # A stream whose connection broke after it opened lost that invocation's
   # tail, not the Runtime API: Lambda has what was sent, and the next /next
-  # shows whether the API is still there (retried, then fatal, if not).
-  def report(_client, meta, {:streamed, {:error, {kind, message}}}, _opts)
-      when kind in [:closed, :protocol] do
+  # shows whether the API is still there (retried, then fatal, if not). A
+  # stream that never opened is checked like any request (fatal).
+  def report(_client, meta, {:streamed, {:broken, {kind, message}}}, _opts) do
     Logger.error(
       "the streamed response for #{meta.request_id} broke off (#{kind}: #{message}); " <>
         "Lambda keeps what was sent; carrying on"

@@ -10,8 +10,13 @@ defmodule LambdaRuntime.Streamer do
 
   alias LambdaRuntime.{Client, Context, ErrorReport, JSON, Native, Retry}
 
+  # `{:broken, reason}`: the connection failed after the stream opened
+  # (Lambda has what was sent); `{:error, reason}`: it never opened.
   @type result ::
-          {:streamed, {:ok, pos_integer(), binary()} | {:error, Client.transport_error()}}
+          {:streamed,
+           {:ok, pos_integer(), binary()}
+           | {:broken, Client.transport_error()}
+           | {:error, Client.transport_error()}}
           | {:error, ErrorReport.t()}
 
   # The open stream, if any. The enumerable's own code runs inside
@@ -91,9 +96,13 @@ defmodule LambdaRuntime.Streamer do
       # Killed between ending its stream and reporting so: the response is
       # whole; the error can only go to /error (which Lambda may refuse).
       {:error, {:finished, _}} -> {:error, report}
-      answer -> {:streamed, answer}
+      answer -> {:streamed, opened(answer)}
     end
   end
+
+  # An answer on a stream that had opened: a failure broke it mid-way.
+  defp opened({:error, reason}), do: {:broken, reason}
+  defp opened(answer), do: answer
 
   defp handle(open) do
     case Process.get(@handle) do
@@ -111,15 +120,18 @@ defmodule LambdaRuntime.Streamer do
   # The whole enumerable was sent (possibly no chunk at all).
   defp finish(:ok, open, nil) do
     case open.() do
-      {:ok, handle} -> {:streamed, Native.stream_finish(handle)}
+      {:ok, handle} -> {:streamed, opened(Native.stream_finish(handle))}
       {:error, _} = error -> {:streamed, error}
     end
   end
 
-  defp finish(:ok, _open, handle), do: {:streamed, Native.stream_finish(handle)}
+  defp finish(:ok, _open, handle), do: {:streamed, opened(Native.stream_finish(handle))}
 
-  # The connection broke while writing.
-  defp finish({:error, _} = error, _open, _handle), do: {:streamed, error}
+  # The stream never opened (no connection after the retries) ...
+  defp finish({:error, _} = error, _open, nil), do: {:streamed, error}
+
+  # ... or the connection broke while writing.
+  defp finish({:error, _} = error, _open, _handle), do: {:streamed, opened(error)}
 
   # The enumerable failed before the first byte: an ordinary error, posted
   # to /error by the caller.
