@@ -109,6 +109,14 @@ defmodule LambdaRuntime.Config do
   defp true?(nil), do: false
   defp true?(value), do: :string.lowercase(trim(value)) == "true"
 
-  # Environment values are binaries, and :string.trim/1 of a binary is one.
-  defp trim(value), do: :string.trim(value)
+  # What Elixir's String.trim/1 trims (Unicode White_Space), plus the
+  # direction marks :string.trim/1 trims by default; "\r\n" is one grapheme.
+  @whitespace [?\t, ?\n, ?\v, ?\f, ?\r, ?\s, [?\r, ?\n], 0x85, 0xA0, 0x1680] ++
+                Enum.to_list(0x2000..0x200A) ++
+                [0x200E, 0x200F, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
+
+  @doc false
+  # Trims a value from the environment (a binary; so is the result).
+  @spec trim(String.t()) :: String.t()
+  def trim(value), do: :string.trim(value, :both, @whitespace)
 end

@@ -51,12 +51,13 @@ defmodule LambdaRuntime.HandlerRef do
   @spec parse(String.t() | nil) :: {:ok, String.t(), String.t() | nil} | {:error, ErrorReport.t()}
   def parse(nil), do: invalid("_HANDLER is not set; set it to Module.function or Module")
 
-  # Erlang's :string and :binary rather than Elixir's String: this runs
-  # before the first /next, and every module loaded there costs cold-start
-  # time (:string is loaded by then, by the elixir application's start).
+  # Erlang's :string (through Config.trim/1) and :binary rather than
+  # Elixir's String: this runs before the first /next, and every module
+  # loaded there costs cold-start time (:string is loaded by then, by the
+  # elixir application's start).
   def parse(handler) do
     name =
-      case :string.trim(handler) do
+      case LambdaRuntime.Config.trim(handler) do
         "Elixir." <> rest -> rest
         trimmed -> trimmed
       end

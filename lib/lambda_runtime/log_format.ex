@@ -75,7 +75,7 @@ defmodule LambdaRuntime.LogFormat do
 
   # Read before the first /next: Erlang's :string is loaded by then (by the
   # elixir application's start), Elixir's String and its Unicode tables not.
-  defp normalize(value), do: value |> :string.trim() |> :string.uppercase()
+  defp normalize(value), do: value |> LambdaRuntime.Config.trim() |> :string.uppercase()
 
   @doc false
   def json(level, message, timestamp, metadata) do

@@ -84,10 +84,10 @@ defmodule LambdaRuntime.ConfigTest do
     end
   end
 
-  test "values are trimmed of tabs and line ends too, and integers take an optional sign" do
+  test "values are trimmed of Unicode whitespace too, and integers take an optional sign" do
     config =
       Config.from_env(%{
-        "_HANDLER" => "\tHello.handle\r\n",
+        "_HANDLER" => "\u00A0\tHello.handle\u2003\r\n",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" => "+256"
       })
 

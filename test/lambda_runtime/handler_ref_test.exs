@@ -24,6 +24,8 @@ defmodule LambdaRuntime.HandlerRefTest do
       assert HandlerRef.parse("Elixir.Hello.handle") == {:ok, "Hello", "handle"}
       assert HandlerRef.parse("  Hello.handle\n") == {:ok, "Hello", "handle"}
       assert HandlerRef.parse(" Elixir.MyApp.Handler ") == {:ok, "MyApp.Handler", nil}
+      # Unicode whitespace too (a value pasted from a web page).
+      assert HandlerRef.parse("\u00A0Hello.handle\u3000") == {:ok, "Hello", "handle"}
     end
 
     test "nil, empty and blank values are Runtime.InvalidHandler errors" do
