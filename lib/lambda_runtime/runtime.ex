@@ -68,9 +68,14 @@ defmodule LambdaRuntime.Runtime do
         set_trace_env: config.max_concurrency == nil
       ]
 
-      LambdaRuntime.Shutdown.install(config.register_extension)
-      # Registers before the first /next.
-      if config.register_extension, do: LambdaRuntime.Extension.start(config.runtime_api)
+      # Registers before the first /next. The shutdown budget depends on
+      # whether it took: Lambda gives the runtime 500 ms with an internal
+      # extension, 300 ms with only external ones.
+      registered? =
+        config.register_extension and
+          match?({:ok, _}, LambdaRuntime.Extension.start(config.runtime_api))
+
+      LambdaRuntime.Shutdown.install(registered?)
       start_pollers(config.max_concurrency || 1, opts)
 
       {:noreply, %{config: config, handler: handler, handler_state: handler_state}}

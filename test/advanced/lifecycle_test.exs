@@ -17,8 +17,8 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     :ok
   end
 
-  defp start(handler, env \\ []) do
-    api = RecordingApi.start!()
+  defp start(handler, env \\ [], api_opts \\ []) do
+    api = RecordingApi.start!(api_opts)
     runtime = AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), handler, env: env)
     {api, runtime}
   end
@@ -99,6 +99,20 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
       assert System.monotonic_time(:millisecond) - started < 2_000
       assert output =~ "TERMINATE-MARKER reason=:sigterm"
       refute output =~ "shutdown budget spent"
+    end
+
+    test "if registering its own extension failed, the default budget is 250 ms" do
+      {api, runtime} =
+        start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}],
+          register: {500, ~s({"errorType":"Extension.Crash"})}
+        )
+
+      RecordingApi.await(api, "/runtime/invocation/next")
+      AdvancedFixture.signal!(runtime, "TERM")
+
+      assert {0, output} = RuntimeProcess.await_exit(runtime)
+      assert output =~ "could not register the internal extension"
+      assert output =~ "up to 250 ms"
     end
 
     test "with the runtime's own extension the default budget is 450 ms" do

@@ -139,7 +139,13 @@ fn client_respond_next<'a>(
             if release {
                 IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
             }
-            (atoms::next(), next_term(env, &client)).encode(env)
+            // The mark is released: a panic from here must not reach
+            // Elixir as a raise, whose handler would release it again.
+            let next = std::panic::catch_unwind(AssertUnwindSafe(|| next_term(env, &client)))
+                .unwrap_or_else(|_| {
+                    (atoms::error(), (atoms::other(), "the /next call panicked")).encode(env)
+                });
+            (atoms::next(), next).encode(env)
         }
         other => reply(env, other),
     }
