@@ -8,6 +8,11 @@ defmodule LambdaRuntime.Poller do
   asked again; 5xx means the container is broken and the runtime exits; a
   broken connection is retried with backoff (`LambdaRuntime.Retry`), then the
   runtime exits.
+
+  After an invocation whose response Lambda accepts, the next `/next` has
+  already been made, in the same NIF call as the `/response`
+  (`LambdaRuntime.Reporter`'s `then_next`): its answer is handled here like
+  any other, without polling again.
   """
   use GenServer, restart: :permanent
 
