@@ -260,6 +260,22 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     end
   end
 
+  test "one /next per invocation: the /next made with an accepted /response is the only one",
+       %{api: api} do
+    start(api, "Fixture.Echo.echo")
+
+    for n <- 1..5 do
+      FaultApi.event(api, "req-seq-#{n}", ~s({"n":#{n}}))
+      assert JSON.decode!(posted(api, "req-seq-#{n}").body) == %{"n" => n}
+    end
+
+    # The first poll, then one per accepted response; nothing more, later.
+    assert length(FaultApi.await(api, "/runtime/invocation/next", 6)) == 6
+    Process.sleep(300)
+    nexts = Enum.filter(FaultApi.requests(api), &String.ends_with?(&1.path, "/invocation/next"))
+    assert length(nexts) == 6
+  end
+
   test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
     runtime = start(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {500, ~s({"errorType":"ServiceException"})})
