@@ -11,7 +11,7 @@ defmodule LambdaRuntime.Poller do
 
   After an invocation whose response Lambda accepts, the next `/next` has
   already been made, in the same NIF call as the `/response`
-  (`LambdaRuntime.Reporter`'s `then_next`): its answer is handled here like
+  (`LambdaRuntime.Reporter.report/4`): its answer is handled here like
   any other, without polling again.
   """
   use GenServer, restart: :permanent
@@ -46,7 +46,7 @@ defmodule LambdaRuntime.Poller do
   def handle_continue(:poll, state), do: handle_continue({:answer, next(state.client)}, state)
 
   # An answer to /next: from polling, or fetched right after the previous
-  # response was accepted (Reporter's then_next); a connection failure on
+  # response was accepted (Reporter.report/4); a connection failure on
   # the latter is retried as a plain /next.
   def handle_continue({:answer, answer}, state) do
     case handle_next(answer, state) do
@@ -108,7 +108,7 @@ defmodule LambdaRuntime.Poller do
 
         # An accepted response is followed by the next /next in the same
         # NIF call (one dirty IO hop per invocation instead of two).
-        Reporter.report(state.client, meta, outcome, then_next: true, release_in_flight: tracked?)
+        Reporter.report(state.client, meta, outcome, release_in_flight: tracked?)
       end)
 
     Logger.metadata(request_id: nil, tenant_id: nil)

@@ -25,35 +25,35 @@ defmodule LambdaRuntime.Reporter do
   @doc """
   Posts a response or an error for one invocation.
 
-  With `then_next: true`, a response that Lambda accepts is followed, in
-  the same call to a dirty IO thread, by the next `GET /next`
-  (`Client.respond_then_next/5`): the answer is then `{:next, answer}`, for
-  the poller to handle instead of polling. Otherwise the answer is `:ok`.
-  `release_in_flight: true` is passed on to `Client.respond_then_next/5`
-  (see `LambdaRuntime.Shutdown.track/1`).
+  A response that Lambda accepts is followed, in the same call to a dirty
+  IO thread, by the next `GET /next` (`Client.respond_then_next/5`): the
+  answer is then `{:next, answer}`, for the poller to handle instead of
+  polling. Otherwise (an error, a stream, a response Lambda refused or one
+  over 6 MB, which is sent alone) the answer is `:ok`. `release_in_flight:
+  true` is passed on to `Client.respond_then_next/5` (see
+  `LambdaRuntime.Shutdown.track/1`).
   """
   @spec report(Client.t(), map(), LambdaRuntime.Invoker.outcome(), keyword()) ::
           :ok | {:next, Client.next_answer()}
   def report(client, meta, outcome, opts \\ [])
 
   def report(client, meta, {:ok, body}, opts) do
-    oversized? = IO.iodata_length(body) > @max_response_bytes
-    then_next? = Keyword.get(opts, :then_next, false) and not oversized?
-
-    post =
-      if then_next?,
-        do: fn ->
-          Client.respond_then_next(client, meta.request_id, meta.invocation_id, body,
-            release_in_flight: Keyword.get(opts, :release_in_flight, false)
-          )
-        end,
-        else: fn -> Client.response(client, meta.request_id, meta.invocation_id, body) end
-
     # Lambda may answer 413 after reading only part of an oversized body and
     # close the connection; the client, still sending, then sees the close,
     # not the 413. Such a body is sent once and a broken connection taken
     # for the 413 it stands for.
-    answer = if oversized?, do: post.(), else: send_retrying(post)
+    oversized? = IO.iodata_length(body) > @max_response_bytes
+
+    answer =
+      if oversized? do
+        Client.response(client, meta.request_id, meta.invocation_id, body)
+      else
+        release = Keyword.take(opts, [:release_in_flight])
+
+        send_retrying(fn ->
+          Client.respond_then_next(client, meta.request_id, meta.invocation_id, body, release)
+        end)
+      end
 
     case answer do
       {:next, _} = next -> next
