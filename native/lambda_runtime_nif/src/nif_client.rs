@@ -126,14 +126,10 @@ fn client_respond_next<'a>(
     body: Term<'a>,
     release: bool,
 ) -> Term<'a> {
-    let body = match Binary::from_iolist(body) {
-        Ok(b) => b,
-        Err(_) => return (atoms::error(), (atoms::other(), "body is not iodata")).encode(env),
+    let posted = match post_response(env, &client, &request_id, invocation_id, body) {
+        Ok(posted) => posted,
+        Err(not_iodata) => return not_iodata,
     };
-    let posted =
-        client
-            .0
-            .response::<ErlBody>(&request_id, invocation_id.as_deref(), body.as_slice());
     match posted {
         Ok(Reply { status, .. }) if (200..300).contains(&status) => {
             if release {
@@ -159,16 +155,26 @@ fn client_response<'a>(
     invocation_id: Option<String>,
     body: Term<'a>,
 ) -> Term<'a> {
-    let body = match Binary::from_iolist(body) {
-        Ok(b) => b,
-        Err(_) => return (atoms::error(), (atoms::other(), "body is not iodata")).encode(env),
-    };
-    reply(
-        env,
-        client
-            .0
-            .response(&request_id, invocation_id.as_deref(), body.as_slice()),
-    )
+    match post_response(env, &client, &request_id, invocation_id, body) {
+        Ok(posted) => reply(env, posted),
+        Err(not_iodata) => not_iodata,
+    }
+}
+
+/// `POST /runtime/invocation/{id}/response` with `body` (iodata). `Err` is
+/// the answer for a body that is not iodata (nothing was sent).
+fn post_response<'a>(
+    env: Env<'a>,
+    client: &ClientResource,
+    request_id: &str,
+    invocation_id: Option<String>,
+    body: Term<'a>,
+) -> Result<Result<Reply<ErlBody>, TransportError>, Term<'a>> {
+    let body = Binary::from_iolist(body)
+        .map_err(|_| (atoms::error(), (atoms::other(), "body is not iodata")).encode(env))?;
+    Ok(client
+        .0
+        .response(request_id, invocation_id.as_deref(), body.as_slice()))
 }
 
 /// An error report from Elixir:
