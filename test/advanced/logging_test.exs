@@ -55,10 +55,13 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
     )
     |> Stream.run()
 
+    # Logger writes asynchronously: wait for its lines too, not only for the
+    # handlers' direct writes.
     lines =
       lines(runtime, fn out ->
         count(out, ~s("stdout":)) == 200 and count(out, ~s("stderr":)) == 200 and
-          count(out, "Invocation failed") == 10
+          count(out, "Invocation failed") == 10 and count(out, ~s("message":"info id-)) == 200 and
+          count(out, ~s("message":"warn id-)) == 200
       end)
 
     events = Enum.map(lines, &JSON.decode!/1)
