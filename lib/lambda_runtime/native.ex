@@ -28,6 +28,12 @@ defmodule LambdaRuntime.Native do
   def client_respond_next(_client, _request_id, _invocation_id, _body, _release),
     do: :erlang.nif_error(:nif_not_loaded)
 
+  # Normal scheduler: writes without blocking; client_sent_then_next follows.
+  def client_response_ahead(_client, _request_id, _invocation_id, _body),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  def client_sent_then_next(_client, _release), do: :erlang.nif_error(:nif_not_loaded)
+
   # In-flight invocations, for LambdaRuntime.Shutdown (normal scheduler).
   def in_flight_add(_delta), do: :erlang.nif_error(:nif_not_loaded)
 

@@ -43,3 +43,64 @@ defmodule LambdaRuntime.ClientTest do
     assert is_binary(message)
   end
 end
+
+defmodule LambdaRuntime.ClientRespondTest do
+  # respond_then_next/5 sends small binaries ahead from the calling
+  # scheduler (LambdaRuntime.Native.client_response_ahead/4) and everything
+  # else in one dirty call: both must deliver the same request.
+  use ExUnit.Case, async: true
+
+  alias LambdaRuntime.{Client, Native}
+  alias LambdaRuntime.TestSupport.FaultApi
+
+  setup do
+    api = FaultApi.start!()
+    on_exit(fn -> FaultApi.stop(api) end)
+    {:ok, client} = Client.new(FaultApi.runtime_api(api))
+    %{api: api, client: client}
+  end
+
+  defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
+
+  defp respond_then_next(api, client, id, body) do
+    FaultApi.event(api, "next-after-#{id}", ~s({"n":1}))
+    answer = Client.respond_then_next(client, id, "inv-#{id}", body)
+    [posted] = FaultApi.await(api, "/#{id}/response")
+    {answer, posted}
+  end
+
+  for {kind, body} <- [
+        small_binary: ~s({"ok":true}),
+        iolist: [~s({"ok":), "true}"],
+        binary_over_64_kib: ~s(") <> String.duplicate("x", 70_000) <> ~s(")
+      ] do
+    test "a #{kind} response is posted, then /next follows", %{api: api, client: client} do
+      body = unquote(body)
+      {answer, posted} = respond_then_next(api, client, "r-#{unquote(kind)}", body)
+      assert {:next, {:ok, 200, %{request_id: "next-after-r-" <> _}, ~s({"n":1})}} = answer
+      assert posted.body == IO.iodata_to_binary(body)
+      assert header(posted, "content-type") == "application/json"
+      assert header(posted, "lambda-runtime-invocation-id") == "inv-r-#{unquote(kind)}"
+    end
+  end
+
+  test "a response Lambda refuses comes back as it came, with no /next made",
+       %{api: api, client: client} do
+    FaultApi.push_reply(api, :response, {410, ~s({"errorType":"InvalidRequestID"})})
+    assert {:ok, 410, _} = Client.respond_then_next(client, "gone", nil, "{}")
+    assert FaultApi.requests(api) |> Enum.map(& &1.path) |> Enum.filter(&(&1 =~ "/next")) == []
+  end
+
+  test "the NIF sends ahead only binaries of at most 64 KiB; nothing else goes out",
+       %{api: api, client: client} do
+    for body <- [["{", "}"], :binary.copy("x", 64 * 1024 + 1)] do
+      assert {:error, {:other, message}} = Native.client_response_ahead(client, "r", nil, body)
+      assert message =~ "at most 64 KiB"
+    end
+
+    assert {:error, {:other, "no request was sent ahead"}} =
+             Native.client_sent_then_next(client, false)
+
+    assert FaultApi.requests(api) == []
+  end
+end

@@ -113,6 +113,21 @@ impl From<std::io::Error> for TransportError {
     }
 }
 
+fn response_path(request_id: &str) -> String {
+    format!(
+        "/runtime/invocation/{}/response",
+        address::path_segment(request_id)
+    )
+}
+
+fn response_headers(invocation_id: Option<&str>) -> Vec<(&'static str, &str)> {
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(id) = invocation_id {
+        headers.push((INVOCATION_ID_HEADER, id));
+    }
+    headers
+}
+
 /// Where bodies are read into: a `Vec` in tests, an Erlang binary in the NIF.
 pub trait BodySink: Sized {
     fn with_capacity(cap: usize) -> Self;
@@ -205,15 +220,24 @@ impl Client {
         invocation_id: Option<&str>,
         body: &[u8],
     ) -> Result<Reply<B>, TransportError> {
-        let path = format!(
-            "/runtime/invocation/{}/response",
-            address::path_segment(request_id)
-        );
-        let mut headers = vec![("Content-Type", "application/json")];
-        if let Some(id) = invocation_id {
-            headers.push((INVOCATION_ID_HEADER, id));
-        }
-        into_sink(self.poster.post(&path, &headers, body)?)
+        let path = response_path(request_id);
+        into_sink(
+            self.poster
+                .post(&path, &response_headers(invocation_id), body)?,
+        )
+    }
+
+    /// Starts `POST /runtime/invocation/{id}/response` without blocking
+    /// (see `Poster::send_ahead`); `response_sent` reads its answer.
+    pub fn response_ahead(&self, request_id: &str, invocation_id: Option<&str>, body: &[u8]) {
+        let path = response_path(request_id);
+        self.poster
+            .send_ahead(&path, &response_headers(invocation_id), body)
+    }
+
+    /// Finishes the response started by `response_ahead`: its answer.
+    pub fn response_sent<B: BodySink>(&self) -> Result<Reply<B>, TransportError> {
+        into_sink(self.poster.post_ahead()?)
     }
 
     /// `POST /runtime/invocation/{id}/error`.

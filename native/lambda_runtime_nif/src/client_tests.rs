@@ -1,67 +1,11 @@
 //! The client against a scripted HTTP server on loopback: what it sends, and
 //! how it reads odd answers.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::thread;
 
 use crate::client::{Client, ErrorHeaders, ErrorRequest, Next, Reply, TransportKind};
-
-/// One request as the server saw it.
-#[derive(Debug)]
-struct Seen {
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<String> {
-        self.head.lines().find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-        })
-    }
-}
-
-/// Serves each canned answer to one request, on one keep-alive connection,
-/// and returns what it was sent.
-fn serve(answers: Vec<&'static [u8]>) -> (String, thread::JoinHandle<Vec<Seen>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let handle = thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        stream.set_nodelay(true).unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut writer = stream;
-        let mut seen = Vec::new();
-        for answer in answers {
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap() == 0 {
-                    return seen;
-                }
-                if line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            let mut s = Seen {
-                head,
-                body: Vec::new(),
-            };
-            if let Some(n) = s.header("content-length") {
-                let mut body = vec![0; n.parse().unwrap()];
-                reader.read_exact(&mut body).unwrap();
-                s.body = body;
-            }
-            seen.push(s);
-            writer.write_all(answer).unwrap();
-        }
-        seen
-    });
-    (addr, handle)
-}
+use crate::test_server::serve;
 
 #[test]
 fn next_reads_headers_in_any_case_and_body_without_content_type() {

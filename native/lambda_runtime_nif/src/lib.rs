@@ -12,7 +12,11 @@ mod client_tests;
 mod invocation;
 mod json;
 mod post;
+#[cfg(test)]
+mod post_tests;
 mod stream;
+#[cfg(test)]
+mod test_server;
 // The NIF adapters call into the BEAM, which a `cargo test` binary does not
 // have; the plain Rust below them is what the unit tests cover.
 #[cfg(not(test))]

@@ -126,10 +126,69 @@ fn client_respond_next<'a>(
     body: Term<'a>,
     release: bool,
 ) -> Term<'a> {
-    let posted = match post_response(env, &client, &request_id, invocation_id, body) {
-        Ok(posted) => posted,
-        Err(not_iodata) => return not_iodata,
-    };
+    match post_response(env, &client, &request_id, invocation_id, body) {
+        Ok(posted) => then_next(env, &client, posted, release),
+        Err(not_iodata) => not_iodata,
+    }
+}
+
+/// Largest body `client_response_ahead` takes: copying it into the request
+/// and handing it to the socket stays well under the ~1 ms a NIF on a
+/// normal scheduler may take.
+const AHEAD_MAX_BYTES: usize = 64 * 1024;
+
+/// Starts `POST /response` on the calling (normal) scheduler: writes what
+/// the kept-alive connection takes without blocking, so that the Runtime
+/// API has the response while a dirty IO thread is still waking up for
+/// `client_sent_then_next/2`, which must follow. `body` is a binary of at
+/// most 64 KiB; anything else is `{:error, {:other, _}}` and nothing is
+/// sent.
+#[rustler::nif]
+fn client_response_ahead<'a>(
+    env: Env<'a>,
+    client: ResourceArc<ClientResource>,
+    request_id: String,
+    invocation_id: Option<String>,
+    body: Term<'a>,
+) -> Term<'a> {
+    match Binary::from_term(body) {
+        Ok(body) if body.len() <= AHEAD_MAX_BYTES => {
+            client
+                .0
+                .response_ahead(&request_id, invocation_id.as_deref(), body.as_slice());
+            atoms::ok().encode(env)
+        }
+        _ => (
+            atoms::error(),
+            (
+                atoms::other(),
+                "a response sent ahead is a binary of at most 64 KiB",
+            ),
+        )
+            .encode(env),
+    }
+}
+
+/// Finishes the response `client_response_ahead/4` started, then goes on
+/// as `client_respond_next/5` does.
+#[rustler::nif(schedule = "DirtyIo")]
+fn client_sent_then_next<'a>(
+    env: Env<'a>,
+    client: ResourceArc<ClientResource>,
+    release: bool,
+) -> Term<'a> {
+    let posted = client.0.response_sent();
+    then_next(env, &client, posted, release)
+}
+
+/// After a `/response`: a 2xx is followed by `/next` (`{:next, answer}`),
+/// any other answer is returned as it came.
+fn then_next<'a>(
+    env: Env<'a>,
+    client: &ClientResource,
+    posted: Result<Reply<ErlBody>, TransportError>,
+    release: bool,
+) -> Term<'a> {
     match posted {
         Ok(Reply { status, .. }) if (200..300).contains(&status) => {
             if release {
@@ -137,7 +196,7 @@ fn client_respond_next<'a>(
             }
             // The mark is released: a panic from here must not reach
             // Elixir as a raise, whose handler would release it again.
-            let next = std::panic::catch_unwind(AssertUnwindSafe(|| next_term(env, &client)))
+            let next = std::panic::catch_unwind(AssertUnwindSafe(|| next_term(env, client)))
                 .unwrap_or_else(|_| {
                     (atoms::error(), (atoms::other(), "the /next call panicked")).encode(env)
                 });

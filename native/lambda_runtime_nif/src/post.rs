@@ -7,8 +7,13 @@
 //! 40 ms on 19 % of invocations in `bench/` (BENCHMARKS.md, finding 1).
 //! Responses and errors are small and whole before they are sent, so they
 //! go out as one buffer here; `/next` (no body) stays on ureq.
+//!
+//! A small response can also be *sent ahead* (`send_ahead`) from the normal
+//! scheduler, without blocking, and its answer read later on a dirty IO
+//! thread (`post_ahead`): the emulator or Lambda starts on the response while
+//! that thread is still waking up, instead of after.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -23,7 +28,16 @@ pub struct Poster {
     authority: String,
     prefix: String,
     user_agent: String,
-    conn: Mutex<Option<TcpStream>>,
+    conn: Mutex<Conn>,
+}
+
+/// The kept-alive connection and what was written on it ahead of time.
+#[derive(Default)]
+struct Conn {
+    sock: Option<TcpStream>,
+    /// A request from `send_ahead` whose answer `post_ahead` has yet to
+    /// read: the whole request, and how many of its bytes are on `sock`.
+    ahead: Option<(Vec<u8>, usize)>,
 }
 
 impl Poster {
@@ -34,7 +48,7 @@ impl Poster {
             authority: authority.to_string(),
             prefix: prefix.to_string(),
             user_agent: user_agent.to_string(),
-            conn: Mutex::new(None),
+            conn: Mutex::new(Conn::default()),
         })
     }
 
@@ -46,23 +60,80 @@ impl Poster {
         body: &[u8],
     ) -> Result<Reply<Vec<u8>>, TransportError> {
         let request = self.request(path, headers, body);
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.lock();
+        conn.drop_stale_ahead();
+        self.exchange_on(&mut conn, &request, 0)
+    }
+
+    /// Writes as much of a POST as the kept-alive connection takes without
+    /// blocking (all of it, for a small body on a healthy connection), for
+    /// `post_ahead` to finish. Never blocks; with no connection open yet,
+    /// nothing is written and `post_ahead` does it all.
+    pub fn send_ahead(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) {
+        let request = self.request(path, headers, body);
+        let mut conn = self.lock();
+        conn.drop_stale_ahead();
+        let written = match conn
+            .sock
+            .as_mut()
+            .map(|sock| write_nonblocking(sock, &request))
+        {
+            Some(Ok(n)) => n,
+            Some(Err(_)) => {
+                // A broken connection: `post_ahead` starts on a fresh one.
+                conn.sock = None;
+                0
+            }
+            None => 0,
+        };
+        conn.ahead = Some((request, written));
+    }
+
+    /// Finishes the request from `send_ahead` and reads its answer.
+    pub fn post_ahead(&self) -> Result<Reply<Vec<u8>>, TransportError> {
+        let mut conn = self.lock();
+        let Some((request, written)) = conn.ahead.take() else {
+            return Err(TransportError {
+                kind: TransportKind::Other,
+                message: "no request was sent ahead".to_string(),
+            });
+        };
+        self.exchange_on(&mut conn, &request, written)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Conn> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends `request` (its first `written` bytes already are, on the kept
+    /// connection) and reads the answer; a kept connection the server has
+    /// since closed gets the whole request once more on a fresh one.
+    fn exchange_on(
+        &self,
+        conn: &mut Conn,
+        request: &[u8],
+        mut written: usize,
+    ) -> Result<Reply<Vec<u8>>, TransportError> {
         loop {
-            let reused = conn.is_some();
-            let mut sock = match conn.take() {
+            let reused = conn.sock.is_some();
+            let mut sock = match conn.sock.take() {
                 Some(sock) => sock,
-                None => connect(&self.authority)?,
+                None => {
+                    written = 0;
+                    connect(&self.authority)?
+                }
             };
-            match exchange(&mut sock, &request) {
+            match exchange(&mut sock, &request[written..]) {
                 Ok((reply, reusable)) => {
                     if reusable {
-                        *conn = Some(sock);
+                        conn.sock = Some(sock);
                     }
                     return Ok(reply);
                 }
-                // A kept-alive connection the server has since closed: once
-                // more on a fresh one.
-                Err(e) if reused && e.kind == TransportKind::Closed => continue,
+                Err(e) if reused && e.kind == TransportKind::Closed => {
+                    written = 0;
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -85,6 +156,39 @@ impl Poster {
         request.extend_from_slice(body);
         request
     }
+}
+
+impl Conn {
+    /// A request sent ahead whose answer was never read (its caller died in
+    /// between) would leave that answer in front of the next one: the
+    /// connection goes with it.
+    fn drop_stale_ahead(&mut self) {
+        if self.ahead.take().is_some() {
+            self.sock = None;
+        }
+    }
+}
+
+/// Writes what the socket takes now; returns how many bytes that was.
+fn write_nonblocking(sock: &mut TcpStream, bytes: &[u8]) -> std::io::Result<usize> {
+    sock.set_nonblocking(true)?;
+    let mut written = 0;
+    let result = loop {
+        match sock.write(&bytes[written..]) {
+            Ok(0) => break Err(ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                written += n;
+                if written == bytes.len() {
+                    break Ok(written);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break Ok(written),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    sock.set_nonblocking(false)?;
+    result
 }
 
 /// Opens a Runtime API connection to `authority` (`host:port`): a bounded
