@@ -114,19 +114,6 @@ dirty_io=$((concurrency + 3))
 schedulers="+S 1:1 +SDcpu 1:1 +Muacul 0"
 [ "$concurrency" -gt 1 ] && schedulers=
 
-# Busy-waiting. Each invocation hands the poller to a dirty IO thread and
-# back twice; a scheduler that spins briefly catches the hand-over without a
-# wake-up. Measured (BENCHMARKS.md, paired rounds): 0.93x the Rust peer's
-# invocations/s with short spinning vs 0.84x without, for 18 % more CPU per
-# invocation (148 vs 125 us). Below one full vCPU (1769 MB) that CPU comes
-# out of the handler's quota, so small functions do not spin; from one vCPU
-# up, CPU is not what is billed and the latency gain is free.
-memory=${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-0}
-case $memory in '' | *[!0-9]*) memory=0 ;; esac
-[ "${#memory}" -le 6 ] || memory=0
-busy_wait=none
-[ "$memory" -ge 1769 ] && busy_wait=short
-
 # Flags (measured in bench/, see BENCHMARKS.md and bench/coldstart/RESULTS.md):
 #   -noinput             no shell, no stdin reader.
 #   +S 1:1 +SDcpu 1:1    (one poller) one scheduler of each kind: a small
@@ -141,7 +128,13 @@ busy_wait=none
 #                        schedulers' allocators reuse a carrier's free space,
 #                        and there is no other scheduler. Idle RSS after 100
 #                        invocations 38.6 vs 40.2-40.4 MiB, boot CPU the same.
-#   +sbwt none|short ... busy-waiting only from one vCPU up (see above).
+#   +sbwt none ...       no busy-waiting. A small response is written from
+#                        the normal scheduler before the dirty IO thread is
+#                        woken, so spinning to catch that hand-over gains no
+#                        speed: paired rounds 1.06x vs 1.01x the Rust peer's
+#                        invocations/s for 19 % more CPU (100 vs 84 us;
+#                        BENCHMARKS.md). Below one vCPU that CPU would come
+#                        out of the handler's quota.
 #   -start_epmd false    no distribution, no epmd.
 #   +Bd                  no break handler (there is no terminal).
 # shellcheck disable=SC2086
@@ -149,7 +142,7 @@ exec "$erts_bin/erlexec" \
   -boot "$boot" $boot_vars \
   -noinput \
   $schedulers +SDio "$dirty_io" \
-  +sbwt "$busy_wait" +sbwtdcpu "$busy_wait" +sbwtdio "$busy_wait" \
+  +sbwt none +sbwtdcpu none +sbwtdio none \
   +Bd \
   -start_epmd false \
   -kernel shell_history disabled \

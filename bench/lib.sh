@@ -176,28 +176,31 @@ start_proxy() { # sets proxy_pid, proxy_port
 # Starts runtime $1 with AWS_LAMBDA_RUNTIME_API=$2; sets rt_pid (the process
 # whose CPU is counted: every command below execs down to it).
 start_runtime() {
-  local api=$2 log=$raw/runtime-$1.log
-  case $1 in
+  local rt=${1%@0.3cpu} api=$2 log=$raw/runtime-$1.log q=()
+  # NAME@0.3cpu: NAME inside the 0.3-CPU quota (a 512 MB Lambda's share).
+  [ "$rt" != "$1" ] && q=("$repo/bench/in_cgroup.sh" "$quota_cgroup")
+  case $rt in
     lambda_runtime | lambda_runtime_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
-        "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+        "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     lambda_runtime_acul_default) # bootstrap.sh's +Muacul 0 undone (erlexec appends ERL_ZFLAGS)
       ERL_ZFLAGS="+Muacul de" AWS_LAMBDA_RUNTIME_API=$api \
-        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     lambda_runtime_busywait) # bootstrap.sh's +sbwt none overridden (erlexec appends ERL_ZFLAGS)
       ERL_ZFLAGS="+sbwt short +sbwtdcpu short +sbwtdio short" AWS_LAMBDA_RUNTIME_API=$api \
-        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     rust_lambda_runtime | rust_via_proxy)
-      AWS_LAMBDA_RUNTIME_API=$api bench/peers/rust_echo/target/release/rust_echo >>"$log" 2>&1 & ;;
+      AWS_LAMBDA_RUNTIME_API=$api "${q[@]}" bench/peers/rust_echo/target/release/rust_echo >>"$log" 2>&1 & ;;
     awslambdaric)
       (cd bench/peers/py_echo && AWS_LAMBDA_RUNTIME_API=$api \
-        exec "$repo/.venv/bin/python" -m awslambdaric echo.handler) >>"$log" 2>&1 & ;;
+        exec "${q[@]}" "$repo/.venv/bin/python" -m awslambdaric echo.handler) >>"$log" 2>&1 & ;;
     httpc_loop)
-      AWS_LAMBDA_RUNTIME_API=$api elixir bench/peers/httpc_loop.exs >>"$log" 2>&1 & ;;
+      AWS_LAMBDA_RUNTIME_API=$api "${q[@]}" elixir bench/peers/httpc_loop.exs >>"$log" 2>&1 & ;;
     mini_one_write | mini_two_writes)
       local writes=1
-      [ "$1" = mini_two_writes ] && writes=2
-      AWS_LAMBDA_RUNTIME_API=$api "$tools/miniruntime" --writes $writes >>"$log" 2>&1 & ;;
+      [ "$rt" = mini_two_writes ] && writes=2
+      AWS_LAMBDA_RUNTIME_API=$api "${q[@]}" "$tools/miniruntime" --writes $writes >>"$log" 2>&1 & ;;
+    *) echo "unknown runtime $1" >&2; return 1 ;;
   esac
   rt_pid=$!
   pids+=("$rt_pid")
@@ -208,7 +211,7 @@ warm_one() { # runtime round
   start_emulator
   api=http://$host:$port/.rt
   proxy_pid=
-  case $rt in
+  case ${rt%@0.3cpu} in
     *_via_proxy | awslambdaric) start_proxy; api=$host:$proxy_port ;;
   esac
   start_runtime "$rt" "$api"

@@ -9,7 +9,8 @@ import shutil
 import statistics as st
 
 WARM = ["lambda_runtime", "lambda_runtime_busywait", "lambda_runtime_acul_default", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
-        "httpc_loop", "mini_one_write", "mini_two_writes"]
+        "httpc_loop", "mini_one_write", "mini_two_writes",
+        "lambda_runtime@0.3cpu", "rust_lambda_runtime@0.3cpu", "awslambdaric@0.3cpu", "httpc_loop@0.3cpu"]
 INIT = ["lambda_runtime", "lambda_runtime_layer", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare",
         "erl_flags", "lambda_runtime_layer@0.3cpu", "erl_bare@0.3cpu"]
 QUOTA = "@0.3cpu"
@@ -55,17 +56,22 @@ def paired_ratio(mine, base, key):
 
 def warm_summary(raw):
     out = {}
-    rust = [load(p) for p in sorted(glob.glob(f"{raw}/warm-rust_lambda_runtime-*.json"))]
+    peers = {(name, suffix): [load(p) for p in sorted(glob.glob(f"{raw}/warm-{name}{suffix}-*.json"))]
+             for name in ["rust_lambda_runtime", "httpc_loop"] for suffix in ["", QUOTA]}
     for rt in WARM:
         runs = [load(p) for p in sorted(glob.glob(f"{raw}/warm-{rt}-*.json"))]
         if not runs:
             continue
+        # Quota rows are compared with the peers under the same quota.
+        suffix = QUOTA if rt.endswith(QUOTA) else ""
+        rust, seed = peers[("rust_lambda_runtime", suffix)], peers[("httpc_loop", suffix)]
         out[rt] = {
             "rounds": len(runs),
             "invokes_per_s": med([r["invokes_per_s"] for r in runs]),
             "invokes_per_s_best": max(r["invokes_per_s"] for r in runs),
             "vs_rust_paired": paired_ratio(runs, rust, "invokes_per_s"),
             "cpu_vs_rust_paired": paired_ratio(runs, rust, "cpu_us_per_invoke"),
+            "vs_seed_paired": paired_ratio(runs, seed, "invokes_per_s"),
             "lat_us_p50": med([r["lat_us_p50"] for r in runs]),
             "lat_us_p99": med([r["lat_us_p99"] for r in runs]),
             "cpu_us_per_invoke": med([r["cpu_us_per_invoke"] for r in runs]),
@@ -115,14 +121,15 @@ def ratio(x):
 
 def warm_md(w):
     lines = [
-        "| runtime | invokes/s | best round | vs Rust | p50 µs | p99 µs | CPU µs/invoke | CPU vs Rust "
-        "| stalls ≥30 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| runtime | invokes/s | best round | vs Rust | vs seed loop | p50 µs | p99 µs | CPU µs/invoke "
+        "| CPU vs Rust | stalls ≥30 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rt, s in w.items():
         lines.append(
             f'| {rt} | {fmt(s["invokes_per_s"])} | {fmt(s["invokes_per_s_best"])} | '
-            f'{ratio(s["vs_rust_paired"])} | {fmt(s["lat_us_p50"])} | {fmt(s["lat_us_p99"])} | '
+            f'{ratio(s["vs_rust_paired"])} | {ratio(s.get("vs_seed_paired"))} | '
+            f'{fmt(s["lat_us_p50"])} | {fmt(s["lat_us_p99"])} | '
             f'{fmt(s["cpu_us_per_invoke"])} | {ratio(s["cpu_vs_rust_paired"])} | '
             f'{s["stalls_over_30ms"]} | {s["errors"]} |'
         )
@@ -216,8 +223,11 @@ def main():
            f'{doc["load"]["end"]}.', ""]
     if doc["warm"]:
         md += ["## Warm invokes (median of rounds)", "",
-               "\"vs Rust\" and \"CPU vs Rust\": median over rounds of the ratio to the Rust echo "
-               "measured in the same round.", ""] + warm_md(doc["warm"])
+               "\"vs Rust\", \"vs seed loop\" and \"CPU vs Rust\": median over rounds of the ratio "
+               "to the Rust echo (or the seed-style `httpc_loop`) measured in the same round. Rows "
+               "@0.3cpu run the runtime inside a 0.3-CPU cgroup quota (what a 512 MB Lambda gets; "
+               "the emulator and the load generator stay outside it) and are compared with the "
+               "peers under the same quota.", ""] + warm_md(doc["warm"])
         md += ["", "Load average (1/5/15 min) before → after each round: "]
         md += [f'- {rt}: ' + "; ".join(s["load"]) for rt, s in doc["warm"].items()]
         md += [""]

@@ -8,7 +8,8 @@
 # Options: --only warm,init,json   --rev REV (default HEAD) | --worktree
 #          --n N (measured invokes per round)  --rounds R  --runs R (init)
 #          --no-quickack (emulator on 127.0.0.1 without the route: shows the stalls)
-#          --runtimes a,b,... (warm rows to run; default all)
+#          --runtimes a,b,... (warm rows to run; default all; NAME@0.3cpu runs
+#            NAME under a 0.3-CPU cgroup quota)
 #
 # The runtime under test is a `git archive` of REV (others' uncommitted work
 # in this checkout is not measured) built with its own MIX_BUILD_ROOT, plus
@@ -23,6 +24,10 @@ args="$*"
 quick=0 only=warm,init,json rev=HEAD worktree=0 n='' rounds='' runs='' no_quickack=0
 warm_runtimes="lambda_runtime rust_lambda_runtime lambda_runtime_via_proxy rust_via_proxy awslambdaric
 httpc_loop mini_one_write mini_two_writes"
+# The same under a 0.3-CPU quota, what a 512 MB Lambda gets (added when the
+# machine allows a cgroup; a NAME@0.3cpu can also be asked for by name).
+quota_runtimes="lambda_runtime@0.3cpu rust_lambda_runtime@0.3cpu awslambdaric@0.3cpu httpc_loop@0.3cpu"
+runtimes_given=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -30,11 +35,11 @@ while [ $# -gt 0 ]; do
     --rev) rev=$2; shift ;;
     --worktree) worktree=1 ;;
     --no-quickack) no_quickack=1 ;;
-    --runtimes) warm_runtimes=${2//,/ }; shift ;;
+    --runtimes) warm_runtimes=${2//,/ }; runtimes_given=1; shift ;;
     --n) n=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --runs) runs=$2; shift ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -72,8 +77,14 @@ export MIX_ENV=bench-none
 
 # --- Warm path ---------------------------------------------------------------
 if [[ ,$only, == *,warm,* ]]; then
+  prepare_quota
+  [ -n "$quota_cgroup" ] && [ $runtimes_given = 0 ] && warm_runtimes="$warm_runtimes $quota_runtimes"
   for round in $(seq "$rounds"); do
     for rt in $warm_runtimes; do
+      if [ "$rt" != "${rt%@0.3cpu}" ] && [ -z "$quota_cgroup" ]; then
+        log "warm: $rt skipped (no writable cgroup for the quota)"
+        continue
+      fi
       log "warm: $rt (round $round/$rounds, $n invokes after $warmup)"
       warm_one "$rt" "$round" || warm_one "$rt" "$round" || log "warm: $rt failed twice"
     done
