@@ -189,6 +189,10 @@ start_runtime() {
     lambda_runtime_busywait) # bootstrap.sh's +sbwt none overridden (erlexec appends ERL_ZFLAGS)
       ERL_ZFLAGS="+sbwt short +sbwtdcpu short +sbwtdio short" AWS_LAMBDA_RUNTIME_API=$api \
         _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+    lambda_runtime_zflags) # any variant: BENCH_ERL_ZFLAGS="+sbwtdio short" bench/run.sh ...
+      ERL_ZFLAGS=${BENCH_ERL_ZFLAGS:?set BENCH_ERL_ZFLAGS for lambda_runtime_zflags} \
+        AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
+        "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     rust_lambda_runtime | rust_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api "${q[@]}" bench/peers/rust_echo/target/release/rust_echo >>"$log" 2>&1 & ;;
     awslambdaric)

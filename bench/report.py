@@ -8,7 +8,7 @@ import os
 import shutil
 import statistics as st
 
-WARM = ["lambda_runtime", "lambda_runtime_busywait", "lambda_runtime_acul_default", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
+WARM = ["lambda_runtime", "lambda_runtime_busywait", "lambda_runtime_acul_default", "lambda_runtime_zflags", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
         "httpc_loop", "mini_one_write", "mini_two_writes",
         "lambda_runtime@0.3cpu", "rust_lambda_runtime@0.3cpu", "awslambdaric@0.3cpu", "httpc_loop@0.3cpu"]
 INIT = ["lambda_runtime", "lambda_runtime_layer", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare",
@@ -18,6 +18,7 @@ WHAT = {
     "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
     "lambda_runtime_layer": "the layer (`mix lambda.layer`) unzipped, its `bootstrap` + echo's function package",
     "lambda_runtime_busywait": "this runtime with ERL_ZFLAGS='+sbwt short +sbwtdcpu short +sbwtdio short'",
+    "lambda_runtime_zflags": "this runtime with ERL_ZFLAGS=$BENCH_ERL_ZFLAGS (a variant under study)",
     "lambda_runtime_acul_default": "this runtime with ERL_ZFLAGS='+Muacul de' (the VM's default carrier abandoning)",
     "rust_lambda_runtime": "Rust `lambda_runtime` crate, echo",
     "rust_via_proxy": "the same Rust echo behind the Content-Type proxy",
@@ -25,7 +26,7 @@ WHAT = {
     "awslambdaric": "Python awslambdaric, echo (behind the proxy)",
     "httpc_loop": "seed-style Elixir loop: :httpc + :jiffy (`elixir` script)",
     "mini_one_write": "bench/tools miniruntime: std-only echo loop, POST head+body in one write",
-    "mini_two_writes": "the same, head and body in two writes (as the NIF client sends them)",
+    "mini_two_writes": "the same, head and body in two writes (as ureq sends them)",
     "erl_bare": "`erl -noshell -eval 'halt().'` (exec to exit)",
     "erl_flags": "erlexec with bootstrap.sh's flags, `halt()` (exec to exit)",
 }
@@ -228,6 +229,9 @@ def main():
                "@0.3cpu run the runtime inside a 0.3-CPU cgroup quota (what a 512 MB Lambda gets; "
                "the emulator and the load generator stay outside it) and are compared with the "
                "peers under the same quota.", ""] + warm_md(doc["warm"])
+        md += ["", "Rows: "] + [f'- {rt}: {WHAT.get(rt.removesuffix(QUOTA), rt)}'
+                                 + (" (under the 0.3-CPU quota)" if rt.endswith(QUOTA) else "")
+                                 for rt in doc["warm"]]
         md += ["", "Load average (1/5/15 min) before → after each round: "]
         md += [f'- {rt}: ' + "; ".join(s["load"]) for rt, s in doc["warm"].items()]
         md += [""]
