@@ -111,7 +111,7 @@ dirty_io=$((concurrency + 3))
 # One scheduler of each kind for a single poller (a small Lambda has a
 # fraction of a vCPU); with several pollers the VM's defaults (one per
 # available CPU, the cgroup quota included) let handlers run in parallel.
-schedulers="+S 1:1 +SDcpu 1:1 +Muacul 0"
+schedulers="+S 1:1 +SDcpu 1:1 +Muacul 0 +Mut false"
 [ "$concurrency" -gt 1 ] && schedulers=
 
 # Flags (measured in bench/, see BENCHMARKS.md and bench/coldstart/RESULTS.md):
@@ -128,6 +128,16 @@ schedulers="+S 1:1 +SDcpu 1:1 +Muacul 0"
 #                        schedulers' allocators reuse a carrier's free space,
 #                        and there is no other scheduler. Idle RSS after 100
 #                        invocations 38.6 vs 40.2-40.4 MiB, boot CPU the same.
+#   +Mut false           (one poller) one allocator instance, not one per
+#                        thread: memory allocated on a dirty IO thread (an
+#                        event's body) and freed on the scheduler no longer
+#                        goes back through a delayed-deallocation queue that
+#                        wakes the aux thread 0.4 times per invocation.
+#                        Paired rounds: 78 vs 83 us CPU per invocation, 100
+#                        vs 103 under a 0.3-CPU quota; RSS after 100
+#                        invocations 40.3-41.0 vs 41.9-42.1 MiB; boot the
+#                        same (BENCHMARKS.md, finding 7). With one scheduler
+#                        the instance's lock is all but uncontended.
 #   +sbwt none ...       no busy-waiting. A small response is written from
 #                        the normal scheduler before the dirty IO thread is
 #                        woken, so spinning to catch that hand-over gains no

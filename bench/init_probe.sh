@@ -14,7 +14,7 @@ elixir_lib=${elixir_lib%/bin/elixir}/lib
 export ROOTDIR="$root" BINDIR="$erts_bin" EMU=beam PROGNAME=erl
 # shellcheck disable=SC2086
 "$erts_bin/erlexec" -boot "$root/bin/no_dot_erlang" -noinput \
-  +S 1:1 +SDcpu 1:1 +Muacul 0 +SDio 4 +sbwt none +sbwtdcpu none +sbwtdio none +Bd \
+  +S 1:1 +SDcpu 1:1 +Muacul 0 +Mut false +SDio 4 +sbwt none +sbwtdcpu none +sbwtdio none +Bd \
   -start_epmd false -kernel shell_history disabled -elixir ansi_enabled false \
   -pa "$elixir_lib/elixir/ebin" "$elixir_lib/logger/ebin" "$task_root"/lib/*/ebin "$out" \
   -s init_probe main

@@ -59,7 +59,9 @@ def warm_summary(raw):
     out = {}
     peers = {(name, suffix): [load(p) for p in sorted(glob.glob(f"{raw}/warm-{name}{suffix}-*.json"))]
              for name in ["rust_lambda_runtime", "httpc_loop"] for suffix in ["", QUOTA]}
-    for rt in WARM:
+    # The known rows in their order, then any other row the run has.
+    found = {os.path.basename(p)[len("warm-"):].rsplit("-", 1)[0] for p in glob.glob(f"{raw}/warm-*.json")}
+    for rt in WARM + sorted(found - set(WARM)):
         runs = [load(p) for p in sorted(glob.glob(f"{raw}/warm-{rt}-*.json"))]
         if not runs:
             continue
