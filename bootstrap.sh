@@ -140,11 +140,11 @@ schedulers="+S 1:1 +SDcpu 1:1 +Muacul 0 +Mut false"
 #                        the instance's lock is all but uncontended.
 #   +sbwt none ...       no busy-waiting. A small response is written from
 #                        the normal scheduler before the dirty IO thread is
-#                        woken, so spinning to catch that hand-over gains no
-#                        speed: paired rounds 1.06x vs 1.01x the Rust peer's
-#                        invocations/s for 19 % more CPU (100 vs 84 us;
-#                        BENCHMARKS.md). Below one vCPU that CPU would come
-#                        out of the handler's quota.
+#                        woken, so spinning to catch that hand-over gains
+#                        little: paired rounds 1.06x vs 1.01x the Rust
+#                        peer's invocations/s for 19 % more CPU (100 vs 84
+#                        us; BENCHMARKS.md). Below one vCPU that CPU would
+#                        come out of the handler's quota.
 #   -start_epmd false    no distribution, no epmd.
 #   +Bd                  no break handler (there is no terminal).
 # shellcheck disable=SC2086

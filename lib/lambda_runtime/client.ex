@@ -3,9 +3,14 @@ defmodule LambdaRuntime.Client do
   The Lambda Runtime API, one call per endpoint.
 
   A thin Elixir face on the Rust client in the NIF: each call blocks on a
-  dirty IO scheduler and returns the HTTP status and body as they came.
-  Deciding what a status means (retry, report, exit) is the caller's job;
-  see `LambdaRuntime.Reporter` and `LambdaRuntime.Poller`.
+  dirty IO scheduler (only the write of a small response sent ahead, in
+  `respond_then_next/5`, happens on the caller's scheduler, without
+  blocking) and returns the HTTP status and body as they came. Deciding
+  what a status means (retry, report, exit) is the caller's job; see
+  `LambdaRuntime.Reporter` and `LambdaRuntime.Poller`.
+
+  A client belongs to one process (each poller has its own): its requests
+  share one kept-alive connection, one at a time.
   """
 
   alias LambdaRuntime.{ErrorReport, Native}
@@ -65,7 +70,7 @@ defmodule LambdaRuntime.Client do
 
   @doc """
   `POST /runtime/invocation/{id}/response`, then, only if Lambda accepted
-  it (2xx), `GET /runtime/invocation/next`, in one call to a dirty IO
+  it (2xx), `GET /runtime/invocation/next`, with one hop to a dirty IO
   thread: `{:next, answer}` with the answer `next/1` would give. Any other
   answer to the POST is returned as `response/4` returns it, and no `/next`
   is made. With `release_in_flight: true`, an accepted response also
@@ -80,12 +85,13 @@ defmodule LambdaRuntime.Client do
     # A small body is written from this scheduler, without blocking, before
     # the dirty IO thread that reads the answer is woken: the Runtime API
     # gets the response one thread wake-up sooner (BENCHMARKS.md).
-    if is_binary(body) and byte_size(body) <= @ahead_max_bytes do
-      :ok = Native.client_response_ahead(client, request_id, invocation_id, body)
-      Native.client_sent_then_next(client, release)
-    else
-      Native.client_respond_next(client, request_id, invocation_id, body, release)
-    end
+    sent_ahead =
+      is_binary(body) and byte_size(body) <= @ahead_max_bytes and
+        Native.client_response_ahead(client, request_id, invocation_id, body) == :ok
+
+    if sent_ahead,
+      do: Native.client_sent_then_next(client, release),
+      else: Native.client_respond_next(client, request_id, invocation_id, body, release)
   end
 
   @doc "`POST /runtime/invocation/{id}/error`."

@@ -17,7 +17,8 @@ defmodule LambdaRuntime.Native do
     end
   end
 
-  # Runtime API client (dirty IO, except the constructors).
+  # Runtime API client (dirty IO, except the constructors and
+  # client_response_ahead, a non-blocking write).
   def client_new(_api), do: :erlang.nif_error(:nif_not_loaded)
   def client_base_url(_client), do: :erlang.nif_error(:nif_not_loaded)
   def client_next(_client), do: :erlang.nif_error(:nif_not_loaded)
@@ -28,7 +29,8 @@ defmodule LambdaRuntime.Native do
   def client_respond_next(_client, _request_id, _invocation_id, _body, _release),
     do: :erlang.nif_error(:nif_not_loaded)
 
-  # Normal scheduler: writes without blocking; client_sent_then_next follows.
+  # Normal scheduler: writes without blocking; :ok is followed by
+  # client_sent_then_next, :busy or an error by client_respond_next.
   def client_response_ahead(_client, _request_id, _invocation_id, _body),
     do: :erlang.nif_error(:nif_not_loaded)
 

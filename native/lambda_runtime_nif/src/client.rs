@@ -229,7 +229,13 @@ impl Client {
 
     /// Starts `POST /runtime/invocation/{id}/response` without blocking
     /// (see `Poster::send_ahead`); `response_sent` reads its answer.
-    pub fn response_ahead(&self, request_id: &str, invocation_id: Option<&str>, body: &[u8]) {
+    /// `false`: the connection was busy and nothing was taken.
+    pub fn response_ahead(
+        &self,
+        request_id: &str,
+        invocation_id: Option<&str>,
+        body: &[u8],
+    ) -> bool {
         let path = response_path(request_id);
         self.poster
             .send_ahead(&path, &response_headers(invocation_id), body)

@@ -2,8 +2,10 @@
 //!
 //! Every function here is a thin adapter: it decodes arguments, calls plain
 //! Rust (`client`, `json`), and returns `{:ok, ...}` or `{:error, reason}`.
-//! Network calls run on dirty IO schedulers; JSON on the calling scheduler
-//! when small and on dirty CPU schedulers when large (see `nif_json`).
+//! Network calls run on dirty IO schedulers, except the non-blocking write
+//! of a small response sent ahead (`client_response_ahead`); JSON on the
+//! calling scheduler when small and on dirty CPU schedulers when large (see
+//! `nif_json`).
 
 mod address;
 mod client;
@@ -57,8 +59,10 @@ pub mod atoms {
     dirty,
     truncated,
     finished,
-    // client_respond_next/4: the /response was accepted, here is /next
+    // client_respond_next/5: the /response was accepted, here is /next
     next,
+    // client_response_ahead/4: the connection is in use, nothing was sent
+    busy,
     }
 }
 

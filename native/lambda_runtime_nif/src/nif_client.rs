@@ -100,8 +100,9 @@ fn next_term<'a>(env: Env<'a>, client: &ClientResource) -> Term<'a> {
 
 /// Invocations whose outcome Lambda has not accepted yet, for
 /// `LambdaRuntime.Shutdown`: Elixir adds and removes marks, and
-/// `client_respond_next` removes one itself between its POST and its
-/// `/next`, which Elixir cannot see from inside the call.
+/// `client_respond_next` and `client_sent_then_next` remove one themselves
+/// between the accepted POST and the `/next`, which Elixir cannot see from
+/// inside the call.
 static IN_FLIGHT: AtomicI64 = AtomicI64::new(0);
 
 /// Adds `delta` to the in-flight count and returns the new count.
@@ -140,7 +141,8 @@ const AHEAD_MAX_BYTES: usize = 64 * 1024;
 /// Starts `POST /response` on the calling (normal) scheduler: writes what
 /// the kept-alive connection takes without blocking, so that the Runtime
 /// API has the response while a dirty IO thread is still waking up for
-/// `client_sent_then_next/2`, which must follow. `body` is a binary of at
+/// `client_sent_then_next/2`, which must follow `:ok`. `:busy`: another
+/// call holds the connection, nothing was taken. `body` is a binary of at
 /// most 64 KiB; anything else is `{:error, {:other, _}}` and nothing is
 /// sent.
 #[rustler::nif]
@@ -153,10 +155,11 @@ fn client_response_ahead<'a>(
 ) -> Term<'a> {
     match Binary::from_term(body) {
         Ok(body) if body.len() <= AHEAD_MAX_BYTES => {
-            client
-                .0
-                .response_ahead(&request_id, invocation_id.as_deref(), body.as_slice());
-            atoms::ok().encode(env)
+            let taken =
+                client
+                    .0
+                    .response_ahead(&request_id, invocation_id.as_deref(), body.as_slice());
+            if taken { atoms::ok() } else { atoms::busy() }.encode(env)
         }
         _ => (
             atoms::error(),

@@ -67,11 +67,17 @@ impl Poster {
 
     /// Writes as much of a POST as the kept-alive connection takes without
     /// blocking (all of it, for a small body on a healthy connection), for
-    /// `post_ahead` to finish. Never blocks; with no connection open yet,
-    /// nothing is written and `post_ahead` does it all.
-    pub fn send_ahead(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) {
+    /// `post_ahead` to finish. Never blocks: with no connection open yet,
+    /// nothing is written and `post_ahead` does it all; when another call
+    /// holds the connection (a client has one owner, so it should not),
+    /// nothing is taken and the answer is `false`.
+    pub fn send_ahead(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> bool {
+        let mut conn = match self.conn.try_lock() {
+            Ok(conn) => conn,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
         let request = self.request(path, headers, body);
-        let mut conn = self.lock();
         conn.drop_stale_ahead();
         let written = match conn
             .sock
@@ -81,12 +87,17 @@ impl Poster {
             Some(Ok(n)) => n,
             Some(Err(_)) => {
                 // A broken connection: `post_ahead` starts on a fresh one.
+                // (Should switching back to blocking mode be what failed,
+                // after a whole write, the response goes out twice; the
+                // Runtime API refuses the second, as it refuses any retried
+                // POST that had arrived.)
                 conn.sock = None;
                 0
             }
             None => 0,
         };
         conn.ahead = Some((request, written));
+        true
     }
 
     /// Finishes the request from `send_ahead` and reads its answer.

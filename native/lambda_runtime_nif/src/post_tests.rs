@@ -2,7 +2,7 @@
 //! written at once without blocking, finished and answered later, and
 //! never leaving an unread answer in front of the next request.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::client::{Client, Reply, TransportKind};
@@ -24,7 +24,7 @@ fn a_response_sent_ahead_is_on_the_wire_before_its_answer_is_read() {
     assert_eq!(r.status, 202);
     heads.recv().unwrap();
 
-    client.response_ahead("r2", Some("inv-2"), br#"{"a":1}"#);
+    assert!(client.response_ahead("r2", Some("inv-2"), br#"{"a":1}"#));
     let head = heads.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(head.starts_with("POST /.rt/2018-06-01/runtime/invocation/r2/response HTTP/1.1"));
     let r: Reply<Vec<u8>> = client.response_sent().unwrap();
@@ -129,4 +129,39 @@ fn response_sent_without_a_response_sent_ahead_is_an_error() {
     let err = client.response_sent::<Vec<u8>>().unwrap_err();
     assert_eq!(err.kind, TransportKind::Other);
     assert!(err.message.contains("no request was sent ahead"));
+}
+
+#[test]
+fn while_another_call_holds_the_connection_nothing_is_sent_ahead_and_nothing_waits() {
+    let (tap, heads) = mpsc::channel();
+    let (release, hold) = mpsc::channel();
+    let watch = Watch {
+        tap: Some(tap),
+        hold: Some(hold),
+        ..Watch::default()
+    };
+    let (addr, server) = serve_connections(vec![vec![ACCEPTED, ACCEPTED]], watch);
+    let client = Arc::new(Client::new(&addr).unwrap());
+    let _: Reply<Vec<u8>> = client.response("r1", None, b"1").unwrap();
+    heads.recv().unwrap();
+
+    // Another caller's POST is in progress: its answer is held back.
+    let other = Arc::clone(&client);
+    let in_progress = std::thread::spawn(move || other.response::<Vec<u8>>("r2", None, b"2"));
+    heads.recv_timeout(Duration::from_secs(5)).unwrap();
+
+    // A watchdog releases the answer after 3 s anyway, so that a call that
+    // waits for the connection fails the assertions instead of hanging.
+    let (returned, watchdog) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = watchdog.recv_timeout(Duration::from_secs(3));
+        let _ = release.send(());
+    });
+    let started = Instant::now();
+    let taken = client.response_ahead("r3", None, b"3");
+    assert!(started.elapsed() < Duration::from_secs(2), "it waited");
+    assert!(!taken, "busy: not taken");
+    returned.send(()).unwrap();
+    assert_eq!(in_progress.join().unwrap().unwrap().status, 202);
+    server.join().unwrap();
 }

@@ -38,6 +38,10 @@ pub struct Watch {
     /// waits for a message here (so that a client's writes can fill the
     /// socket buffers meanwhile).
     pub gate: Option<mpsc::Receiver<()>>,
+    /// Before answering any request but a connection's first, the server
+    /// waits for a message here (so that the client's call stays in
+    /// progress meanwhile).
+    pub hold: Option<mpsc::Receiver<()>>,
 }
 
 /// Accepts one connection per list of answers, in turn, and serves each
@@ -98,6 +102,9 @@ fn serve_one(
             s.body = body;
         }
         seen.push(s);
+        if let (Some(hold), true) = (&watch.hold, i > 0) {
+            hold.recv().unwrap();
+        }
         writer.write_all(answer).unwrap();
     }
 }
