@@ -3,6 +3,9 @@
 # Functions for bench/run.sh (sourced; uses its variables: repo, raw, quick,
 # n, warmup, runs, rev, worktree, no_quickack).
 
+# shellcheck source=bench/quota.sh
+. "$repo/bench/quota.sh"
+
 tools=$repo/bench/tools/target/release
 pids=()
 route_added=0
@@ -101,13 +104,9 @@ prepare_layer() {
 
 # A cgroup v1 `cpu` group with a 0.3-CPU quota (30 ms per 100 ms), about
 # what Lambda gives a 512 MB function; empty when not writable (not root).
-prepare_quota() {
-  quota_cgroup=
-  [ -d /sys/fs/cgroup/cpu ] && [ -w /sys/fs/cgroup/cpu ] || return 0
-  quota_cgroup=/sys/fs/cgroup/cpu/lambda_bench_$$
-  mkdir -p "$quota_cgroup"
-  echo 100000 >"$quota_cgroup/cpu.cfs_period_us"
-  echo 30000 >"$quota_cgroup/cpu.cfs_quota_us"
+prepare_quota() { # sets quota_cgroup (empty: no writable cgroup)
+  [ -n "$quota_cgroup" ] && return 0
+  quota_cgroup=$(quota_cgroup_create "lambda_bench_$$")
 }
 
 # FIELD-NOTES: the emulator does not set TCP_NODELAY; a local route with

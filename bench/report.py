@@ -229,8 +229,8 @@ def main():
                "\"vs Rust\", \"vs seed loop\" and \"CPU vs Rust\": median over rounds of the ratio "
                "to the Rust echo (or the seed-style `httpc_loop`) measured in the same round. Rows "
                "@0.3cpu run the runtime inside a 0.3-CPU cgroup quota (what a 512 MB Lambda gets; "
-               "the emulator and the load generator stay outside it) and are compared with the "
-               "peers under the same quota.", ""] + warm_md(doc["warm"])
+               "the emulator, the load generator and awslambdaric's header-adding proxy stay "
+               "outside it) and are compared with the peers under the same quota.", ""] + warm_md(doc["warm"])
         md += ["", "Rows: "] + [f'- {rt}: {WHAT.get(rt.removesuffix(QUOTA), rt)}'
                                  + (" (under the 0.3-CPU quota)" if rt.endswith(QUOTA) else "")
                                  for rt in doc["warm"]]

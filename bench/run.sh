@@ -3,7 +3,7 @@
 # its peers, against one cargo-lambda emulator build on loopback. Writes
 # bench/results/<stamp>[-tag].{json,md}; a complete default run also latest.*.
 #
-#   bench/run.sh            full run (~5 min on 2 cores)
+#   bench/run.sh            full run (~11 min on 2 cores)
 #   bench/run.sh --quick    smoke run (~1 min): fewer invokes, runs, rounds
 # Options: --only warm,init,json   --rev REV (default HEAD) | --worktree
 #          --n N (measured invokes per round)  --rounds R  --runs R (init)
@@ -133,6 +133,8 @@ tag=
 [ "$only" != warm,init,json ] && tag=$tag-${only//,/+}
 [[ "$args" == *--runtimes* ]] && tag=$tag-some
 [ $no_quickack = 1 ] && tag=$tag-noquickack
+# Without a writable cgroup the quota rows were skipped: not a full run.
+[[ ,$only, == *,warm,* ]] && [ -z "$quota_cgroup" ] && tag=$tag-noquota
 latest=bench/results/latest
 [ -n "$tag" ] && latest=
 python3 bench/report.py "$raw" "bench/results/$stamp$tag" --command "bench/run.sh $args" \

@@ -35,19 +35,10 @@ rm "$WORK/opt-plain-boot/bin/lambda.boot"
 release=$WORK/build-rel/prod/rel/release_hello/bin/release_hello
 
 # A 0.3-CPU quota (30 ms per 100 ms period), about what a 512 MB Lambda gets.
-cgroup=
-if [ -d /sys/fs/cgroup/cpu ] && [ -w /sys/fs/cgroup/cpu ]; then
-  cgroup=/sys/fs/cgroup/cpu/lambda_coldstart_$$
-  mkdir -p "$cgroup"
-  echo 100000 >"$cgroup/cpu.cfs_period_us"
-  echo 30000 >"$cgroup/cpu.cfs_quota_us"
-elif [ -f /sys/fs/cgroup/cgroup.controllers ] && [ -w /sys/fs/cgroup ]; then
-  cgroup=/sys/fs/cgroup/lambda_coldstart_$$
-  mkdir -p "$cgroup"
-  echo "30000 100000" >"$cgroup/cpu.max"
-else
-  echo "no writable cgroup: skipping the quota runs" >&2
-fi
+# shellcheck source=bench/quota.sh
+. "$here/../quota.sh"
+cgroup=$(quota_cgroup_create "lambda_coldstart_$$")
+[ -n "$cgroup" ] || echo "no writable cgroup: skipping the quota runs" >&2
 cleanup() { [ -n "$cgroup" ] && rmdir "$cgroup" 2>/dev/null || true; }
 trap cleanup EXIT
 
