@@ -4,8 +4,9 @@ defmodule LambdaRuntime.JSON do
 
   Small documents are handled on the calling scheduler (a dirty-scheduler
   hop costs more than decoding a typical event); documents over
-  16 KiB, and encodes whose output passes 32 KiB, run on a dirty CPU
-  scheduler, so that no call holds a normal scheduler for long.
+  16 KiB run on a dirty CPU scheduler, and an encode whose output passes
+  32 KiB carries on there from where it stopped, so that no call holds a
+  normal scheduler for long.
 
   This is the codec the runtime uses for events and responses; it is public
   so that handlers need no other JSON library.
@@ -90,9 +91,12 @@ defmodule LambdaRuntime.JSON do
     end
   end
 
+  # Past 32 KiB of output (or before a string that would take it far past)
+  # the normal-scheduler encode pauses; a dirty CPU scheduler carries on
+  # from where it stopped.
   defp encode_native(term) do
     case Native.json_encode(term) do
-      :dirty -> Native.json_encode_dirty(term)
+      {:cont, prefix, frames} -> Native.json_encode_resume(prefix, frames)
       result -> result
     end
   end

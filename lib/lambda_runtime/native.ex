@@ -61,6 +61,7 @@ defmodule LambdaRuntime.Native do
   def json_decode_dirty(_binary), do: :erlang.nif_error(:nif_not_loaded)
   def json_encode(_term), do: :erlang.nif_error(:nif_not_loaded)
   def json_encode_dirty(_term), do: :erlang.nif_error(:nif_not_loaded)
+  def json_encode_resume(_prefix, _frames), do: :erlang.nif_error(:nif_not_loaded)
 
   # Panics on purpose (tests prove a panic cannot take the VM down).
   def debug_panic, do: :erlang.nif_error(:nif_not_loaded)

@@ -1,7 +1,7 @@
 defmodule LambdaRuntime.JSONTest do
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.JSON
+  alias LambdaRuntime.{JSON, Native}
   alias LambdaRuntime.JSON.{DecodeError, EncodeError}
   alias LambdaRuntime.TestSupport.{Exploding, Money, Point, Wrapper}
 
@@ -227,6 +227,63 @@ defmodule LambdaRuntime.JSONTest do
 
       assert {:error, %EncodeError{reason: :unsupported, term: {:after_struct}}} =
                JSON.encode([prefix, ~D[2024-01-01], {:after_struct}])
+    end
+
+    test "an encode past the budget is paused on the normal scheduler and resumed, not restarted" do
+      pad = String.duplicate("p", 2_000)
+
+      terms = [
+        # a list of maps, paused inside a map (its remaining entries go as pairs)
+        for(i <- 1..60, do: %{"i" => i, "pad" => pad, "tags" => [i, i + 1]}),
+        # a map of lists, paused inside a list
+        Map.new(1..40, fn i -> {"k#{i}", [pad, i, nil, true, 1.5]} end),
+        # nesting open on several levels when the budget runs out
+        %{"a" => [%{"b" => Map.new(1..50, &{&1, [pad]})}, "after"], "z" => 0},
+        # a string too large for what is left of the budget
+        ["x", String.duplicate("é", 100_000), "y"]
+      ]
+
+      for term <- terms do
+        assert {:cont, prefix, frames} = Native.json_encode(term)
+        assert byte_size(prefix) < 40_000
+        assert {:ok, resumed} = Native.json_encode_resume(prefix, frames)
+        assert {:ok, ^resumed} = Native.json_encode_dirty(term)
+        assert String.starts_with?(resumed, prefix)
+        assert JSON.encode!(term) == resumed
+      end
+
+      # (the third has integer keys, which come back as strings)
+      for term <- List.delete_at(terms, 2), do: assert(JSON.decode!(JSON.encode!(term)) == term)
+    end
+
+    test "a large string is never escaped on the normal scheduler" do
+      big = String.duplicate("q", 1_000_000)
+      assert {:cont, "", [{:value, ^big, false}]} = Native.json_encode(big)
+
+      assert {:cont, "[1,", [{:list, [], false}, {:value, ^big, false}]} =
+               Native.json_encode([1, big])
+
+      assert JSON.encode!([1, big]) == "[1,\"" <> big <> "\"]"
+    end
+
+    test "frames that json_encode did not make are an error, not a crash" do
+      for frames <- [
+            :nope,
+            [:nope],
+            [{:bogus, [], true}],
+            [{:list, :not_a_list, true}],
+            [{:pairs, [:not_a_pair], false}],
+            [{:list, [1], :maybe}]
+          ] do
+        assert {:error, {:bad_frames, _}} = Native.json_encode_resume("[", frames),
+               inspect(frames)
+      end
+
+      assert {:error, {:improper_list, 2}} =
+               Native.json_encode_resume("[", [{:list, [1 | 2], true}])
+
+      assert {:ok, "[1,2]"} = Native.json_encode_resume("[", [{:list, [1, 2], true}])
+      assert {:ok, ~s({"a":1})} = Native.json_encode_resume("{", [{:pairs, [{"a", 1}], true}])
     end
 
     test "many processes at once get their own results" do

@@ -56,7 +56,9 @@ pub mod atoms {
     improper_list,
     r#struct = "struct",
     too_deep,
-    dirty,
+    bad_frames,
+    // json_encode/1: paused past its budget, json_encode_resume/2 finishes
+    cont,
     truncated,
     finished,
     // client_respond_next/5: the /response was accepted, here is /next

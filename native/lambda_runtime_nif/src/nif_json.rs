@@ -1,26 +1,27 @@
 //! NIF adapters for JSON.
 //!
-//! Each direction has two entry points. A dirty scheduler hop costs a few
-//! microseconds, more than decoding a typical event takes, so small work runs
-//! on the calling (normal) scheduler and large work on a dirty CPU scheduler:
-//! the Elixir side picks `json_decode` for inputs up to a size limit, and
-//! `json_encode` gives up (`:dirty`) past an output budget, to be retried
-//! with `json_encode_dirty`. Both bounds keep a normal-scheduler call well
-//! under a millisecond.
+//! Each direction has a normal and a dirty entry point. A dirty scheduler
+//! hop costs a few microseconds, more than decoding a typical event takes,
+//! so small work runs on the calling (normal) scheduler and large work on a
+//! dirty CPU scheduler: the Elixir side picks `json_decode` for inputs up to
+//! a size limit, and `json_encode` pauses past an output budget
+//! (`{:cont, prefix, frames}`), to be finished by `json_encode_resume` on a
+//! dirty scheduler. Both bounds keep a normal-scheduler call well under a
+//! millisecond.
 
 use rustler::{Binary, Encoder, Env, NewBinary, Term};
 
 use crate::atoms;
 use crate::json::decode::decode;
-use crate::json::encode::{encode, EncodeError};
+use crate::json::encode::{encode, resume, EncodeError, Encoded};
 use crate::json::MAX_DEPTH;
 
-/// Output bytes a normal-scheduler encode may produce before it gives up
-/// and restarts on a dirty scheduler. Measured (bench/, JSON): 8 KiB made an
-/// 11 KB SQS batch encode at 0.64x jiffy (the restart wastes most of the
-/// work); 32 KiB keeps every corpus event faster than jiffy, at the price of
-/// 0.7-0.9x for documents between 32 and ~250 KB. Continuing the partial
-/// encode on the dirty scheduler instead of restarting would remove both.
+/// Output bytes a normal-scheduler encode may produce before it pauses and
+/// a dirty scheduler carries on. Measured (bench/, JSON) when the dirty
+/// call still started again from nothing: 8 KiB made an 11 KB SQS batch
+/// encode at 0.64x jiffy; 32 KiB kept every corpus event faster than jiffy
+/// but left documents between 32 and ~250 KB at 0.7-0.9x. Resuming instead
+/// of restarting removed that (BENCHMARKS.md, finding 4).
 const ENCODE_BUDGET: usize = 32 * 1024;
 
 /// `{:ok, term} | {:error, {byte_offset, message}}`; for small inputs.
@@ -35,16 +36,25 @@ fn json_decode_dirty<'a>(env: Env<'a>, input: Binary<'a>) -> Term<'a> {
     decode_term(env, input)
 }
 
-/// `{:ok, binary} | {:error, {kind, offending_term}} | :dirty` (over budget).
+/// `{:ok, binary} | {:error, {kind, offending_term}} | {:cont, prefix,
+/// frames}` (over budget: `json_encode_resume/2` finishes it).
 #[rustler::nif]
 fn json_encode<'a>(env: Env<'a>, term: Term<'a>) -> Term<'a> {
-    encode_term(env, term, Some(ENCODE_BUDGET))
+    encoded_term(env, encode(term, Some(ENCODE_BUDGET)))
 }
 
-/// `{:ok, binary} | {:error, {kind, offending_term}}`, on a dirty CPU scheduler.
+/// `{:ok, binary} | {:error, {kind, offending_term}}`, on a dirty CPU
+/// scheduler, from the start (benchmarks compare it with the resumed path).
 #[rustler::nif(schedule = "DirtyCpu")]
 fn json_encode_dirty<'a>(env: Env<'a>, term: Term<'a>) -> Term<'a> {
-    encode_term(env, term, None)
+    encoded_term(env, encode(term, None))
+}
+
+/// Finishes an encode that `json_encode/1` paused, on a dirty CPU
+/// scheduler: `{:ok, binary} | {:error, {kind, offending_term}}`.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn json_encode_resume<'a>(env: Env<'a>, prefix: Binary<'a>, frames: Term<'a>) -> Term<'a> {
+    encoded_term(env, resume(prefix.as_slice(), frames))
 }
 
 fn decode_term<'a>(env: Env<'a>, input: Binary<'a>) -> Term<'a> {
@@ -54,14 +64,13 @@ fn decode_term<'a>(env: Env<'a>, input: Binary<'a>) -> Term<'a> {
     }
 }
 
-fn encode_term<'a>(env: Env<'a>, term: Term<'a>, budget: Option<usize>) -> Term<'a> {
-    match encode(term, budget) {
-        Ok(bytes) => {
-            let mut bin = NewBinary::new(env, bytes.len());
-            bin.as_mut_slice().copy_from_slice(&bytes);
-            (atoms::ok(), Binary::from(bin)).encode(env)
+fn encoded_term<'a>(env: Env<'a>, encoded: Result<Encoded<'a>, EncodeError<'a>>) -> Term<'a> {
+    match encoded {
+        Ok(Encoded::Done(bytes)) => (atoms::ok(), binary(env, &bytes)).encode(env),
+        Ok(Encoded::Paused(paused)) => {
+            let (prefix, frames) = paused.into_terms(env);
+            (atoms::cont(), binary(env, &prefix), frames).encode(env)
         }
-        Err(EncodeError::OverBudget) => atoms::dirty().encode(env),
         Err(e) => {
             let reason = match e {
                 EncodeError::Unsupported(t) => (atoms::unsupported(), t).encode(env),
@@ -70,9 +79,15 @@ fn encode_term<'a>(env: Env<'a>, term: Term<'a>, budget: Option<usize>) -> Term<
                 EncodeError::ImproperList(t) => (atoms::improper_list(), t).encode(env),
                 EncodeError::Struct(t) => (atoms::r#struct(), t).encode(env),
                 EncodeError::TooDeep => (atoms::too_deep(), MAX_DEPTH).encode(env),
-                EncodeError::OverBudget => unreachable!("handled above"),
+                EncodeError::BadFrames(t) => (atoms::bad_frames(), t).encode(env),
             };
             (atoms::error(), reason).encode(env)
         }
     }
+}
+
+fn binary<'a>(env: Env<'a>, bytes: &[u8]) -> Binary<'a> {
+    let mut bin = NewBinary::new(env, bytes.len());
+    bin.as_mut_slice().copy_from_slice(bytes);
+    Binary::from(bin)
 }

@@ -2,10 +2,16 @@
 //! UTF-8 binaries, integers of any size, floats, `true`/`false`/`nil`, and
 //! other atoms as strings. Structs are not handled here: the Elixir side
 //! converts them through a protocol and calls again (see `EncodeError::Struct`).
+//!
+//! With a budget, an encode that outgrows it *pauses*: the output so far and
+//! the open containers' remaining items come back as plain terms
+//! (`Paused::into_terms`), and `resume` carries on from them, on a dirty
+//! scheduler, instead of starting again.
 
 use rustler::types::atom;
 use rustler::types::map::MapIterator;
-use rustler::{Binary, Term, TermType};
+use rustler::types::tuple::{get_tuple, make_tuple};
+use rustler::{Binary, Encoder, Env, Term, TermType};
 use serde_json::ser::{CompactFormatter, Formatter};
 
 use super::bignum;
@@ -25,8 +31,22 @@ pub enum EncodeError<'a> {
     /// A map with `__struct__`: the caller converts structs and retries.
     Struct(Term<'a>),
     TooDeep,
-    /// The output outgrew the budget: the caller retries on a dirty scheduler.
-    OverBudget,
+    /// `resume` was given frames that `Paused::into_terms` did not make.
+    BadFrames(Term<'a>),
+}
+
+/// What an encode gives: the whole text, or, past the budget, where it
+/// stopped.
+pub enum Encoded<'a> {
+    Done(Vec<u8>),
+    Paused(Paused<'a>),
+}
+
+/// An encode stopped between two items: the text so far and the open
+/// containers, outermost first.
+pub struct Paused<'a> {
+    out: Vec<u8>,
+    stack: Vec<Frame<'a>>,
 }
 
 // A map iterator is large, but frames live in one reused Vec, not per value.
@@ -41,20 +61,95 @@ enum Frame<'a> {
         iter: MapIterator<'a>,
         first: bool,
     },
+    /// The rest of a map as a list of `{key, value}` (a resumed map).
+    Pairs {
+        rest: Term<'a>,
+        first: bool,
+    },
+    /// One value still to write (its comma or key is written already): a
+    /// string too large for what is left of the budget, or the whole term.
+    Value(Term<'a>),
 }
 
-/// Encodes `term`; with a `budget`, gives up with `OverBudget` once the
-/// output is larger than that many bytes (which bounds the time spent).
-pub fn encode<'a>(term: Term<'a>, budget: Option<usize>) -> Result<Vec<u8>, EncodeError<'a>> {
-    let mut out: Vec<u8> = Vec::with_capacity(256);
-    let mut stack: Vec<Frame<'a>> = Vec::new();
-    let budget = budget.unwrap_or(usize::MAX);
-    value(&mut out, &mut stack, term)?;
-    // Each turn writes one item of the innermost open container (or closes
-    // it); `value` only ever opens containers, so nothing here recurses.
+/// Encodes `term`; with a `budget`, pauses once the output is larger than
+/// that many bytes (which bounds the time spent).
+pub fn encode<'a>(term: Term<'a>, budget: Option<usize>) -> Result<Encoded<'a>, EncodeError<'a>> {
+    run(
+        Vec::with_capacity(256),
+        vec![Frame::Value(term)],
+        budget.unwrap_or(usize::MAX),
+    )
+}
+
+/// Carries on from `Paused::into_terms`: `prefix` is the text so far,
+/// `frames` the open containers. No budget: this runs to the end.
+pub fn resume<'a>(prefix: &[u8], frames: Term<'a>) -> Result<Encoded<'a>, EncodeError<'a>> {
+    let mut out = Vec::with_capacity(prefix.len() * 2);
+    out.extend_from_slice(prefix);
+    let mut stack = Vec::new();
+    let bad = || EncodeError::BadFrames(frames);
+    for frame in frames.decode::<Vec<Term<'a>>>().map_err(|_| bad())? {
+        let (kind, rest, first) = match get_tuple(frame).map_err(|_| bad())?[..] {
+            [kind, rest, first] => (kind, rest, first.decode::<bool>().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        };
+        let env = frame.get_env();
+        if kind == frame_atoms::value().to_term(env) {
+            stack.push(Frame::Value(rest));
+            continue;
+        }
+        if !rest.is_list() {
+            return Err(bad());
+        }
+        if kind == frame_atoms::list().to_term(env) {
+            stack.push(Frame::List { rest, first });
+        } else if kind == frame_atoms::pairs().to_term(env) {
+            stack.push(Frame::Pairs { rest, first });
+        } else {
+            return Err(bad());
+        }
+    }
+    run(out, stack, usize::MAX)
+}
+
+mod frame_atoms {
+    rustler::atoms! { list, pairs, value }
+}
+
+impl<'a> Paused<'a> {
+    /// The text so far, and the open containers as a list of
+    /// `{:list | :pairs, rest, first}` (a map's remaining entries become a
+    /// list of `{key, value}`) or `{:value, term, false}`, outermost first,
+    /// for `resume`.
+    pub fn into_terms(self, env: Env<'a>) -> (Vec<u8>, Term<'a>) {
+        let frames: Vec<Term<'a>> = self
+            .stack
+            .into_iter()
+            .map(|frame| match frame {
+                Frame::List { rest, first } => (frame_atoms::list(), rest, first).encode(env),
+                Frame::Pairs { rest, first } => (frame_atoms::pairs(), rest, first).encode(env),
+                Frame::Value(term) => (frame_atoms::value(), term, false).encode(env),
+                Frame::Map { iter, first } => {
+                    let pairs: Vec<Term<'a>> =
+                        iter.map(|(k, v)| make_tuple(env, &[k, v])).collect();
+                    (frame_atoms::pairs(), pairs, first).encode(env)
+                }
+            })
+            .collect();
+        (self.out, frames.encode(env))
+    }
+}
+
+/// The loop: each turn writes one item of the innermost open container (or
+/// closes it); `value` only ever opens containers, so nothing here recurses.
+fn run<'a>(
+    mut out: Vec<u8>,
+    mut stack: Vec<Frame<'a>>,
+    budget: usize,
+) -> Result<Encoded<'a>, EncodeError<'a>> {
     while let Some(frame) = stack.last_mut() {
         if out.len() > budget {
-            return Err(EncodeError::OverBudget);
+            return Ok(Encoded::Paused(Paused { out, stack }));
         }
         let item = match frame {
             Frame::List { rest, first } => {
@@ -86,32 +181,81 @@ pub fn encode<'a>(term: Term<'a>, budget: Option<usize>) -> Result<Vec<u8>, Enco
                     Some(v)
                 }
             },
+            Frame::Value(term) => {
+                let term = *term;
+                stack.pop();
+                Some(term)
+            }
+            Frame::Pairs { rest, first } => {
+                if rest.is_empty_list() {
+                    out.push(b'}');
+                    None
+                } else {
+                    let pair = rest.list_get_cell().ok().and_then(|(head, tail)| {
+                        *rest = tail;
+                        match get_tuple(head).ok()?[..] {
+                            [k, v] => Some((k, v)),
+                            _ => None,
+                        }
+                    });
+                    let Some((k, v)) = pair else {
+                        return Err(EncodeError::BadFrames(*rest));
+                    };
+                    if !std::mem::take(first) {
+                        out.push(b',');
+                    }
+                    key(&mut out, k)?;
+                    out.push(b':');
+                    Some(v)
+                }
+            }
         };
         match item {
-            Some(term) => value(&mut out, &mut stack, term)?,
+            Some(term) => {
+                if value(&mut out, &mut stack, term, budget)? == Written::Deferred {
+                    return Ok(Encoded::Paused(Paused { out, stack }));
+                }
+            }
             None => {
                 stack.pop();
             }
         }
     }
-    Ok(out)
+    Ok(Encoded::Done(out))
+}
+
+#[derive(PartialEq)]
+enum Written {
+    Done,
+    /// A string that would take the output past the budget was left, as a
+    /// `Frame::Value`, for the resumed (dirty) encode: escaping megabytes
+    /// is not a normal scheduler's job.
+    Deferred,
 }
 
 /// Writes a scalar, or opens a container by pushing its frame.
+#[inline]
 fn value<'a>(
     out: &mut Vec<u8>,
     stack: &mut Vec<Frame<'a>>,
     term: Term<'a>,
-) -> Result<(), EncodeError<'a>> {
+    budget: usize,
+) -> Result<Written, EncodeError<'a>> {
     match term.get_type() {
-        TermType::Binary => string(out, term),
-        TermType::Integer => integer(out, term),
+        TermType::Binary => {
+            let bin: Binary = term.decode().map_err(|_| EncodeError::Unsupported(term))?;
+            if out.len().saturating_add(bin.len()) > budget {
+                stack.push(Frame::Value(term));
+                return Ok(Written::Deferred);
+            }
+            text(out, term, bin)?;
+        }
+        TermType::Integer => integer(out, term)?,
         TermType::Float => {
             let f: f64 = term.decode().map_err(|_| EncodeError::Unsupported(term))?;
             CompactFormatter
                 .write_f64(out, f)
                 .expect("writing to a Vec");
-            Ok(())
         }
         TermType::Atom => {
             let env = term.get_env();
@@ -127,20 +271,18 @@ fn value<'a>(
                     .map_err(|_| EncodeError::Unsupported(term))?;
                 escape(out, &name);
             }
-            Ok(())
         }
         TermType::List => {
             if term.is_empty_list() {
                 out.extend_from_slice(b"[]");
-                return Ok(());
+            } else {
+                depth(stack)?;
+                out.push(b'[');
+                stack.push(Frame::List {
+                    rest: term,
+                    first: true,
+                });
             }
-            depth(stack)?;
-            out.push(b'[');
-            stack.push(Frame::List {
-                rest: term,
-                first: true,
-            });
-            Ok(())
         }
         TermType::Map => {
             let env = term.get_env();
@@ -149,16 +291,16 @@ fn value<'a>(
             }
             if term.map_size().unwrap_or(0) == 0 {
                 out.extend_from_slice(b"{}");
-                return Ok(());
+            } else {
+                let iter = MapIterator::new(term).ok_or(EncodeError::Unsupported(term))?;
+                depth(stack)?;
+                out.push(b'{');
+                stack.push(Frame::Map { iter, first: true });
             }
-            let iter = MapIterator::new(term).ok_or(EncodeError::Unsupported(term))?;
-            depth(stack)?;
-            out.push(b'{');
-            stack.push(Frame::Map { iter, first: true });
-            Ok(())
         }
-        _ => Err(EncodeError::Unsupported(term)),
+        _ => return Err(EncodeError::Unsupported(term)),
     }
+    Ok(Written::Done)
 }
 
 fn depth<'a>(stack: &[Frame<'a>]) -> Result<(), EncodeError<'a>> {
@@ -169,6 +311,7 @@ fn depth<'a>(stack: &[Frame<'a>]) -> Result<(), EncodeError<'a>> {
     }
 }
 
+#[inline]
 fn key<'a>(out: &mut Vec<u8>, k: Term<'a>) -> Result<(), EncodeError<'a>> {
     match k.get_type() {
         TermType::Binary => string(out, k),
@@ -189,11 +332,17 @@ fn key<'a>(out: &mut Vec<u8>, k: Term<'a>) -> Result<(), EncodeError<'a>> {
 
 fn string<'a>(out: &mut Vec<u8>, term: Term<'a>) -> Result<(), EncodeError<'a>> {
     let bin: Binary = term.decode().map_err(|_| EncodeError::Unsupported(term))?;
+    text(out, term, bin)
+}
+
+#[inline]
+fn text<'a>(out: &mut Vec<u8>, term: Term<'a>, bin: Binary<'a>) -> Result<(), EncodeError<'a>> {
     let s = std::str::from_utf8(bin.as_slice()).map_err(|_| EncodeError::InvalidUtf8(term))?;
     escape(out, s);
     Ok(())
 }
 
+#[inline]
 fn integer<'a>(out: &mut Vec<u8>, term: Term<'a>) -> Result<(), EncodeError<'a>> {
     if let Ok(i) = term.decode::<i64>() {
         CompactFormatter
