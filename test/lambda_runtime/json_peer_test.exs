@@ -35,6 +35,28 @@ defmodule LambdaRuntime.JSONPeerTest do
     end
   end
 
+  test "documents past the 32 KiB encode budget (paused and resumed): the same terms" do
+    # 40 documents of ~20-250 KB: the normal-scheduler encode pauses at a
+    # random point inside them and a dirty scheduler carries on.
+    sizes =
+      for _ <- 1..40 do
+        term =
+          case :rand.uniform(2) do
+            1 -> for _ <- 1..(500 + :rand.uniform(1_500)), do: gen(3)
+            2 -> Map.new(1..(500 + :rand.uniform(1_500)), fn i -> {"k#{i}", gen(3)} end)
+          end
+
+        check(term, fn t ->
+          json = JSON.encode!(t)
+          :jiffy.decode(json, [:return_maps, {:null_term, nil}]) == t and JSON.decode!(json) == t
+        end)
+
+        byte_size(JSON.encode!(term))
+      end
+
+    assert Enum.count(sizes, &(&1 > 32 * 1024)) >= 30, "sizes: #{inspect(sizes)}"
+  end
+
   test "what jiffy encodes, we decode to the same term" do
     for _ <- 1..@documents do
       check(gen(4), fn t -> JSON.decode!(:jiffy.encode(to_jiffy(t))) == t end)
