@@ -91,7 +91,7 @@ defmodule LambdaRuntime.JSON do
     end
   end
 
-  # Past 32 KiB of output (or before a string that would take it far past)
+  # Past 32 KiB of output (or before a string value that would take it past)
   # the normal-scheduler encode pauses; a dirty CPU scheduler carries on
   # from where it stopped.
   defp encode_native(term) do

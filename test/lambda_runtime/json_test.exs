@@ -233,14 +233,18 @@ defmodule LambdaRuntime.JSONTest do
       pad = String.duplicate("p", 2_000)
 
       terms = [
-        # a list of maps, paused inside a map (its remaining entries go as pairs)
+        # a list of maps, paused inside a map
         for(i <- 1..60, do: %{"i" => i, "pad" => pad, "tags" => [i, i + 1]}),
         # a map of lists, paused inside a list
         Map.new(1..40, fn i -> {"k#{i}", [pad, i, nil, true, 1.5]} end),
         # nesting open on several levels when the budget runs out
         %{"a" => [%{"b" => Map.new(1..50, &{&1, [pad]})}, "after"], "z" => 0},
         # a string too large for what is left of the budget
-        ["x", String.duplicate("é", 100_000), "y"]
+        ["x", String.duplicate("é", 100_000), "y"],
+        # small items only: the pause comes between two of them
+        for(i <- 1..5_000, do: %{"i" => i, "s" => "ab"}),
+        # one wide map, paused among its entries
+        Map.new(1..20_000, &{&1, -&1})
       ]
 
       for term <- terms do
@@ -252,16 +256,18 @@ defmodule LambdaRuntime.JSONTest do
         assert JSON.encode!(term) == resumed
       end
 
-      # (the third has integer keys, which come back as strings)
-      for term <- List.delete_at(terms, 2), do: assert(JSON.decode!(JSON.encode!(term)) == term)
+      assert {:cont, _, [{:map, _, written, false}]} = Native.json_encode(List.last(terms))
+      assert written in 1000..19_999
+
+      # (the third and the last have integer keys, which come back as strings)
+      for term <- terms |> List.delete_at(5) |> List.delete_at(2),
+          do: assert(JSON.decode!(JSON.encode!(term)) == term)
     end
 
     test "a large string is never escaped on the normal scheduler" do
       big = String.duplicate("q", 1_000_000)
-      assert {:cont, "", [{:value, ^big, false}]} = Native.json_encode(big)
-
-      assert {:cont, "[1,", [{:list, [], false}, {:value, ^big, false}]} =
-               Native.json_encode([1, big])
+      assert {:cont, "", [{:value, ^big}]} = Native.json_encode(big)
+      assert {:cont, "[1,", [{:list, [], false}, {:value, ^big}]} = Native.json_encode([1, big])
 
       assert JSON.encode!([1, big]) == "[1,\"" <> big <> "\"]"
     end
@@ -271,19 +277,30 @@ defmodule LambdaRuntime.JSONTest do
             :nope,
             [:nope],
             [{:bogus, [], true}],
-            [{:list, :not_a_list, true}],
-            [{:pairs, [:not_a_pair], false}],
-            [{:list, [1], :maybe}]
+            [{:list, [1], :maybe}],
+            [{:map, :not_a_map, 0, true}],
+            [{:map, %{"a" => 1}, 2, true}],
+            [{:map, %{"a" => 1}, -1, true}],
+            [{:value}]
           ] do
         assert {:error, {:bad_frames, _}} = Native.json_encode_resume("[", frames),
                inspect(frames)
       end
 
-      assert {:error, {:improper_list, 2}} =
-               Native.json_encode_resume("[", [{:list, [1 | 2], true}])
-
       assert {:ok, "[1,2]"} = Native.json_encode_resume("[", [{:list, [1, 2], true}])
-      assert {:ok, ~s({"a":1})} = Native.json_encode_resume("{", [{:pairs, [{"a", 1}], true}])
+
+      assert {:ok, ~s({"a":1,"b":2})} =
+               Native.json_encode_resume(~s({"a":1), [{:map, %{"a" => 1, "b" => 2}, 1, false}])
+    end
+
+    test "an improper list is reported as such after a pause too" do
+      big = String.duplicate("a", 40_000)
+      assert {:cont, "[", [{:list, :x, false}, {:value, ^big}]} = Native.json_encode([big | :x])
+      assert {:error, %EncodeError{reason: :improper_list, term: :x}} = JSON.encode([big | :x])
+
+      wide = Map.new(1..10_000, &{&1, &1})
+
+      assert {:error, %EncodeError{reason: :improper_list, term: :y}} = JSON.encode([wide | :y])
     end
 
     test "many processes at once get their own results" do

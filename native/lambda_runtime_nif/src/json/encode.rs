@@ -4,13 +4,14 @@
 //! converts them through a protocol and calls again (see `EncodeError::Struct`).
 //!
 //! With a budget, an encode that outgrows it *pauses*: the output so far and
-//! the open containers' remaining items come back as plain terms
-//! (`Paused::into_terms`), and `resume` carries on from them, on a dirty
-//! scheduler, instead of starting again.
+//! the open containers come back as plain terms (`Paused::into_terms`), and
+//! `resume` carries on from them, on a dirty scheduler, instead of starting
+//! again. A string value (not a map key) too large for what is left of the
+//! budget is left for `resume` as well.
 
 use rustler::types::atom;
 use rustler::types::map::MapIterator;
-use rustler::types::tuple::{get_tuple, make_tuple};
+use rustler::types::tuple::get_tuple;
 use rustler::{Binary, Encoder, Env, Term, TermType};
 use serde_json::ser::{CompactFormatter, Formatter};
 
@@ -53,17 +54,12 @@ pub struct Paused<'a> {
 #[allow(clippy::large_enum_variant)]
 enum Frame<'a> {
     /// The rest of a list still to write; `first` until an item is written.
-    List {
-        rest: Term<'a>,
-        first: bool,
-    },
+    List { rest: Term<'a>, first: bool },
+    /// A map being written: `written` of its entries are out already.
     Map {
+        map: Term<'a>,
         iter: MapIterator<'a>,
-        first: bool,
-    },
-    /// The rest of a map as a list of `{key, value}` (a resumed map).
-    Pairs {
-        rest: Term<'a>,
+        written: usize,
         first: bool,
     },
     /// One value still to write (its comma or key is written already): a
@@ -89,51 +85,59 @@ pub fn resume<'a>(prefix: &[u8], frames: Term<'a>) -> Result<Encoded<'a>, Encode
     let mut stack = Vec::new();
     let bad = || EncodeError::BadFrames(frames);
     for frame in frames.decode::<Vec<Term<'a>>>().map_err(|_| bad())? {
-        let (kind, rest, first) = match get_tuple(frame).map_err(|_| bad())?[..] {
-            [kind, rest, first] => (kind, rest, first.decode::<bool>().map_err(|_| bad())?),
-            _ => return Err(bad()),
-        };
         let env = frame.get_env();
-        if kind == frame_atoms::value().to_term(env) {
-            stack.push(Frame::Value(rest));
-            continue;
-        }
-        if !rest.is_list() {
-            return Err(bad());
-        }
-        if kind == frame_atoms::list().to_term(env) {
-            stack.push(Frame::List { rest, first });
-        } else if kind == frame_atoms::pairs().to_term(env) {
-            stack.push(Frame::Pairs { rest, first });
-        } else {
-            return Err(bad());
+        let is = |kind: Term<'a>, atom: rustler::Atom| kind == atom.to_term(env);
+        match get_tuple(frame).map_err(|_| bad())?[..] {
+            [kind, term] if is(kind, frame_atoms::value()) => stack.push(Frame::Value(term)),
+            // An improper tail is the encoder's to report, as in one go.
+            [kind, rest, first] if is(kind, frame_atoms::list()) => stack.push(Frame::List {
+                rest,
+                first: first.decode().map_err(|_| bad())?,
+            }),
+            [kind, map, written, first] if is(kind, frame_atoms::map()) => {
+                let written: usize = written.decode().map_err(|_| bad())?;
+                let mut iter = MapIterator::new(map).ok_or_else(bad)?;
+                // Skipping what was written is the dirty scheduler's work,
+                // not the paused encode's.
+                for _ in 0..written {
+                    iter.next().ok_or_else(bad)?;
+                }
+                let first = first.decode().map_err(|_| bad())?;
+                stack.push(Frame::Map {
+                    map,
+                    iter,
+                    written,
+                    first,
+                });
+            }
+            _ => return Err(bad()),
         }
     }
     run(out, stack, usize::MAX)
 }
 
 mod frame_atoms {
-    rustler::atoms! { list, pairs, value }
+    rustler::atoms! { list, map, value }
 }
 
 impl<'a> Paused<'a> {
-    /// The text so far, and the open containers as a list of
-    /// `{:list | :pairs, rest, first}` (a map's remaining entries become a
-    /// list of `{key, value}`) or `{:value, term, false}`, outermost first,
-    /// for `resume`.
+    /// The text so far, and the open containers, outermost first, for
+    /// `resume`: `{:list, rest, first}`, `{:map, map, entries_written,
+    /// first}` or `{:value, term}`. Constant work per frame: nothing of a
+    /// container's remaining items is copied.
     pub fn into_terms(self, env: Env<'a>) -> (Vec<u8>, Term<'a>) {
         let frames: Vec<Term<'a>> = self
             .stack
             .into_iter()
             .map(|frame| match frame {
                 Frame::List { rest, first } => (frame_atoms::list(), rest, first).encode(env),
-                Frame::Pairs { rest, first } => (frame_atoms::pairs(), rest, first).encode(env),
-                Frame::Value(term) => (frame_atoms::value(), term, false).encode(env),
-                Frame::Map { iter, first } => {
-                    let pairs: Vec<Term<'a>> =
-                        iter.map(|(k, v)| make_tuple(env, &[k, v])).collect();
-                    (frame_atoms::pairs(), pairs, first).encode(env)
-                }
+                Frame::Map {
+                    map,
+                    written,
+                    first,
+                    ..
+                } => (frame_atoms::map(), map, written, first).encode(env),
+                Frame::Value(term) => (frame_atoms::value(), term).encode(env),
             })
             .collect();
         (self.out, frames.encode(env))
@@ -167,12 +171,18 @@ fn run<'a>(
                     Some(head)
                 }
             }
-            Frame::Map { iter, first } => match iter.next() {
+            Frame::Map {
+                iter,
+                written,
+                first,
+                ..
+            } => match iter.next() {
                 None => {
                     out.push(b'}');
                     None
                 }
                 Some((k, v)) => {
+                    *written += 1;
                     if !std::mem::take(first) {
                         out.push(b',');
                     }
@@ -185,29 +195,6 @@ fn run<'a>(
                 let term = *term;
                 stack.pop();
                 Some(term)
-            }
-            Frame::Pairs { rest, first } => {
-                if rest.is_empty_list() {
-                    out.push(b'}');
-                    None
-                } else {
-                    let pair = rest.list_get_cell().ok().and_then(|(head, tail)| {
-                        *rest = tail;
-                        match get_tuple(head).ok()?[..] {
-                            [k, v] => Some((k, v)),
-                            _ => None,
-                        }
-                    });
-                    let Some((k, v)) = pair else {
-                        return Err(EncodeError::BadFrames(*rest));
-                    };
-                    if !std::mem::take(first) {
-                        out.push(b',');
-                    }
-                    key(&mut out, k)?;
-                    out.push(b':');
-                    Some(v)
-                }
             }
         };
         match item {
@@ -295,7 +282,12 @@ fn value<'a>(
                 let iter = MapIterator::new(term).ok_or(EncodeError::Unsupported(term))?;
                 depth(stack)?;
                 out.push(b'{');
-                stack.push(Frame::Map { iter, first: true });
+                stack.push(Frame::Map {
+                    map: term,
+                    iter,
+                    written: 0,
+                    first: true,
+                });
             }
         }
         _ => return Err(EncodeError::Unsupported(term)),
