@@ -179,19 +179,18 @@ start_runtime() {
   # NAME@0.3cpu: NAME inside the 0.3-CPU quota (a 512 MB Lambda's share).
   [ "$rt" != "$1" ] && q=("$repo/bench/in_cgroup.sh" "$quota_cgroup")
   case $rt in
-    lambda_runtime | lambda_runtime_via_proxy)
-      AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
-        "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
-    lambda_runtime_acul_default) # bootstrap.sh's +Muacul 0 undone (erlexec appends ERL_ZFLAGS)
-      ERL_ZFLAGS="+Muacul de" AWS_LAMBDA_RUNTIME_API=$api \
-        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
-    lambda_runtime_busywait) # bootstrap.sh's +sbwt none overridden (erlexec appends ERL_ZFLAGS)
-      ERL_ZFLAGS="+sbwt short +sbwtdcpu short +sbwtdio short" AWS_LAMBDA_RUNTIME_API=$api \
-        _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
-    lambda_runtime_zflags) # any variant: BENCH_ERL_ZFLAGS="+sbwtdio short" bench/run.sh ...
-      ERL_ZFLAGS=${BENCH_ERL_ZFLAGS:?set BENCH_ERL_ZFLAGS for lambda_runtime_zflags} \
-        AWS_LAMBDA_RUNTIME_API=$api _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root \
-        "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+    lambda_runtime | lambda_runtime_via_proxy | lambda_runtime_acul_default | \
+      lambda_runtime_busywait | lambda_runtime_zflags)
+      # The variants override bootstrap.sh's flags (erlexec appends ERL_ZFLAGS).
+      local zenv=()
+      case $rt in
+        lambda_runtime_acul_default) zenv=("ERL_ZFLAGS=+Muacul de") ;; # +Muacul 0 undone
+        lambda_runtime_busywait) zenv=("ERL_ZFLAGS=+sbwt short +sbwtdcpu short +sbwtdio short") ;;
+        lambda_runtime_zflags) # any variant: BENCH_ERL_ZFLAGS="+sbwtdio short" bench/run.sh ...
+          zenv=("ERL_ZFLAGS=${BENCH_ERL_ZFLAGS:?set BENCH_ERL_ZFLAGS for lambda_runtime_zflags}") ;;
+      esac
+      env "${zenv[@]}" AWS_LAMBDA_RUNTIME_API="$api" _HANDLER=Echo.handle \
+        LAMBDA_TASK_ROOT="$echo_root" "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
     rust_lambda_runtime | rust_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api "${q[@]}" bench/peers/rust_echo/target/release/rust_echo >>"$log" 2>&1 & ;;
     awslambdaric)
