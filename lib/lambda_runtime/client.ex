@@ -15,9 +15,6 @@ defmodule LambdaRuntime.Client do
 
   alias LambdaRuntime.{ErrorReport, Native}
 
-  # The largest response the NIF writes from a normal scheduler.
-  @ahead_max_bytes 64 * 1024
-
   @typedoc "A client: one keep-alive connection to the Runtime API."
   @opaque t :: reference()
 
@@ -82,12 +79,12 @@ defmodule LambdaRuntime.Client do
   def respond_then_next(client, request_id, invocation_id, body, opts \\ []) do
     release = Keyword.get(opts, :release_in_flight, false)
 
-    # A small body is written from this scheduler, without blocking, before
-    # the dirty IO thread that reads the answer is woken: the Runtime API
-    # gets the response one thread wake-up sooner (BENCHMARKS.md).
-    sent_ahead =
-      is_binary(body) and byte_size(body) <= @ahead_max_bytes and
-        Native.client_response_ahead(client, request_id, invocation_id, body) == :ok
+    # A small body (a binary of at most 64 KiB: the NIF decides and refuses
+    # anything else) is written from this scheduler, without blocking,
+    # before the dirty IO thread that reads the answer is woken: the
+    # Runtime API gets the response one thread wake-up sooner
+    # (BENCHMARKS.md).
+    sent_ahead = Native.client_response_ahead(client, request_id, invocation_id, body) == :ok
 
     if sent_ahead,
       do: Native.client_sent_then_next(client, release),
