@@ -130,27 +130,27 @@ defmodule LambdaRuntime.Layer.Manifest do
   @doc """
   Reads the manifest from the layer zip at `path`, extracting only that
   entry. Errors: `{:missing, path}`, `{:unreadable, path, why}`,
-  `{:invalid, path, why}` (see `format_error/1`).
+  `{:invalid, path, why}`, `{:format, path, n}` (see `format_error/2`).
   """
   @spec read_zip(Path.t()) :: {:ok, t()} | {:error, read_error()}
-  def read_zip(path) do
-    case File.read(path) do
-      {:ok, bytes} -> read_zip_binary(bytes, path)
-      {:error, reason} -> {:error, {:unreadable, path, :file.format_error(reason) |> to_string()}}
-    end
-  end
+  def read_zip(path), do: extract(String.to_charlist(path), path)
 
   @doc "Like `read_zip/1`, for zip bytes already in memory; `source` names them."
   @spec read_zip_binary(binary(), String.t()) :: {:ok, t()} | {:error, read_error()}
-  def read_zip_binary(bytes, source) when is_binary(bytes) do
+  def read_zip_binary(bytes, source) when is_binary(bytes), do: extract(bytes, source)
+
+  defp extract(archive, source) do
     name = String.to_charlist(@file_name)
 
-    case :zip.extract(bytes, [{:file_list, [name]}, :memory]) do
+    case :zip.extract(archive, [{:file_list, [name]}, :memory]) do
       {:ok, [{^name, json}]} ->
         decode(json, source)
 
       {:ok, []} ->
         {:error, {:missing, source}}
+
+      {:error, reason} when reason in [:enoent, :eacces, :eisdir] ->
+        {:error, {:unreadable, source, reason |> :file.format_error() |> to_string()}}
 
       {:error, reason} ->
         {:error, {:unreadable, source, "not a readable zip (#{inspect(reason)})"}}
