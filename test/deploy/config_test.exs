@@ -11,11 +11,12 @@ defmodule LambdaRuntime.Deploy.ConfigTest do
   test "defaults, and the app name as the function name" do
     assert {:ok, config} = load(handler: "Hello.handle")
 
+    # No architecture: the runtime layer's manifest decides (x86_64 without one).
     assert %Config{
              function_name: "hello",
              memory_size: 512,
              timeout: 30,
-             architecture: "x86_64",
+             architecture: nil,
              environment: %{},
              layers: [],
              layer_name: "elixir-runtime"

@@ -2,8 +2,9 @@ defmodule LambdaRuntime.Deploy.MotoTest do
   # Runs the deploy tasks in-process against moto_server on 127.0.0.1.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.AWS.Lambda
-  alias LambdaRuntime.TestSupport.Moto
+  alias LambdaRuntime.AWS.{Lambda, Request}
+  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.TestSupport.{LayerZips, Moto}
 
   @moduletag :moto
   @moduletag :tmp_dir
@@ -42,7 +43,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
 
     role = Moto.create_role!(moto, "hello-role")
     layer_zip = Path.join(dir, "layer.zip")
-    Moto.zip!(layer_zip, [{"bootstrap", "#!/bin/sh\necho layer\n"}])
+    LayerZips.write!(layer_zip, "x86_64")
     fun_zip = Path.join(dir, "function.zip")
     Moto.zip!(fun_zip, [{"lib/hello/ebin/Elixir.Hello.beam", "v1"}])
     %{role: role, layer_zip: layer_zip, fun_zip: fun_zip}
@@ -83,8 +84,14 @@ defmodule LambdaRuntime.Deploy.MotoTest do
   end
 
   test "the first deploy creates the function with every setting", %{moto: moto} = ctx do
-    extra = Mix.Tasks.Lambda.Layer.Publish.run(["--zip", ctx.fun_zip, "--layer-name", "extra"])
-    _ = output()
+    # Any zip can be an extra layer; mix lambda.layer.publish is for the runtime layer only.
+    {:ok, 201, extra} =
+      Moto.lambda!(
+        moto,
+        Lambda.publish_layer_version("extra", File.read!(ctx.fun_zip), "x86_64", "extra")
+      )
+
+    extra = %{arn: extra["LayerVersionArn"]}
 
     result =
       deploy(
@@ -107,6 +114,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
 
     conf = get_function(moto, "hello")["Configuration"]
     assert conf["Runtime"] == "provided.al2023"
+    assert conf["Architectures"] == ["x86_64"]
     assert conf["Handler"] == "Hello.handle"
     assert conf["Role"] == ctx.role
     assert conf["MemorySize"] == 1024
@@ -181,7 +189,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert again.arn == first.arn
     assert output() =~ "already holds this zip"
 
-    Moto.zip!(ctx.layer_zip, [{"bootstrap", "#!/bin/sh\necho changed\n"}])
+    LayerZips.write!(ctx.layer_zip, "x86_64", bootstrap: "#!/bin/sh\necho changed\n")
     changed = publish.(["--zip", ctx.layer_zip])
     assert changed.published
     assert changed.arn =~ ~r/:layer:elixir-runtime:2$/
@@ -191,6 +199,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
 
     assert versions |> Enum.map(& &1["Version"]) |> Enum.sort() == [1, 2]
     assert Enum.all?(versions, &(&1["CompatibleRuntimes"] == ["provided.al2023"]))
+    assert Enum.all?(versions, &(&1["CompatibleArchitectures"] == ["x86_64"]))
   end
 
   test "--dry-run prints the requests and sends nothing", %{moto: moto} = ctx do
@@ -290,5 +299,145 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert conf["Environment"]["Variables"] == %{"FROM" => "mix.exs"}
     assert [%{"Arn" => layer}] = conf["Layers"]
     assert layer =~ ~r/:layer:greeter-runtime:1$/
+  end
+
+  defp functions(moto) do
+    {:ok, 200, %{"Functions" => functions}} =
+      Moto.lambda!(moto, %Request{
+        operation: "ListFunctions",
+        method: "GET",
+        path: "/2015-03-31/functions/"
+      })
+
+    functions
+  end
+
+  defp layer_versions(moto, name \\ "elixir-runtime") do
+    {:ok, 200, %{"LayerVersions" => versions}} =
+      Moto.lambda!(moto, Lambda.list_layer_versions(name))
+
+    versions
+  end
+
+  defp assert_nothing_uploaded(moto) do
+    assert functions(moto) == []
+    assert layer_versions(moto) == []
+  end
+
+  describe "the runtime layer's manifest" do
+    test "an arm64 layer makes the function and the layer version arm64", %{moto: moto} = ctx do
+      LayerZips.write!(ctx.layer_zip, "arm64")
+      result = deploy(base_args(ctx))
+      assert result.architecture == "arm64"
+      assert get_function(moto, "hello")["Configuration"]["Architectures"] == ["arm64"]
+      assert [%{"CompatibleArchitectures" => ["arm64"]}] = layer_versions(moto)
+      assert output() =~ "Architecture: arm64"
+    end
+
+    test "an --architecture that differs from the layer's is refused before any upload",
+         %{moto: moto} = ctx do
+      LayerZips.write!(ctx.layer_zip, "arm64")
+
+      error =
+        assert_raise Mix.Error, fn -> deploy(base_args(ctx) ++ ["--architecture", "x86_64"]) end
+
+      assert error.message =~
+               "#{ctx.layer_zip} is built for arm64, but the function's architecture is x86_64"
+
+      assert error.message =~ "mix lambda.layer --arch x86_64"
+      assert_nothing_uploaded(moto)
+    end
+
+    test "a layer zip without a manifest is refused before any upload", %{moto: moto} = ctx do
+      LayerZips.write!(ctx.layer_zip, "x86_64", manifest: false)
+      error = assert_raise Mix.Error, fn -> deploy(base_args(ctx)) end
+      assert error.message =~ "#{ctx.layer_zip} has no lambda_runtime-layer.json"
+      assert error.message =~ "built by an older lambda_runtime or is not a lambda_runtime layer"
+      assert_nothing_uploaded(moto)
+
+      error = assert_raise Mix.Error, fn -> deploy(base_args(ctx) ++ ["--dry-run"]) end
+      assert error.message =~ "has no lambda_runtime-layer.json"
+    end
+
+    test "a forced layer is refused before any upload", %{moto: moto} = ctx do
+      reason = "GLIBC_2.36 allowed, past provided.al2023's GLIBC_2.34"
+      LayerZips.write!(ctx.layer_zip, "x86_64", manifest: %{erts_build: "host", forced: [reason]})
+      error = assert_raise Mix.Error, fn -> deploy(base_args(ctx)) end
+      assert error.message =~ "was built past provided.al2023's limits (#{reason})"
+      assert_nothing_uploaded(moto)
+    end
+
+    test "with --layer-arn no zip is read and the architecture is the one given",
+         %{moto: moto} = ctx do
+      LayerZips.write!(ctx.layer_zip, "x86_64")
+      runtime = Mix.Tasks.Lambda.Layer.Publish.run(["--zip", ctx.layer_zip])
+      _ = output()
+
+      args =
+        List.replace_at(base_args(ctx), -2, "--layer-arn") |> List.replace_at(-1, runtime.arn)
+
+      deploy(args ++ ["--architecture", "arm64"])
+      conf = get_function(moto, "hello")["Configuration"]
+      assert conf["Architectures"] == ["arm64"]
+      assert [%{"Arn" => arn}] = conf["Layers"]
+      assert arn == runtime.arn
+      assert length(layer_versions(moto)) == 1
+    end
+
+    test "mix lambda.layer.publish reads the manifest the same way", %{moto: moto} = ctx do
+      publish = &Mix.Tasks.Lambda.Layer.Publish.run/1
+      LayerZips.write!(ctx.layer_zip, "arm64")
+
+      error =
+        assert_raise Mix.Error, fn ->
+          publish.(["--zip", ctx.layer_zip, "--architecture", "x86_64"])
+        end
+
+      assert error.message =~ "is built for arm64, but the function's architecture is x86_64"
+
+      old = Path.join(ctx.tmp_dir, "old.zip")
+      LayerZips.write!(old, "x86_64", manifest: false)
+      error = assert_raise Mix.Error, fn -> publish.(["--zip", old]) end
+      assert error.message =~ "#{old} has no lambda_runtime-layer.json"
+
+      forced = Path.join(ctx.tmp_dir, "forced.zip")
+      LayerZips.write!(forced, "x86_64", manifest: %{forced: ["GLIBC_2.36 allowed"]})
+      error = assert_raise Mix.Error, fn -> publish.(["--zip", forced]) end
+      assert error.message =~ "built past provided.al2023's limits"
+      assert layer_versions(moto) == []
+
+      result = publish.(["--zip", ctx.layer_zip])
+      assert result.published
+      assert output() =~ "LayerVersionArn: #{result.arn} (arm64)"
+      assert [%{"CompatibleArchitectures" => ["arm64"]}] = layer_versions(moto)
+    end
+
+    test "the deploy flow builds the layer for the architecture asked for", %{moto: moto} = ctx do
+      {:ok, conn} =
+        Connection.open(
+          region: "us-east-1",
+          poll_ms: 0,
+          backoff_ms: [],
+          env: System.get_env()
+        )
+
+      {:ok, config} =
+        Config.load(
+          [lambda: [handler: "Hello.handle", role: ctx.role]],
+          [architecture: "arm64"],
+          :hello
+        )
+
+      tasks = %{layer: "lambda.deploy_test_layer", package: "lambda.deploy_test_package"}
+      layer_path = Path.join(ctx.tmp_dir, "built/layer.zip")
+      fun_path = Path.join(ctx.tmp_dir, "built/hello.zip")
+      outputs = %{layer: layer_path, package: fun_path}
+      assert {:ok, result} = Project.deploy(conn, config, tasks: tasks, outputs: outputs)
+      assert_received {:layer_build_args, ["--output", ^layer_path, "--arch", "arm64"]}
+      assert_received {:package_build_args, ["--output", ^fun_path, "--layer", ^layer_path]}
+      assert result.architecture == "arm64"
+      assert get_function(moto, "hello")["Configuration"]["Architectures"] == ["arm64"]
+      assert [%{"CompatibleArchitectures" => ["arm64"]}] = layer_versions(moto)
+    end
   end
 end

@@ -47,45 +47,6 @@ defmodule LambdaRuntime.Layer.ElfTest do
     end
   end
 
-  describe "ElfCheck.run/2" do
-    setup do
-      dir = Path.join(System.tmp_dir!(), "elf_check_#{System.unique_integer([:positive])}")
-      File.mkdir_p!(Path.join(dir, "bin"))
-      File.cp!(@beam_smp, Path.join(dir, "bin/beam.smp"))
-      File.write!(Path.join(dir, "bootstrap"), "#!/bin/sh\n")
-      on_exit(fn -> File.rm_rf!(dir) end)
-      {:ok, beam} = Elf.read(@beam_smp)
-      %{dir: dir, beam: beam}
-    end
-
-    test "reports libraries that are neither bundled nor glibc", %{dir: dir, beam: beam} do
-      assert {:error, problems, _} = ElfCheck.run(dir, glibc: {9, 99})
-      missing = for %{problem: "not bundled" <> _, needs: lib} <- problems, do: lib
-      assert Enum.sort(missing) == beam.needed |> Enum.reject(&Libs.glibc?/1) |> Enum.sort()
-      assert ElfCheck.format(problems) =~ "bin/beam.smp"
-    end
-
-    test "bundled or target-provided libraries pass", %{dir: dir, beam: beam} do
-      {bundled, []} = Libs.bundle([beam], Path.join(dir, "shlib"))
-      assert {"libz.so.1", _} = List.keyfind(bundled, "libz.so.1", 0)
-      assert {:ok, report} = ElfCheck.run(dir, glibc: {9, 99})
-      assert report.files == 1 + length(bundled)
-      assert report.max_glibc >= ElfCheck.max_glibc(beam)
-
-      assert {:error, problems, _} = ElfCheck.run(dir, glibc: {2, 17})
-      assert Enum.any?(problems, &(&1.file == "bin/beam.smp" and &1.needs =~ "GLIBC_2."))
-    end
-
-    test "a glibc older than what beam.smp needs fails with a row naming the version",
-         %{dir: dir, beam: beam} do
-      {major, minor} = ElfCheck.max_glibc(beam)
-      opts = [glibc: {major, minor - 1}, system_libs: beam.needed]
-      assert {:error, [row], _} = ElfCheck.run(dir, opts)
-      assert row.needs =~ "GLIBC_#{major}.#{minor}"
-      assert {:ok, _} = ElfCheck.run(dir, glibc: {major, minor}, system_libs: beam.needed)
-    end
-  end
-
   test "parse_version/1" do
     assert ElfCheck.parse_version("2.34") == {:ok, {2, 34}}
     assert ElfCheck.parse_version("GLIBC_2.3.4") == {:ok, {2, 3}}

@@ -5,6 +5,8 @@ defmodule LambdaRuntime.AWS.Lambda do
 
   Every request carries a summary for `--dry-run` output: names, sizes and
   the SHA-256 of zips, the keys (not the values) of environment variables.
+  A zip is its bytes, or `:unbuilt` in a dry run that builds nothing: the
+  request then shows a placeholder and must not be sent.
   """
 
   alias LambdaRuntime.AWS.{Request, SigV4}
@@ -36,14 +38,14 @@ defmodule LambdaRuntime.AWS.Lambda do
   `:memory_size`, `:timeout`, `:architecture`, `:environment`,
   `:description` and `:layers` (the full list, runtime layer first).
   """
-  @spec create_function(map(), binary()) :: Request.t()
+  @spec create_function(map(), binary() | :unbuilt) :: Request.t()
   def create_function(config, zip) do
     body =
       config
       |> configuration_body()
       |> Map.merge(%{
         "FunctionName" => config.function_name,
-        "Code" => %{"ZipFile" => Base.encode64(zip)},
+        "Code" => %{"ZipFile" => zip_file(zip)},
         "Architectures" => [config.architecture],
         "PackageType" => "Zip"
       })
@@ -58,13 +60,13 @@ defmodule LambdaRuntime.AWS.Lambda do
   end
 
   @doc "UpdateFunctionCode with a new zip."
-  @spec update_function_code(String.t(), binary(), String.t()) :: Request.t()
+  @spec update_function_code(String.t(), binary() | :unbuilt, String.t()) :: Request.t()
   def update_function_code(name, zip, architecture) do
     %Request{
       operation: "UpdateFunctionCode",
       method: "PUT",
       path: function_path(name) <> "/code",
-      body: %{"ZipFile" => Base.encode64(zip), "Architectures" => [architecture]},
+      body: %{"ZipFile" => zip_file(zip), "Architectures" => [architecture]},
       summary: "Architectures=#{architecture}, " <> zip_summary(zip)
     }
   end
@@ -140,14 +142,15 @@ defmodule LambdaRuntime.AWS.Lambda do
   end
 
   @doc "PublishLayerVersion of a zip for `provided.al2023` and one architecture."
-  @spec publish_layer_version(String.t(), binary(), String.t(), String.t()) :: Request.t()
+  @spec publish_layer_version(String.t(), binary() | :unbuilt, String.t(), String.t()) ::
+          Request.t()
   def publish_layer_version(layer_name, zip, architecture, description) do
     %Request{
       operation: "PublishLayerVersion",
       method: "POST",
       path: "#{@layers}/#{Request.segment(layer_name)}/versions",
       body: %{
-        "Content" => %{"ZipFile" => Base.encode64(zip)},
+        "Content" => %{"ZipFile" => zip_file(zip)},
         "CompatibleRuntimes" => [@runtime],
         "CompatibleArchitectures" => [architecture],
         "Description" => description
@@ -186,6 +189,11 @@ defmodule LambdaRuntime.AWS.Lambda do
     ]
     |> Enum.join(", ")
   end
+
+  defp zip_file(:unbuilt), do: "<not built in a dry run>"
+  defp zip_file(zip), do: Base.encode64(zip)
+
+  defp zip_summary(:unbuilt), do: "ZipFile=<not built in a dry run>"
 
   defp zip_summary(zip),
     do: "ZipFile=<#{byte_size(zip)} bytes, sha256 #{SigV4.hex_sha256(zip)}>"

@@ -11,15 +11,16 @@ defmodule LambdaRuntime.Deploy.Artifacts do
 
   @doc """
   Reads the zip at `path`, or builds one with `task` (given `task_args`
-  after `--output`); returns its path and bytes.
+  after `--output OUTPUT`, where `output` defaults to the task's own
+  default path); returns its path and bytes.
   """
-  @spec fetch(String.t() | nil, String.t(), String.t(), [String.t()]) ::
+  @spec fetch(String.t() | nil, String.t(), String.t(), [String.t()], Path.t() | nil) ::
           {:ok, Path.t(), binary()} | {:error, String.t()}
-  def fetch(path, task, flag, task_args \\ [])
+  def fetch(path, task, flag, task_args \\ [], output \\ nil)
 
-  def fetch(nil, task, flag, task_args) do
+  def fetch(nil, task, flag, task_args, output) do
     if Mix.Task.get(task) do
-      output = default_output(task)
+      output = output || default_output(task)
       Mix.shell().info("Building #{output} with mix #{task}")
 
       case Mix.Task.rerun(task, ["--output", output | task_args]) do
@@ -32,7 +33,7 @@ defmodule LambdaRuntime.Deploy.Artifacts do
     end
   end
 
-  def fetch(path, _task, flag, _task_args), do: read(path, flag)
+  def fetch(path, _task, flag, _task_args, _output), do: read(path, flag)
 
   @doc """
   Where a build task is asked to write its zip, its own default:

@@ -29,7 +29,9 @@ defmodule LambdaRuntime.Deploy.Config do
     * `:role` - the execution role's ARN (required to create the function)
     * `:memory_size` - MB, 128..10240, default 512
     * `:timeout` - seconds, 1..900, default 30
-    * `:architecture` - `"x86_64"` (default) or `"arm64"`
+    * `:architecture` - `"x86_64"` or `"arm64"`; default: the runtime
+      layer's (its manifest says which), else `"x86_64"`. A runtime layer
+      zip built for the other architecture is refused.
     * `:environment` - a map of string names to string values
       (`--env NAME=VALUE`, repeatable, adds to or overrides the map)
     * `:layers` - extra layer version ARNs, after the runtime layer
@@ -64,7 +66,7 @@ defmodule LambdaRuntime.Deploy.Config do
             role: nil,
             memory_size: 512,
             timeout: 30,
-            architecture: "x86_64",
+            architecture: nil,
             environment: %{},
             layers: [],
             description: nil,
@@ -169,7 +171,7 @@ defmodule LambdaRuntime.Deploy.Config do
        "must be an integer number of MB from 128 to 10240"},
       {:timeout, &(is_integer(&1) and &1 in 1..900),
        "must be an integer number of seconds from 1 to 900"},
-      {:architecture, &(&1 in ["x86_64", "arm64"]), "must be \"x86_64\" or \"arm64\""},
+      {:architecture, &(&1 in [nil, "x86_64", "arm64"]), "must be \"x86_64\" or \"arm64\""},
       {:environment, &valid_env?/1,
        "must be a map of names (letters, digits, _; starting with a letter) to string values"},
       {:layers, &(is_list(&1) and Enum.all?(&1, fn arn -> matches?(@layer_arn, arn) end)),

@@ -11,17 +11,19 @@ defmodule LambdaRuntime.Deploy.Deployer do
 
   @type result :: %{
           function_arn: String.t(),
-          code_size: non_neg_integer(),
+          code_size: non_neg_integer() | nil,
           created: boolean(),
           version: String.t() | nil,
           alias_arn: String.t() | nil
         }
 
   @doc """
-  Deploys `zip` (the bytes) with `config`, whose `:layers` must already
-  start with the runtime layer. Options: `:publish` (boolean), `:alias`.
+  Deploys `zip` (the bytes; `:unbuilt` in a dry run that built nothing)
+  with `config`, whose `:layers` must already start with the runtime layer
+  and whose `:architecture` is settled. Options: `:publish` (boolean),
+  `:alias`.
   """
-  @spec deploy(Connection.t(), Config.t(), binary(), keyword()) ::
+  @spec deploy(Connection.t(), Config.t(), binary() | :unbuilt, keyword()) ::
           {:ok, result()} | {:error, Error.t()}
   def deploy(%Connection{dry_run: true} = conn, config, zip, opts) do
     name = config.function_name
@@ -61,7 +63,7 @@ defmodule LambdaRuntime.Deploy.Deployer do
     {:ok,
      %{
        function_arn: "<function #{name}>",
-       code_size: byte_size(zip),
+       code_size: if(is_binary(zip), do: byte_size(zip)),
        created: false,
        version: nil,
        alias_arn: nil

@@ -3,29 +3,57 @@ defmodule LambdaRuntime.Deploy.LayerPublisher do
   Publishes the runtime layer zip as a new layer version, unless the latest
   version already holds the same zip: the zip's SHA-256 is written into
   the version's Description, and ListLayerVersions is read first.
+
+  The zip's manifest is checked first (`LambdaRuntime.Layer.Manifest.check_deployable/2`):
+  a layer without one, for another architecture, or forced past the
+  target's limits is refused before any request. In a dry run the zip may
+  be `:unbuilt` (a placeholder in the printed requests).
   """
 
-  alias LambdaRuntime.AWS.{Lambda, SigV4}
+  alias LambdaRuntime.AWS.{Error, Lambda, SigV4}
   alias LambdaRuntime.Deploy.Connection
+  alias LambdaRuntime.Layer.Manifest
 
   @type result :: %{arn: String.t(), version: integer() | nil, published: boolean()}
 
-  @doc "Publishes `zip` (the bytes) as layer `name` for `architecture`."
-  @spec publish(Connection.t(), String.t(), binary(), String.t()) ::
-          {:ok, result()} | {:error, LambdaRuntime.AWS.Error.t()}
-  def publish(%Connection{dry_run: true} = conn, name, zip, architecture) do
+  @doc """
+  Publishes `zip` (the bytes) as layer `name` for `architecture`, after
+  checking its manifest.
+  """
+  @spec publish(Connection.t(), String.t(), binary() | :unbuilt, String.t()) ::
+          {:ok, result()} | {:error, Error.t()}
+  def publish(conn, name, zip, architecture) do
+    with :ok <- check_manifest(conn, zip, architecture),
+         do: plan_or_publish(conn, name, zip, architecture)
+  end
+
+  defp check_manifest(%Connection{dry_run: true}, :unbuilt, _architecture), do: :ok
+
+  defp check_manifest(_conn, zip, architecture) when is_binary(zip) do
+    case Manifest.check_deployable(Manifest.read_zip_binary(zip, "the layer zip"), architecture) do
+      :ok -> :ok
+      {:error, message} -> {:error, Error.new("LayerRefused", message)}
+    end
+  end
+
+  defp plan_or_publish(%Connection{dry_run: true} = conn, name, zip, architecture) do
     Connection.plan(conn, Lambda.list_layer_versions(name))
+
+    condition =
+      if zip == :unbuilt,
+        do: "unless the latest version holds the same zip",
+        else: "unless the latest version has sha256 #{SigV4.hex_sha256(zip)}"
 
     Connection.plan(
       conn,
       Lambda.publish_layer_version(name, zip, architecture, description(zip, architecture)),
-      "unless the latest version has sha256 #{SigV4.hex_sha256(zip)}"
+      condition
     )
 
     {:ok, %{arn: "<new version of layer #{name}>", version: nil, published: false}}
   end
 
-  def publish(%Connection{} = conn, name, zip, architecture) do
+  defp plan_or_publish(%Connection{} = conn, name, zip, architecture) do
     sha = SigV4.hex_sha256(zip)
 
     with {:ok, _, listing} <- Connection.call(conn, Lambda.list_layer_versions(name)) do
@@ -40,22 +68,23 @@ defmodule LambdaRuntime.Deploy.LayerPublisher do
 
             {:ok, %{arn: latest["LayerVersionArn"], version: latest["Version"], published: false}}
           else
-            do_publish(conn, name, zip, architecture)
+            upload(conn, name, zip, architecture)
           end
 
         _ ->
-          do_publish(conn, name, zip, architecture)
+          upload(conn, name, zip, architecture)
       end
     end
   end
 
   @doc "The Description a published version gets: it records the zip's SHA-256."
-  @spec description(binary(), String.t()) :: String.t()
+  @spec description(binary() | :unbuilt, String.t()) :: String.t()
   def description(zip, architecture) do
-    "Elixir lambda_runtime for #{Lambda.runtime()} (#{architecture}) sha256:#{SigV4.hex_sha256(zip)}"
+    sha = if zip == :unbuilt, do: "<of the built zip>", else: SigV4.hex_sha256(zip)
+    "Elixir lambda_runtime for #{Lambda.runtime()} (#{architecture}) sha256:#{sha}"
   end
 
-  defp do_publish(conn, name, zip, architecture) do
+  defp upload(conn, name, zip, architecture) do
     request =
       Lambda.publish_layer_version(name, zip, architecture, description(zip, architecture))
 

@@ -12,16 +12,42 @@ defmodule Mix.Tasks.Lambda.Deploy do
   after each change until `LastUpdateStatus` is `Successful`. With
   `--publish` it publishes a version, and with `--alias NAME` it points an
   alias at that version (creating the alias if needed; `--alias` implies
-  `--publish`). It ends by printing the function ARN, the code size and the
-  runtime layer ARN.
+  `--publish`). It ends by printing the function ARN, the code size, the
+  architecture and the runtime layer ARN.
 
   Settings come from the `lambda:` key of `project/0` in `mix.exs` (see
   `LambdaRuntime.Deploy.Config`); flags override them.
 
       mix lambda.deploy
+      mix lambda.deploy --architecture arm64
       mix lambda.deploy --zip _build/lambda/function.zip --layer-arn arn:aws:lambda:eu-west-1:123456789012:layer:elixir-runtime:3
       mix lambda.deploy --memory-size 1024 --env LOG_LEVEL=debug --publish --alias live
       mix lambda.deploy --dry-run
+
+  ## The runtime layer's manifest
+
+  Before anything is built or uploaded, the runtime layer zip's manifest
+  (`lambda_runtime-layer.json`, see `LambdaRuntime.Layer.Manifest`) is read.
+  The deploy stops, saying why and how to fix it, when the zip has none
+  (built by an older lambda_runtime, or not a lambda_runtime layer), when
+  it was built for another target than `provided.al2023` or forced past
+  its limits, or when its architecture differs from the one you asked for
+  (`--architecture` or `lambda: [architecture: ...]`). Without one, the
+  function gets the layer's architecture; the function's `Architectures`
+  and the layer version's `CompatibleArchitectures` are both set from it.
+  When `mix lambda.layer` builds the layer here, it is asked for the
+  architecture you gave (`--arch`). With `--layer-arn` no zip is read and
+  the architecture is the one you gave, else `x86_64`.
+
+  ## Dry run
+
+  `--dry-run` prints every request and sends nothing; it also builds
+  nothing. The zips named with `--zip` and `--layer-zip` are read (and the
+  layer's manifest is checked as in a deploy). A zip that a deploy would
+  build appears as `ZipFile=<not built in a dry run>`, and a note names the
+  command that would build it (`mix lambda.layer --arch ARCH`,
+  `mix lambda.package`); the architecture shown is then the one you gave,
+  else `x86_64`.
 
   ## Options
 
@@ -34,13 +60,13 @@ defmodule Mix.Tasks.Lambda.Deploy do
     * `--layer ARN` - an extra layer version (repeatable; replaces `layers:`)
     * `--zip PATH` - the function zip; default: run `mix lambda.package`
     * `--layer-arn ARN` - use this runtime layer version, publish nothing
-    * `--layer-zip PATH` - the runtime layer zip to publish; default: run
-      `mix lambda.layer`
+    * `--layer-zip PATH` - the runtime layer zip to publish (built by
+      `mix lambda.layer`); default: run `mix lambda.layer`
     * `--publish` - publish a version after the deploy
     * `--alias NAME` - create or move alias NAME to the published version
     * `--profile NAME` - the AWS profile (else `AWS_PROFILE`, `default`)
-    * `--dry-run` - print every request (method, path, body summary) and
-      send nothing; credentials are not read
+    * `--dry-run` - print every request (method, path, body summary), send
+      nothing, build nothing; credentials are not read
 
   Credentials and endpoints are found as the AWS CLI finds them: see
   `LambdaRuntime.AWS.Credentials` and `LambdaRuntime.AWS.Endpoint`
@@ -48,7 +74,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.{Artifacts, Config, Connection, Deployer, LayerPublisher}
+  alias LambdaRuntime.Deploy.{Config, Connection, Project}
 
   @switches [
     function_name: :string,
@@ -77,58 +103,41 @@ defmodule Mix.Tasks.Lambda.Deploy do
     project = Mix.Project.config()
     config = ok!(Config.load(project, opts, project[:app]))
     ok!(Config.require_handler(config))
-    dry_run = Keyword.get(opts, :dry_run, false)
 
     conn =
       ok!(
         Connection.open(
           region: config.region,
           profile: opts[:profile],
-          dry_run: dry_run,
+          dry_run: Keyword.get(opts, :dry_run, false),
           poll_ms: Application.get_env(:lambda_runtime, :deploy_poll_ms, 1_000),
           backoff_ms: Application.get_env(:lambda_runtime, :aws_backoff_ms)
         )
       )
 
-    # The layer zip first, so that mix lambda.package checks against it.
-    layer_zip =
-      if config.layer_arn == nil do
-        ok!(Artifacts.fetch(opts[:layer_zip], "lambda.layer", "--layer-zip (or --layer-arn)"))
-      end
-
-    package_args = if layer_zip, do: ["--layer", elem(layer_zip, 0)], else: []
-    {zip_path, zip} = ok!(Artifacts.fetch(opts[:zip], "lambda.package", "--zip", package_args))
-
-    if dry_run do
-      Mix.shell().info(
-        "Dry run: nothing is sent. Would deploy #{zip_path} to #{Connection.target(conn)}:"
-      )
-    end
-
-    layer_arn = runtime_layer(conn, config, layer_zip)
-    config = %{config | layers: [layer_arn | config.layers]}
-
     result =
       ok!(
-        Deployer.deploy(conn, config, zip,
+        Project.deploy(conn, config,
+          zip: opts[:zip],
+          layer_zip: opts[:layer_zip],
           publish: Keyword.get(opts, :publish, false),
           alias: opts[:alias]
         )
       )
 
     info("Function ARN: #{result.function_arn}")
-    info("Code size:    #{result.code_size} bytes")
+
+    info(
+      "Code size:    " <>
+        if(result.code_size, do: "#{result.code_size} bytes", else: "(not built in a dry run)")
+    )
+
+    info("Architecture: #{result.architecture}")
     if result.version, do: info("Version:      #{result.version}")
     if result.alias_arn, do: info("Alias ARN:    #{result.alias_arn}")
-    info("Layer ARN:    #{layer_arn}")
-    Map.put(result, :layer_arn, layer_arn)
+    info("Layer ARN:    #{result.layer_arn}")
+    result
   end
-
-  defp runtime_layer(conn, config, {_path, layer_zip}) do
-    ok!(LayerPublisher.publish(conn, config.layer_name, layer_zip, config.architecture)).arn
-  end
-
-  defp runtime_layer(_conn, config, nil), do: config.layer_arn
 
   defp parse!(args) do
     case OptionParser.parse(args, strict: @switches) do
@@ -152,7 +161,6 @@ defmodule Mix.Tasks.Lambda.Deploy do
 
   defp ok!(:ok), do: :ok
   defp ok!({:ok, value}), do: value
-  defp ok!({:ok, path, zip}), do: {path, zip}
   defp ok!({:error, message}) when is_binary(message), do: Mix.raise(message)
   defp ok!({:error, error}), do: Mix.raise(Exception.message(error))
 end

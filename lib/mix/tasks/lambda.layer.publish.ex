@@ -6,6 +6,15 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   `provided.al2023` runtime and one architecture, and prints the new
   LayerVersionArn.
 
+  The zip's manifest (`lambda_runtime-layer.json`, see
+  `LambdaRuntime.Layer.Manifest`) is read first and sets the version's
+  `CompatibleArchitectures`. Nothing is published, and the task says why
+  and how to fix it, when the zip has no manifest (built by an older
+  lambda_runtime, or not a lambda_runtime layer), was built for another
+  target or forced past `provided.al2023`'s limits, or when `--architecture`
+  (or `lambda: [architecture: ...]`) names another architecture than the
+  layer's.
+
   The zip's SHA-256 goes into the version's Description; when the latest
   version of the layer (ListLayerVersions) already holds the same zip,
   nothing is published and that version's ARN is printed.
@@ -15,12 +24,18 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
       mix lambda.layer.publish --layer-name my-elixir --architecture arm64
       mix lambda.layer.publish --dry-run
 
+  `--dry-run` builds nothing: with `--zip` it reads (and checks) that zip;
+  without, the request shows `ZipFile=<not built in a dry run>` and a note
+  names the command that would build it.
+
   ## Options
 
-    * `--zip PATH` - the layer zip; default: run `mix lambda.layer`
+    * `--zip PATH` - the layer zip; default: run `mix lambda.layer` (with
+      `--arch` when an architecture is given)
     * `--layer-name NAME` - the layer's name (`lambda: [layer_name: ...]`),
       default `elixir-runtime`
-    * `--architecture x86_64|arm64` - default `x86_64`
+    * `--architecture x86_64|arm64` - the architecture the layer must be
+      built for; default: the one its manifest names
     * `--region REGION` - else `lambda: [region: ...]`, `AWS_REGION`,
       `AWS_DEFAULT_REGION` or the profile's region
     * `--profile NAME` - the AWS profile (else `AWS_PROFILE`, `default`)
@@ -32,7 +47,7 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.{Artifacts, Config, Connection, LayerPublisher}
+  alias LambdaRuntime.Deploy.{Config, Connection, LayerPublisher, RuntimeLayer}
 
   @switches [
     zip: :string,
@@ -60,20 +75,24 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
         )
       )
 
-    {path, zip} =
-      case Artifacts.fetch(opts[:zip], "lambda.layer", "--zip") do
-        {:ok, path, zip} -> {path, zip}
+    layer =
+      case RuntimeLayer.fetch(opts[:zip], config.architecture, dry_run: dry_run, flag: "--zip") do
+        {:ok, layer} -> layer
         {:error, message} -> Mix.raise(message)
       end
 
-    if dry_run,
-      do:
-        Mix.shell().info(
-          "Dry run: nothing is sent. Would publish #{path} to #{Connection.target(conn)}:"
-        )
+    if dry_run do
+      what = layer.path || "the layer zip"
 
-    result = ok!(LayerPublisher.publish(conn, config.layer_name, zip, config.architecture))
-    Mix.shell().info("LayerVersionArn: #{result.arn}")
+      Mix.shell().info(
+        "Dry run: nothing is sent. Would publish #{what} to #{Connection.target(conn)}:"
+      )
+
+      if note = RuntimeLayer.dry_run_note(layer), do: Mix.shell().info("  (#{note})")
+    end
+
+    result = ok!(LayerPublisher.publish(conn, config.layer_name, layer.zip, layer.architecture))
+    Mix.shell().info("LayerVersionArn: #{result.arn} (#{layer.architecture})")
     result
   end
 

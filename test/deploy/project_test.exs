@@ -1,0 +1,106 @@
+defmodule LambdaRuntime.Deploy.ProjectTest do
+  # The deploy flow's dry runs (nothing is sent, so no server is needed).
+  use ExUnit.Case, async: false
+
+  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.TestSupport.LayerZips
+
+  @moduletag :tmp_dir
+  @tasks %{layer: "lambda.deploy_test_layer", package: "lambda.deploy_test_package"}
+  @role "arn:aws:iam::123456789012:role/hello"
+
+  setup do
+    Mix.shell(Mix.Shell.Process)
+    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    {:ok, conn} = Connection.open(dry_run: true, region: "us-east-1", env: %{})
+    %{conn: conn}
+  end
+
+  defp config(flags \\ []) do
+    {:ok, config} = Config.load([lambda: [handler: "Hello.handle", role: @role]], flags, :hello)
+    config
+  end
+
+  defp output do
+    Stream.repeatedly(fn ->
+      receive do
+        {:mix_shell, _, [line]} -> line
+      after
+        0 -> nil
+      end
+    end)
+    |> Enum.take_while(& &1)
+    |> Enum.join("\n")
+  end
+
+  test "a dry run builds nothing and shows what a deploy would build", %{conn: conn} do
+    assert {:ok, result} = Project.deploy(conn, config(architecture: "arm64"), tasks: @tasks)
+    refute_received {:layer_build_args, _}
+    refute_received {:package_build_args, _}
+
+    out = output()
+    assert out =~ "Dry run: nothing is sent. Would deploy the function zip to"
+
+    assert out =~
+             "(the function zip is not built in a dry run: a deploy builds it with `mix lambda.deploy_test_package`)"
+
+    assert out =~ "a deploy builds it with `mix lambda.deploy_test_layer --arch arm64`"
+    assert out =~ "CompatibleArchitectures=arm64"
+
+    assert out =~
+             "UpdateFunctionCode: PUT /2015-03-31/functions/hello/code  Architectures=arm64, ZipFile=<not built in a dry run>"
+
+    assert out =~ "PublishLayerVersion: POST /2018-10-31/layers/elixir-runtime/versions"
+    assert result.architecture == "arm64"
+    assert result.code_size == nil
+  end
+
+  test "a dry run reads named zips and takes the layer's architecture", %{
+    conn: conn,
+    tmp_dir: dir
+  } do
+    layer = Path.join(dir, "layer.zip")
+    bytes = LayerZips.write!(layer, "arm64")
+    fun = Path.join(dir, "fun.zip")
+    LayerZips.write!(fun, "x86_64", manifest: false)
+
+    assert {:ok, result} =
+             Project.deploy(conn, config(), tasks: @tasks, zip: fun, layer_zip: layer)
+
+    refute_received {:layer_build_args, _}
+    refute_received {:package_build_args, _}
+    assert result.architecture == "arm64"
+
+    out = output()
+    assert out =~ "Would deploy #{fun} to"
+    refute out =~ "not built"
+    assert out =~ "CompatibleArchitectures=arm64"
+    assert out =~ "ZipFile=<#{byte_size(bytes)} bytes"
+  end
+
+  test "a dry run refuses a mismatched layer before printing any request", %{
+    conn: conn,
+    tmp_dir: dir
+  } do
+    layer = Path.join(dir, "layer.zip")
+    LayerZips.write!(layer, "arm64")
+
+    assert {:error, message} =
+             Project.deploy(conn, config(architecture: "x86_64"), tasks: @tasks, layer_zip: layer)
+
+    assert message =~ "is built for arm64, but the function's architecture is x86_64"
+    assert output() == ""
+  end
+
+  test "with a layer ARN no layer zip is read or built", %{conn: conn} do
+    arn = "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:7"
+    assert {:ok, result} = Project.deploy(conn, config(layer_arn: arn), tasks: @tasks)
+    refute_received {:layer_build_args, _}
+    assert result.layer_arn == arn
+    assert result.architecture == "x86_64"
+    out = output()
+    refute out =~ "PublishLayerVersion"
+    refute out =~ "runtime layer zip is not built"
+    assert out =~ "Layers=[#{arn}]"
+  end
+end
