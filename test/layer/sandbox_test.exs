@@ -6,7 +6,8 @@ defmodule LambdaRuntime.Layer.SandboxTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{Emulator, Sandbox}
+  alias LambdaRuntime.Layer.{Manifest, Target}
+  alias LambdaRuntime.TestSupport.{Emulator, PortableLayers, Sandbox}
 
   @moduletag :layer
   @moduletag timeout: 600_000
@@ -19,18 +20,10 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     File.mkdir_p!(tmp)
     on_exit(fn -> File.rm_rf!(tmp) end)
 
-    layer_zip = Path.join(tmp, "layer.zip")
+    # The product's layer (ERTS built with zig for glibc 2.31) over this
+    # machine's root; test/portable runs it over an old-glibc root.
+    layer_zip = PortableLayers.zip!(Target.host_arch())
     function_zip = Path.join(tmp, "hello.zip")
-
-    # The sandbox runs on this machine's glibc, so the layer targets it
-    # (provided.al2023's 2.34 is the default, and the check tests cover it).
-    mix!(@root, tmp, "build-layer", [
-      "lambda.layer",
-      "--glibc",
-      host_glibc(),
-      "--output",
-      layer_zip
-    ])
 
     mix!(Path.join(@root, "examples/hello"), tmp, "build-hello", [
       "lambda.package",
@@ -77,7 +70,12 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     assert "bin/no_dot_erlang.boot" in layer_entries
     assert Enum.any?(layer_entries, &(&1 =~ ~r{^lib/lambda_runtime-[^/]+/priv/native/}))
     assert Enum.any?(layer_entries, &(&1 =~ ~r{^lib/ssl-[^/]+/ebin/ssl.app$}))
-    assert Enum.any?(layer_entries, &String.starts_with?(&1, "shlib/libtinfo.so"))
+    assert Enum.any?(layer_entries, &(&1 =~ ~r{^lib/crypto-[^/]+/priv/lib/crypto.so$}))
+    # Nothing from this machine's /usr/lib: the target's libcrypto is used.
+    refute Enum.any?(layer_entries, &String.starts_with?(&1, "shlib/"))
+    assert {:ok, manifest} = Manifest.read_zip(ctx.layer_zip)
+    assert manifest.erts_build == "zig" and manifest.libcrypto == "system"
+    assert manifest.forced == []
     refute Enum.any?(layer_entries, &(&1 =~ ~r{/(include|src|doc|man|examples)/}))
     refute Enum.any?(layer_entries, &(&1 =~ ~r{Mix\.Tasks|asn1ct}))
 
@@ -162,11 +160,5 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     {output, status} = System.cmd("unzip", ["-q", zip, "-d", dest], stderr_to_stdout: true)
     assert status == 0, output
     dest
-  end
-
-  defp host_glibc do
-    {out, 0} = System.cmd("getconf", ["GNU_LIBC_VERSION"])
-    [_, version] = Regex.run(~r/(\d+\.\d+)/, out)
-    version
   end
 end

@@ -1,17 +1,31 @@
 defmodule LambdaRuntime.Layer.Builder do
   @moduledoc """
   Builds the layer zip (what `mix lambda.layer` runs): stages the files in a
-  directory laid out as `/opt` will be, strips the beams, bundles the shared
-  libraries, checks every ELF file against the target glibc, then zips.
+  directory laid out as `/opt` will be (the native files from a
+  `LambdaRuntime.Layer.Natives`, the beams from this installation), strips
+  the beams, bundles the shared libraries, checks every ELF file against
+  the target, then zips.
 
       /opt/bootstrap                      (bootstrap.sh, mode 0755)
       /opt/bin/{lambda,no_dot_erlang}.boot
       /opt/erts-VSN/bin/{beam.smp,erlexec,erl_child_setup,inet_gethost}
       /opt/lib/APP-VSN/{ebin,priv}        (OTP, Elixir, lambda_runtime)
-      /opt/shlib/*.so.*                   (libraries beyond glibc)
+      /opt/shlib/*.so.*                   (only --bundle-libcrypto or --erts host)
   """
 
-  alias LambdaRuntime.Layer.{BootScript, Contents, Elf, ElfCheck, Libs, Summary}
+  alias LambdaRuntime.Layer.{
+    BootScript,
+    Contents,
+    Elf,
+    ElfCheck,
+    Libs,
+    Manifest,
+    Natives,
+    OtpSource,
+    Summary,
+    Target
+  }
+
   alias LambdaRuntime.Package.ZipWriter
 
   # Modules of lambda_runtime that build, deploy or emulate (Mix tasks,
@@ -22,11 +36,13 @@ defmodule LambdaRuntime.Layer.Builder do
               LambdaRuntime.Test)
 
   @doc """
-  Options (all required but `:system_libs` and `:level`): `:runtime_dir`
-  (the built `lambda_runtime` app: `_build/ENV/lib/lambda_runtime`),
-  `:bootstrap` (path of bootstrap.sh), `:stage` (a scratch directory,
-  emptied first), `:output` (the zip), `:glibc` (`{2, 34}`), `:system_libs`
-  (sonames the target provides: not bundled), `:level` (zip level, 9).
+  Options (all required but `:system_libs` and `:level`): `:natives` (a
+  `LambdaRuntime.Layer.Natives`: ERTS, NIFs and bundled libraries),
+  `:runtime_dir` (the built `lambda_runtime` app:
+  `_build/ENV/lib/lambda_runtime`), `:bootstrap` (path of bootstrap.sh),
+  `:stage` (a scratch directory, emptied first), `:output` (the zip),
+  `:glibc` (`{2, 34}`), `:system_libs` (sonames the target provides: not
+  bundled), `:level` (zip level, 9).
 
   Returns `{:ok, result}` or `{:error, message}` when the check fails.
   """
@@ -34,6 +50,7 @@ defmodule LambdaRuntime.Layer.Builder do
     stage = Keyword.fetch!(opts, :stage)
     output = Keyword.fetch!(opts, :output)
     glibc = Keyword.fetch!(opts, :glibc)
+    natives = Keyword.fetch!(opts, :natives)
     system_libs = Keyword.get(opts, :system_libs, [])
 
     step("Staging the layer in #{stage}")
@@ -41,18 +58,23 @@ defmodule LambdaRuntime.Layer.Builder do
     File.mkdir_p!(stage)
 
     copy(stage, Keyword.fetch!(opts, :bootstrap), "bootstrap", 0o755)
-    for {src, dest} <- Contents.erts_files(), do: copy(stage, src, dest, 0o755)
+    erts_rel = "erts-#{:erlang.system_info(:version)}/bin"
+    for {src, name} <- natives.erts_bins, do: copy(stage, src, Path.join(erts_rel, name), 0o755)
     {boot, boot_dest} = Contents.boot_file()
     copy(stage, boot, boot_dest, 0o644)
-    info("ERTS #{:erlang.system_info(:version)} (OTP #{Contents.otp_release()}) and boot file")
+
+    info(
+      "ERTS #{:erlang.system_info(:version)} (OTP #{Contents.otp_release()}, " <>
+        "#{natives.flavor}, #{erts_origin(natives)}) and boot file"
+    )
 
     for app <- Contents.apps() do
       {dir, vsn} = Contents.app_source(app)
-      copy_app(stage, dir, app, vsn, fn _ -> false end)
+      copy_app(stage, dir, app, vsn, fn _ -> false end, app_libs(natives, app))
     end
 
     info("OTP and Elixir applications: #{Enum.join(Contents.apps(), ", ")}")
-    runtime_vsn = copy_runtime(stage, Keyword.fetch!(opts, :runtime_dir))
+    runtime_vsn = copy_runtime(stage, Keyword.fetch!(opts, :runtime_dir), natives.nif)
     info("lambda_runtime #{runtime_vsn} (ebin and priv/native)")
 
     step("Stripping debug info and docs from the beams")
@@ -65,52 +87,139 @@ defmodule LambdaRuntime.Layer.Builder do
       "#{BootScript.write!(stage)} modules preloaded at boot (see LambdaRuntime.Layer.BootScript)"
     )
 
-    step("Bundling shared libraries into shlib/")
-    {bundled, unresolved} = Libs.bundle(stage_elfs(stage), Path.join(stage, "shlib"), system_libs)
+    bundle_libraries(stage, natives, system_libs)
 
-    for {soname, src} <- bundled, do: info("#{soname} <- #{src}")
-    for soname <- unresolved, do: info("#{soname}: NOT FOUND on this machine")
+    target =
+      Target.al2023(natives.platform.arch)
+      |> Target.with_glibc(glibc)
+      |> Target.with_system_libs(system_libs)
 
-    step("Checking ELF files against glibc #{ElfCheck.version_string(glibc)}")
+    step("Checking ELF files against #{target.name} (#{target.arch}, glibc #{gv(glibc)})")
 
-    case ElfCheck.run(stage, glibc: glibc, system_libs: system_libs) do
+    case ElfCheck.run(stage, target: target) do
       {:ok, report} ->
-        info(
-          "#{report.files} ELF files for #{report.machine}; newest glibc needed: " <>
-            ElfCheck.version_string(report.max_glibc)
-        )
-
-        step("Writing #{output}")
-        entries = zip_entries(stage)
-        stats = ZipWriter.write!(output, entries, level: Keyword.get(opts, :level, 9))
-        Summary.print(output, stats, report)
-        {:ok, %{output: output, stats: stats, check: report, bundled: bundled}}
+        info("#{report.files} ELF files; newest needs: #{needs_line(report)}")
+        manifest = write_manifest!(stage, natives, runtime_vsn, report, Target.forced(target))
+        write_zip(stage, output, report, manifest, opts)
 
       {:error, problems, report} ->
-        {:error,
-         """
-         the layer is not compatible with the target (glibc #{ElfCheck.version_string(glibc)}):
+        if Keyword.get(opts, :force, false) do
+          Mix.shell().error(
+            "The layer fails the check, written anyway (--force); deploy will refuse it:\n" <>
+              ElfCheck.format(problems)
+          )
 
-         #{ElfCheck.format(problems)}
+          forced =
+            Target.forced(target) ++ Enum.map(problems, &"#{&1.file}: #{&1.needs}: #{&1.problem}")
 
-         Its ELF files come from this machine, whose libraries need glibc \
-         #{ElfCheck.version_string(report.max_glibc)}. Build the layer on a system with \
-         an older glibc (for provided.al2023: Amazon Linux 2023 itself), or pass \
-         --glibc to target a newer one. The staged files are in #{stage}.
-         """}
+          manifest = write_manifest!(stage, natives, runtime_vsn, report, forced)
+          write_zip(stage, output, report, manifest, opts)
+        else
+          {:error,
+           """
+           the layer is not compatible with #{target.name} (#{target.arch}, glibc #{gv(glibc)}):
+
+           #{ElfCheck.format(problems)}
+
+           #{fix_hint(natives, report)} The staged files are in #{stage}.
+           """}
+        end
     end
   end
 
-  defp copy_app(stage, dir, app, vsn, exclude) do
+  defp write_manifest!(stage, natives, runtime_vsn, report, forced) do
+    manifest =
+      Manifest.new(%{
+        architecture: natives.platform.arch,
+        glibc: Target.glibc(report.target),
+        needs: report.needs,
+        otp: OtpSource.host_otp_version(),
+        erts: OtpSource.host_erts_version(),
+        elixir: System.version(),
+        runtime: runtime_vsn,
+        erts_build: Atom.to_string(natives.erts_build),
+        flavor: Atom.to_string(natives.flavor),
+        libcrypto: libcrypto(stage),
+        zig: natives.zig,
+        forced: forced
+      })
+
+    File.write!(Path.join(stage, Manifest.file_name()), Manifest.encode(manifest))
+    manifest
+  end
+
+  # The image's libcrypto.so.3 unless the layer carries its own.
+  defp libcrypto(stage) do
+    if File.exists?(Path.join(stage, "shlib/libcrypto.so.3")), do: "bundled", else: "system"
+  end
+
+  defp write_zip(stage, output, report, manifest, opts) do
+    step("Writing #{output}")
+    entries = zip_entries(stage)
+    stats = ZipWriter.write!(output, entries, level: Keyword.get(opts, :level, 9))
+    Summary.print(output, stats, report)
+    {:ok, %{output: output, stats: stats, check: report, manifest: manifest}}
+  end
+
+  defp needs_line(%{needs: needs}) when map_size(needs) == 0, do: "none"
+
+  defp needs_line(%{needs: needs}),
+    do: needs |> Enum.sort() |> Enum.map_join(", ", fn {family, v} -> "#{family}_#{v}" end)
+
+  defp gv(glibc), do: ElfCheck.version_string(glibc)
+
+  defp erts_origin(%Natives{erts_build: :zig, zig: zig}), do: "built with zig #{zig}"
+  defp erts_origin(%Natives{erts_build: :host}), do: "this machine's"
+
+  defp fix_hint(%Natives{erts_build: :host}, report) do
+    "Its ELF files come from this machine, whose libraries need glibc " <>
+      "#{ElfCheck.version_string(report.max_glibc)}. Build the layer without `--erts host` " <>
+      "(ERTS compiled with zig for the target's glibc)."
+  end
+
+  defp fix_hint(%Natives{}, _report),
+    do: "This is a bug of the portable build: please report it with the table above."
+
+  # Host ERTS: the libraries beyond glibc its files need, copied from this
+  # machine. Portable: only what the build chose to bundle (libcrypto).
+  defp bundle_libraries(stage, %Natives{shlib: :host}, system_libs) do
+    step("Bundling shared libraries into shlib/")
+    {bundled, unresolved} = Libs.bundle(stage_elfs(stage), Path.join(stage, "shlib"), system_libs)
+    for {soname, src} <- bundled, do: info("#{soname} <- #{src}")
+    for soname <- unresolved, do: info("#{soname}: NOT FOUND on this machine")
+  end
+
+  defp bundle_libraries(_stage, %Natives{shlib: []}, _system_libs), do: :ok
+
+  defp bundle_libraries(stage, %Natives{shlib: libs}, _system_libs) do
+    step("Bundling shared libraries into shlib/")
+
+    for {soname, src} <- libs do
+      copy(stage, src, Path.join("shlib", soname), 0o644)
+      info("#{soname} <- #{src}")
+    end
+  end
+
+  defp app_libs(%Natives{app_libs: nil}, _app), do: nil
+  defp app_libs(%Natives{app_libs: libs}, app), do: Map.get(libs, app)
+
+  # `libs`: the application's NIF libraries built for the layer (they
+  # replace the installation's `priv/lib/*.so`), or nil to keep those.
+  defp copy_app(stage, dir, app, vsn, exclude, libs \\ nil) do
     dest = Path.join(stage, "lib/#{app}-#{vsn}")
+    files = Contents.app_files(dir, app, exclude)
 
-    for {src, rel} <- Contents.app_files(dir, app, exclude),
-        do: copy(dest, src, rel, mode(src))
+    files =
+      if libs,
+        do: Enum.reject(files, fn {_, rel} -> String.starts_with?(rel, "priv/lib/") end),
+        else: files
 
+    for {src, rel} <- files, do: copy(dest, src, rel, mode(src))
+    for {src, name} <- libs || [], do: copy(dest, src, Path.join("priv/lib", name), 0o755)
     dest
   end
 
-  defp copy_runtime(stage, runtime_dir) do
+  defp copy_runtime(stage, runtime_dir, nif) do
     app_file = Path.join(runtime_dir, "ebin/lambda_runtime.app")
 
     unless File.regular?(app_file) do
@@ -120,9 +229,11 @@ defmodule LambdaRuntime.Layer.Builder do
     vsn = Contents.app_vsn(app_file)
     dest = copy_app(stage, runtime_dir, :lambda_runtime, vsn, &tooling?/1)
 
-    unless File.regular?(Path.join(dest, "priv/native/liblambda_runtime_nif.so")) do
-      Mix.raise("#{runtime_dir}/priv/native/liblambda_runtime_nif.so is missing: compile first")
+    unless File.regular?(nif) do
+      Mix.raise("#{nif} is missing: compile lambda_runtime first (mix compile)")
     end
+
+    copy(dest, nif, "priv/native/liblambda_runtime_nif.so", 0o755)
 
     # The .app lists the modules the layer now holds, not the tooling.
     dest_app = Path.join(dest, "ebin/lambda_runtime.app")

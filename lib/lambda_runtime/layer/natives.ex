@@ -16,7 +16,16 @@ defmodule LambdaRuntime.Layer.Natives do
       as the target.
   """
 
-  alias LambdaRuntime.Layer.{Contents, ErtsBuild, NifBuild, OpenSSL, OtpSource, Platform, Zig}
+  alias LambdaRuntime.Layer.{
+    Contents,
+    ErtsBuild,
+    NifBuild,
+    OpenSSL,
+    OtpSource,
+    Platform,
+    Target,
+    Zig
+  }
 
   defstruct [
     :platform,
@@ -27,7 +36,6 @@ defmodule LambdaRuntime.Layer.Natives do
     :erts_build,
     :flavor,
     :zig,
-    :libcrypto,
     :otp_source
   ]
 
@@ -40,7 +48,6 @@ defmodule LambdaRuntime.Layer.Natives do
           erts_build: :zig | :host,
           flavor: :jit | :emu,
           zig: String.t() | nil,
-          libcrypto: :system | :bundled | :host,
           otp_source: String.t() | nil
         }
 
@@ -66,12 +73,12 @@ defmodule LambdaRuntime.Layer.Natives do
         Keyword.fetch!(opts, :nif_target_dir)
       )
 
-    {shlib, libcrypto} =
+    shlib =
       if Keyword.get(opts, :bundle_libcrypto, false) do
         prefix = OpenSSL.build!(:bundle, platform, zig)
-        {[{"libcrypto.so.3", Path.join(prefix, "lib/libcrypto.so.3")}], :bundled}
+        [{"libcrypto.so.3", Path.join(prefix, "lib/libcrypto.so.3")}]
       else
-        {[], :system}
+        []
       end
 
     %__MODULE__{
@@ -86,7 +93,6 @@ defmodule LambdaRuntime.Layer.Natives do
       erts_build: :zig,
       flavor: flavor,
       zig: zig.version,
-      libcrypto: libcrypto,
       otp_source: source.origin
     }
   end
@@ -98,7 +104,7 @@ defmodule LambdaRuntime.Layer.Natives do
   @spec host(keyword()) :: t()
   def host(opts) do
     %__MODULE__{
-      platform: %Platform{arch: Platform.host_arch(), glibc: nil},
+      platform: %Platform{arch: Target.host_arch(), glibc: nil},
       erts_bins: for({src, dest} <- Contents.erts_files(), do: {src, Path.basename(dest)}),
       app_libs: nil,
       nif: Path.join(Keyword.fetch!(opts, :runtime_dir), "priv/native/liblambda_runtime_nif.so"),
@@ -106,7 +112,6 @@ defmodule LambdaRuntime.Layer.Natives do
       erts_build: :host,
       flavor: :erlang.system_info(:emu_flavor),
       zig: nil,
-      libcrypto: :host,
       otp_source: nil
     }
   end

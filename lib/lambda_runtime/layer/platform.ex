@@ -21,27 +21,9 @@ defmodule LambdaRuntime.Layer.Platform do
   @type t :: %__MODULE__{arch: arch(), glibc: {non_neg_integer(), non_neg_integer()}}
 
   @default_glibc {2, 31}
-  @archs %{"x86_64" => :x86_64, "arm64" => :arm64}
 
   @doc "The default target glibc, `{2, 31}`."
   def default_glibc, do: @default_glibc
-
-  @doc "Parses a Lambda architecture name (`x86_64` or `arm64`)."
-  @spec parse_arch(String.t()) :: {:ok, arch()} | :error
-  def parse_arch(name), do: Map.fetch(@archs, name)
-
-  @doc "The architecture of the machine running this VM, as Lambda names it."
-  @spec host_arch() :: arch() | :unknown
-  def host_arch do
-    case :erlang.system_info(:system_architecture) |> to_string() |> String.split("-") do
-      ["x86_64" | _] -> :x86_64
-      ["aarch64" | _] -> :arm64
-      _ -> :unknown
-    end
-  end
-
-  @doc "Lambda's name for the architecture (`\"x86_64\"`, `\"arm64\"`)."
-  def lambda_name(%__MODULE__{arch: arch}), do: Atom.to_string(arch)
 
   @doc "`\"2.31\"`."
   def glibc_string(%__MODULE__{glibc: {major, minor}}), do: "#{major}.#{minor}"
@@ -67,5 +49,5 @@ defmodule LambdaRuntime.Layer.Platform do
   def slug(%__MODULE__{} = p), do: "#{cpu(p)}-glibc#{glibc_string(p)}"
 
   @doc "True when code built for `platform` runs natively on this machine."
-  def native?(%__MODULE__{arch: arch}), do: arch == host_arch()
+  def native?(%__MODULE__{arch: arch}), do: arch == LambdaRuntime.Layer.Target.host_arch()
 end

@@ -1,40 +1,84 @@
 defmodule Mix.Tasks.Lambda.Layer do
   @shortdoc "Builds the lambda_runtime Lambda layer zip (ERTS, OTP, Elixir, runtime)"
   @moduledoc """
-  Builds one Lambda layer zip whose root becomes `/opt`: `bootstrap`, ERTS,
-  the OTP and Elixir applications of this machine's installation (kernel,
-  stdlib, compiler, elixir, logger, crypto, public_key, asn1, ssl, inets),
-  the `lambda_runtime` application with its NIF, the shared libraries they
-  need beyond glibc (in `shlib/`), and `bin/no_dot_erlang.boot`. Beams are
-  stripped of debug info and docs.
+  Builds one Lambda layer zip for `provided.al2023` whose root becomes
+  `/opt`: `bootstrap`, ERTS, the OTP and Elixir applications of this
+  machine's installation (kernel, stdlib, compiler, elixir, logger,
+  crypto, public_key, asn1, ssl, inets), the `lambda_runtime` application
+  with its NIF, `bin/*.boot`, and a manifest (`lambda_runtime-layer.json`)
+  that deploy tools read. Beams are stripped of debug info and docs.
+
+  The layer's native code does not come from this machine: ERTS, crypto's
+  and asn1's NIFs are compiled from the sources of exactly this machine's
+  OTP version with zig, and the runtime's NIF with cargo zigbuild, for the
+  chosen architecture and a glibc no newer than 2.31. So any Linux machine
+  builds a layer that starts on Lambda, for x86_64 or arm64 (Graviton).
+  The first build of an architecture takes several minutes (OpenSSL,
+  ERTS); later builds take seconds (see `LambdaRuntime.Layer.Cache`).
+
+      mix lambda.layer                      # x86_64, _build/lambda/layer-x86_64.zip
+      mix lambda.layer --arch arm64
+      mix lambda.layer --otp-source ~/src/otp_src_25.2.3.tar.gz
+      mix lambda.layer --bundle-libcrypto   # for targets without OpenSSL 3
+      mix lambda.layer --erts host --force  # this machine's ERTS (local tests only)
 
   Works in the lambda_runtime repository and in any project that depends
-  on `:lambda_runtime`; it compiles the project first.
+  on `:lambda_runtime`; it compiles the project first. It needs zig
+  (`pip install ziglang`), cargo-zigbuild (`pip install cargo-zigbuild`),
+  Rust with the target's standard library (`rustup target add
+  aarch64-unknown-linux-gnu` for arm64), and the OTP sources (downloaded
+  and verified when not given).
 
-      mix lambda.layer
-      mix lambda.layer --output dist/layer.zip
-      mix lambda.layer --glibc 2.26                 # for provided.al2
-      mix lambda.layer --system-lib libcrypto.so.3  # trust the target's copy
-
-  Before zipping, every ELF file in the layer is checked (an ELF reader in
-  Elixir, no binutils needed): the task fails with a table when a file needs
-  a newer glibc than the target's or a library that is neither bundled nor
-  part of glibc. The layer is built for this machine's architecture.
+  Before zipping, every ELF file is checked (an ELF reader in Elixir, no
+  binutils) against what `provided.al2023` provides: the task fails with
+  a table when a file needs a newer glibc, a library the target lacks, or
+  is built for another architecture.
 
   ## Options
 
-    * `--output PATH` - where to write the zip (default:
-      `_build/lambda/layer.zip`, under `MIX_BUILD_ROOT` when set).
-    * `--glibc VERSION` - the target's glibc (default `2.34`, the glibc of
-      `provided.al2023`; `2.26` is `provided.al2`).
+    * `--arch x86_64|arm64` - the Lambda architecture (default `x86_64`).
+    * `--output PATH` - where to write the zip (default
+      `_build/lambda/layer-ARCH.zip`, under `MIX_BUILD_ROOT` when set).
+    * `--otp-source PATH` - OTP's sources, a tarball or a directory, of
+      exactly this machine's OTP version (also `LAMBDA_OTP_SOURCE`;
+      default: download `otp_src_VSN.tar.gz` from the OTP release on
+      GitHub and check it against the release's `SHA256.txt`).
+    * `--glibc VERSION` - the newest glibc the native code may need
+      (default `2.31`; at most `2.34`, provided.al2023's).
+    * `--flavor jit|emu` - the emulator: the JIT (default) or the
+      interpreter.
+    * `--bundle-libcrypto` - ship an OpenSSL 3.5 `libcrypto.so.3` in the
+      layer instead of using the target's (provided.al2023 has OpenSSL 3,
+      so the default is not to bundle: 1.8 MB less, and the image's
+      OpenSSL gets the security updates).
+    * `--erts zig|host` - `host` copies this machine's ERTS and NIFs and
+      the libraries they need (into `shlib/`); only right on a machine
+      as old as the target, and refused when its libraries are newer.
     * `--system-lib SONAME` - a library the target provides, so it is
-      neither bundled nor reported missing; may be given more than once.
+      neither bundled nor reported missing (with `--erts host`); may be
+      given more than once.
+    * `--force` - write the zip even when the check fails or `--glibc`
+      is past the target's; the manifest records why, and
+      `mix lambda.deploy` and `mix lambda.layer.publish` refuse such a
+      layer. For local experiments only.
   """
   use Mix.Task
 
-  alias LambdaRuntime.Layer.{Builder, ElfCheck}
+  alias LambdaRuntime.Layer.{Builder, ElfCheck, Natives, Platform, Target}
 
-  @switches [output: :string, glibc: :string, system_lib: :keep]
+  @switches [
+    arch: :string,
+    output: :string,
+    otp_source: :string,
+    glibc: :string,
+    flavor: :string,
+    bundle_libcrypto: :boolean,
+    erts: :string,
+    system_lib: :keep,
+    force: :boolean
+  ]
+
+  @target_glibc {2, 34}
 
   @impl Mix.Task
   def run(args) do
@@ -57,28 +101,45 @@ defmodule Mix.Tasks.Lambda.Layer do
         :ok
     end
 
-    glibc =
-      case ElfCheck.parse_version(Keyword.get(opts, :glibc, "2.34")) do
-        {:ok, version} ->
-          version
-
-        :error ->
-          Mix.raise("--glibc expects a version such as 2.34 or 2.26, got #{opts[:glibc]}")
-      end
+    arch = arch!(opts[:arch] || "x86_64")
+    erts = erts!(opts[:erts] || "zig", arch)
+    glibc = glibc!(opts[:glibc], erts, opts[:force])
+    flavor = flavor!(opts[:flavor] || "jit", erts)
 
     Mix.Task.run("compile", [])
 
     build_root = Path.dirname(Mix.Project.build_path())
-    output = Path.expand(opts[:output] || Path.join(build_root, "lambda/layer.zip"))
+    runtime_dir = Path.join(Mix.Project.build_path(), "lib/lambda_runtime")
+    name = "layer-#{arch}"
+    output = Path.expand(opts[:output] || Path.join(build_root, "lambda/#{name}.zip"))
+
+    natives =
+      case erts do
+        :zig ->
+          Mix.shell().info([:cyan, "==> ", :reset, "Native code for #{arch}, glibc <= 2.31"])
+
+          Natives.portable!(%Platform{arch: arch, glibc: glibc},
+            otp_source: opts[:otp_source],
+            flavor: flavor,
+            bundle_libcrypto: opts[:bundle_libcrypto] || false,
+            runtime_root: runtime_root(),
+            nif_target_dir: Path.join(build_root, "lambda/nif")
+          )
+
+        :host ->
+          Natives.host(runtime_dir: runtime_dir)
+      end
 
     result =
       Builder.build(
-        runtime_dir: Path.join(Mix.Project.build_path(), "lib/lambda_runtime"),
-        bootstrap: bootstrap_path(),
-        stage: Path.join(build_root, "lambda/layer"),
+        natives: natives,
+        runtime_dir: runtime_dir,
+        bootstrap: Path.join(runtime_root(), "bootstrap.sh"),
+        stage: Path.join(build_root, "lambda/#{name}"),
         output: output,
         glibc: glibc,
-        system_libs: Keyword.get_values(opts, :system_lib)
+        system_libs: Keyword.get_values(opts, :system_lib),
+        force: opts[:force] || false
       )
 
     case result do
@@ -87,9 +148,62 @@ defmodule Mix.Tasks.Lambda.Layer do
     end
   end
 
-  # bootstrap.sh ships with lambda_runtime's sources: the project itself,
-  # or the dependency's checkout.
-  defp bootstrap_path do
+  defp arch!(name) do
+    case Target.parse_arch(name) do
+      {:ok, arch} -> arch
+      {:error, _} -> Mix.raise("--arch expects x86_64 or arm64 (Lambda's names), got #{name}")
+    end
+  end
+
+  defp erts!("zig", _arch), do: :zig
+
+  defp erts!("host", arch) do
+    if arch != Target.host_arch() do
+      Mix.raise(
+        "--erts host copies this machine's ERTS, which is #{Target.host_arch()}, " <>
+          "not #{arch}: drop --erts host to build ERTS for #{arch} with zig"
+      )
+    end
+
+    :host
+  end
+
+  defp erts!(other, _),
+    do: Mix.raise("--erts expects zig (the default) or host, got #{other}")
+
+  # zig builds default to 2.31; the host's ERTS is checked against the
+  # target's 2.34 unless told otherwise.
+  defp glibc!(nil, :zig, _force), do: Platform.default_glibc()
+  defp glibc!(nil, :host, _force), do: @target_glibc
+
+  defp glibc!(text, _erts, force) do
+    case ElfCheck.parse_version(text) do
+      {:ok, version} when version <= @target_glibc or force == true ->
+        version
+
+      {:ok, _} ->
+        Mix.raise(
+          "--glibc #{text} is newer than provided.al2023's glibc 2.34: a layer that " <>
+            "needs it cannot start on Lambda. Leave --glibc out (2.31), or add --force " <>
+            "for a local experiment (deploy refuses such a layer)"
+        )
+
+      :error ->
+        Mix.raise("--glibc expects a version such as 2.31 or 2.34, got #{text}")
+    end
+  end
+
+  defp flavor!("jit", _), do: :jit
+  defp flavor!("emu", :zig), do: :emu
+
+  defp flavor!("emu", :host),
+    do: Mix.raise("--flavor emu needs ERTS built from source: drop --erts host")
+
+  defp flavor!(other, _), do: Mix.raise("--flavor expects jit or emu, got #{other}")
+
+  # lambda_runtime's sources (bootstrap.sh, the NIF crate): the project
+  # itself, or the dependency's checkout.
+  defp runtime_root do
     root =
       if Mix.Project.config()[:app] == :lambda_runtime do
         File.cwd!()
@@ -100,6 +214,6 @@ defmodule Mix.Tasks.Lambda.Layer do
 
     path = Path.join(root, "bootstrap.sh")
     File.regular?(path) || Mix.raise("#{path} is missing from the lambda_runtime sources")
-    path
+    root
   end
 end
