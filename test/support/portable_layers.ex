@@ -11,6 +11,9 @@ defmodule LambdaRuntime.TestSupport.PortableLayers do
 
       zip = PortableLayers.zip!(:arm64)
       zip = PortableLayers.zip!(:x86_64, ["--flavor", "emu"])
+
+  `$LAMBDA_TEST_LAYER_ARGS` (e.g. `--flavor jit`) is added to every build:
+  `scripts/matrix.sh` runs the same tests on each flavor that way.
   """
 
   @root Path.expand("../..", __DIR__)
@@ -18,6 +21,7 @@ defmodule LambdaRuntime.TestSupport.PortableLayers do
   @doc "The path of the layer zip for `arch` built with `extra_args`."
   @spec zip!(:x86_64 | :arm64, [String.t()]) :: Path.t()
   def zip!(arch, extra_args \\ []) do
+    extra_args = extra_args ++ OptionParser.split(System.get_env("LAMBDA_TEST_LAYER_ARGS", ""))
     key = {__MODULE__, arch, extra_args}
 
     case :persistent_term.get(key, nil) do

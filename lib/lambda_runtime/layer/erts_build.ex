@@ -24,7 +24,7 @@ defmodule LambdaRuntime.Layer.ErtsBuild do
 
   alias LambdaRuntime.Layer.{Cache, OtpSource, Platform, Step, Zig}
 
-  @recipe 1
+  @recipe 2
   @erts_bins ~w(beam.smp erlexec erl_child_setup inet_gethost)
   # The NIF libraries of the carried applications, by application.
   @app_nifs %{crypto: ~w(crypto.so crypto_callback.so), asn1: ~w(asn1rt_nif.so)}
@@ -82,10 +82,13 @@ defmodule LambdaRuntime.Layer.ErtsBuild do
       {"ERL_LIBS", ""}
     ]
 
+    # A cross build must name a system root, or crypto's configure will not
+    # look for OpenSSL at all; zig brings its own libc, so the root is only
+    # where --with-ssl's absolute path starts.
     cross =
       if Platform.native?(platform),
         do: [],
-        else: ["--host=#{target}", "--build=#{build_triple()}"]
+        else: ["--host=#{target}", "--build=#{build_triple()}", "erl_xcomp_sysroot=/"]
 
     configure =
       cross ++
