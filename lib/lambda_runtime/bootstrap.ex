@@ -6,6 +6,8 @@ defmodule LambdaRuntime.Bootstrap do
   supervision tree ever gives up, the VM exits and Lambda restarts it.
   """
 
+  @no_drop [burst_limit_enable: false, drop_mode_qlen: 100_000, flush_qlen: 100_000]
+
   @doc false
   def main do
     Application.put_env(:lambda_runtime, :start_runtime, true)
@@ -34,6 +36,13 @@ defmodule LambdaRuntime.Bootstrap do
       :console,
       LambdaRuntime.LogFormat.console_options(env["AWS_LAMBDA_LOG_FORMAT"])
     )
+
+    # Elixir 1.15+ logs through Erlang's logger_std_h, whose overload
+    # protection drops events past 500 a second (burst limit) and past 200
+    # queued: Lambda's logs must not lose lines, so a logging process waits
+    # instead (synchronous mode past 10 queued, as before 1.15). Elixir 1.14
+    # ignores this key.
+    Application.put_env(:logger, :default_handler, config: @no_drop)
 
     if level = LambdaRuntime.LogFormat.level(env["AWS_LAMBDA_LOG_LEVEL"]) do
       Application.put_env(:logger, :level, level)

@@ -159,7 +159,7 @@ defmodule LambdaRuntime.Emulator do
   Sets how the runtime's memory use is measured (a 0-arity function giving
   bytes), e.g. once a runtime OS process has started.
   """
-  @spec put_memory_probe(emulator(), (() -> non_neg_integer())) :: :ok
+  @spec put_memory_probe(emulator(), (... -> non_neg_integer())) :: :ok
   def put_memory_probe(emu, probe) when is_function(probe, 0),
     do: GenServer.call(emu, {:memory_probe, probe})
 

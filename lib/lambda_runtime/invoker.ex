@@ -41,7 +41,14 @@ defmodule LambdaRuntime.Invoker do
         send(parent, {tag, execute(handler, state, body, context, stream_to)})
       end)
 
-    await(%{tag: tag, pid: pid, monitor: monitor, started: started, context: context, stream: nil})
+    await(%{
+      tag: tag,
+      pid: pid,
+      monitor: monitor,
+      started: started,
+      context: context,
+      stream: nil
+    })
   end
 
   # Waits for the handler's outcome. A streamed response that opened is

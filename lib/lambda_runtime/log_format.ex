@@ -38,6 +38,7 @@ defmodule LambdaRuntime.LogFormat do
     :callers,
     :crash_reason,
     :report_cb,
+    :error_logger,
     :logger_formatter,
     :request_id,
     :tenant_id,

@@ -11,7 +11,7 @@ defmodule LambdaRuntime.Retry do
 
   @doc "Runs `request` until it gets an HTTP answer or the retries run out."
   @spec transport(
-          (() -> {:ok, term(), term()} | {:ok, term(), term(), term()} | {:error, term()}),
+          (... -> {:ok, term(), term()} | {:ok, term(), term(), term()} | {:error, term()}),
           [non_neg_integer()]
         ) :: tuple()
   def transport(request, backoff \\ @backoff_ms), do: retry(request.(), request, backoff)
@@ -21,7 +21,7 @@ defmodule LambdaRuntime.Retry do
   (`answer` is its outcome): a `/next` made by
   `LambdaRuntime.Client.respond_then_next/5`, retried as a plain `/next`.
   """
-  @spec retry(tuple(), (() -> tuple()), [non_neg_integer()]) :: tuple()
+  @spec retry(tuple(), (... -> tuple()), [non_neg_integer()]) :: tuple()
   def retry(answer, request, backoff \\ @backoff_ms)
 
   def retry({:error, {kind, message}} = error, request, backoff)

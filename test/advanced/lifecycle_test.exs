@@ -92,12 +92,12 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
       assert {:response, _} = RecordingApi.invoke(api, "req-done", JSON.encode!(%{"sleep" => 0}))
       RecordingApi.await(api, "/runtime/invocation/next", 2)
 
-      started = System.monotonic_time(:millisecond)
       AdvancedFixture.signal!(runtime, "TERM")
       assert {0, output} = RuntimeProcess.await_exit(runtime)
 
-      assert System.monotonic_time(:millisecond) - started < 2_000
       assert output =~ "TERMINATE-MARKER reason=:sigterm"
+      # Had the finished invocation still counted as running, the shutdown
+      # would have waited out its 5 s budget and said so.
       refute output =~ "shutdown budget spent"
     end
 

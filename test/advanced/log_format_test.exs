@@ -58,6 +58,20 @@ defmodule LambdaRuntime.Advanced.LogFormatTest do
     assert event["message"] == "<<255, 0>>"
   end
 
+  test "JSON: OTP's bookkeeping metadata of a crash report stays out" do
+    # What a process or GenServer crash report carries (OTP 25 and 27 alike).
+    metadata = [
+      error_logger: %{tag: :error, report_cb: &:gen_server.format_log/1},
+      domain: [:otp, :sasl],
+      crash_reason: {:boom, []},
+      request_id: "r-1"
+    ]
+
+    event = json(:error, "GenServer terminating", metadata)
+
+    assert Enum.sort(Map.keys(event)) == ~w(level message requestId timestamp)
+  end
+
   test "text: TIMESTAMP, request id (undefined outside one), level, message; newlines as CR" do
     assert text(:warning, "a\nb\nc", request_id: "r-9") ==
              "2026-11-27T09:03:04.005Z\tr-9\tWARN\ta\rb\rc\n"

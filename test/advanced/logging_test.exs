@@ -22,8 +22,8 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
   defp start(env) do
     api = RecordingApi.start!()
 
-    runtime =
-      AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Logging.handle", env: env)
+    url = RecordingApi.runtime_api(api)
+    runtime = AdvancedFixture.start_runtime!(url, "Adv.Logging.handle", env: env)
 
     {api, runtime}
   end

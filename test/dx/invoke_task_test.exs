@@ -142,7 +142,9 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
     {glibc, 0} = System.cmd("getconf", ["GNU_LIBC_VERSION"])
     [glibc] = Regex.run(~r/\d+\.\d+/, glibc)
     # The sandbox runs on this machine's glibc, so the layer targets it.
-    capture_io(fn -> Mix.Task.rerun("lambda.layer", ["--glibc", glibc, "--output", layer_zip]) end)
+    capture_io(fn ->
+      Mix.Task.rerun("lambda.layer", ["--glibc", glibc, "--output", layer_zip])
+    end)
 
     # A function package: lib/APP/ebin, as mix lambda.package lays it out.
     files = DxTaskRoot.path() |> Path.join("lib/dx_handlers/**") |> Path.wildcard()

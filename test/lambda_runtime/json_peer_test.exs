@@ -176,7 +176,13 @@ defmodule LambdaRuntime.JSONPeerTest do
         "[" <> Enum.map_join(1..:rand.uniform(4), ",", fn _ -> escaped_doc(depth - 1) end) <> "]"
 
       _ ->
-        Enum.random([escaped_string(), "-0", "1e308", "-1E-300", "123456789012345678901234567890"])
+        Enum.random([
+          escaped_string(),
+          "-0",
+          "1e308",
+          "-1E-300",
+          "123456789012345678901234567890"
+        ])
     end
   end
 

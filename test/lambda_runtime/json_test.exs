@@ -32,7 +32,11 @@ defmodule LambdaRuntime.JSONTest do
     end
 
     test "atom values and atom or integer keys become strings" do
-      assert JSON.encode!(%{a: :b, c: nil, d: true}) == ~s({"a":"b","c":null,"d":true})
+      # Key order is not part of JSON (and OTP 26+ iterates small atom-keyed
+      # maps in another order than OTP 25): compare what the text decodes to.
+      json = JSON.encode!(%{a: :b, c: nil, d: true})
+      assert JSON.decode!(json) == %{"a" => "b", "c" => nil, "d" => true}
+      assert json =~ ~s("a":"b") and json =~ ~s("c":null) and json =~ ~s("d":true)
       assert round_trip(%{1 => :ok, :k => [:x]}) == %{"1" => "ok", "k" => ["x"]}
     end
 

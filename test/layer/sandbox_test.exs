@@ -39,7 +39,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     File.mkdir_p!(empty)
 
     %{
-      layer: layer,
+      layer_dir: layer,
       task: task,
       empty: empty,
       tmp: tmp,
@@ -81,7 +81,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
 
     # The boot script preloads the runtime's modules, but never a protocol.
     {:script, _, commands} =
-      Path.join(ctx.layer, "bin/lambda.boot") |> File.read!() |> :erlang.binary_to_term()
+      Path.join(ctx.layer_dir, "bin/lambda.boot") |> File.read!() |> :erlang.binary_to_term()
 
     preloaded = for {:primLoad, mods} <- commands, mod <- mods, do: mod
     assert LambdaRuntime.Runtime in preloaded and Elixir.Kernel in preloaded
@@ -92,7 +92,8 @@ defmodule LambdaRuntime.Layer.SandboxTest do
   end
 
   test "success and error invocations behave as in the dev checkout", ctx do
-    sandbox = Sandbox.start!(ctx.layer, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+    sandbox =
+      Sandbox.start!(ctx.layer_dir, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
 
     try do
       assert {200, body} = Emulator.invoke(ctx.emu, ~s({"name":"Ada"}))
@@ -117,7 +118,9 @@ defmodule LambdaRuntime.Layer.SandboxTest do
   end
 
   test "an unknown handler is an init error: the runtime exits non-zero", ctx do
-    sandbox = Sandbox.start!(ctx.layer, ctx.task, Emulator.runtime_api(ctx.emu), "Nope.handle")
+    sandbox =
+      Sandbox.start!(ctx.layer_dir, ctx.task, Emulator.runtime_api(ctx.emu), "Nope.handle")
+
     assert {status, output} = Sandbox.await_exit(sandbox, 30_000)
     assert status != 0
     assert output =~ "Nope"
@@ -134,7 +137,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
   test "the host's Erlang is hidden: bootstrap without the layer's ERTS finds none", ctx do
     only_bootstrap = Path.join(ctx.tmp, "only_bootstrap")
     File.mkdir_p!(only_bootstrap)
-    File.cp!(Path.join(ctx.layer, "bootstrap"), Path.join(only_bootstrap, "bootstrap"))
+    File.cp!(Path.join(ctx.layer_dir, "bootstrap"), Path.join(only_bootstrap, "bootstrap"))
     File.chmod!(Path.join(only_bootstrap, "bootstrap"), 0o755)
 
     sandbox =

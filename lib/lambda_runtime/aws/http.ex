@@ -7,13 +7,16 @@ defmodule LambdaRuntime.AWS.HTTP do
   plain HTTP happens only when the endpoint URL says `http` (a local
   emulator). Sockets get `TCP_NODELAY`.
 
-  `:inets`, `:ssl` and `:public_key` are started on first use. They are not
-  runtime dependencies of `:lambda_runtime` (the layer does not ship them),
-  so they are called through a variable module: only this deploy-time code
-  path needs them.
+  `:inets` (and for HTTPS `:ssl`) is started on first use. These are not
+  runtime dependencies of `:lambda_runtime` (the layer must not start them
+  at boot), so in a Mix project on Elixir 1.15+ they are outside the pruned
+  code path until `LambdaRuntime.Package.OTPApps` puts them back; `:httpc`
+  needs `:public_key` loadable even for plain HTTP (its default options
+  name a host-name check of `:public_key`'s).
   """
 
   alias LambdaRuntime.AWS.Error
+  alias LambdaRuntime.Package.OTPApps
 
   @connect_timeout 10_000
   @timeout 300_000
@@ -59,8 +62,9 @@ defmodule LambdaRuntime.AWS.HTTP do
   end
 
   defp start_apps!(url) do
+    OTPApps.ensure_available!([:inets, :ssl])
     apps = if String.starts_with?(url, "https:"), do: [:inets, :ssl], else: [:inets]
-    Enum.each(apps, &({:ok, _} = Application.ensure_all_started(&1)))
+    OTPApps.ensure_started!(apps)
   end
 
   defp ssl_opts("https:" <> _) do

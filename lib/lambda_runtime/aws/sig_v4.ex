@@ -16,6 +16,7 @@ defmodule LambdaRuntime.AWS.SigV4 do
   """
 
   alias LambdaRuntime.AWS.Credentials
+  alias LambdaRuntime.Package.OTPApps
 
   @algorithm "AWS4-HMAC-SHA256"
 
@@ -123,7 +124,10 @@ defmodule LambdaRuntime.AWS.SigV4 do
 
   @doc "Lower-case hex SHA-256 of `data`."
   @spec hex_sha256(iodata()) :: String.t()
-  def hex_sha256(data), do: :crypto.hash(:sha256, data) |> Base.encode16(case: :lower)
+  def hex_sha256(data) do
+    crypto!()
+    :crypto.hash(:sha256, data) |> Base.encode16(case: :lower)
+  end
 
   @doc "URI-encodes `string` as SigV4 wants: everything but `A-Za-z0-9-._~`."
   @spec encode(String.t()) :: String.t()
@@ -131,7 +135,16 @@ defmodule LambdaRuntime.AWS.SigV4 do
 
   defp date(time), do: Calendar.strftime(time, "%Y%m%d")
 
-  defp hmac(key, data), do: :crypto.mac(:hmac, :sha256, key, data)
+  defp hmac(key, data) do
+    crypto!()
+    :crypto.mac(:hmac, :sha256, key, data)
+  end
+
+  # In a Mix project on Elixir 1.15+, :crypto is outside the pruned code
+  # path unless something loaded it already (Mix usually has).
+  defp crypto! do
+    function_exported?(:crypto, :mac, 4) or OTPApps.ensure_available!([:crypto])
+  end
 
   defp canonical_uri(path, normalize?) do
     path = if path in ["", nil], do: "/", else: path

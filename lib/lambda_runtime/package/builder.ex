@@ -19,7 +19,7 @@ defmodule LambdaRuntime.Package.Builder do
   """
 
   alias LambdaRuntime.Layer.{Builder, Summary}
-  alias LambdaRuntime.Package.{CompilerCheck, LayerInfo, ZipWriter}
+  alias LambdaRuntime.Package.{CompilerCheck, LayerInfo, OTPApps, ZipWriter}
 
   @doc """
   Options: `:app`, `:build_path` (`_build/ENV`), `:env`, `:layer`
@@ -105,14 +105,14 @@ defmodule LambdaRuntime.Package.Builder do
   # An application that ships with Erlang/OTP or Elixir (found outside the
   # project's build directory).
   defp otp_app?(app) do
-    case :code.lib_dir(app) do
-      {:error, _} ->
+    case OTPApps.lib_dir(app) do
+      :error ->
         false
 
-      dir ->
+      {:ok, dir} ->
         elixir_lib = :code.lib_dir(:elixir) |> to_string() |> Path.dirname()
         roots = [to_string(:code.root_dir()), elixir_lib]
-        Enum.any?(roots, &String.starts_with?(to_string(dir), &1 <> "/"))
+        Enum.any?(roots, &String.starts_with?(dir, &1 <> "/"))
     end
   end
 

@@ -7,6 +7,7 @@ defmodule LambdaRuntime.Package.LayerInfo do
   """
 
   alias LambdaRuntime.Layer.Contents
+  alias LambdaRuntime.Package.OTPApps
 
   defstruct [:source, :apps, :compiler_vsn, :otp_release]
 
@@ -20,6 +21,11 @@ defmodule LambdaRuntime.Package.LayerInfo do
   @doc "The layer `mix lambda.layer` builds on this machine."
   @spec local(String.t()) :: t()
   def local(runtime_vsn) do
+    # On Elixir 1.15+ Mix prunes OTP apps outside the project's deps from
+    # the code path, where Contents looks for them.
+    with {:error, message} <- OTPApps.ensure_available(Contents.apps()),
+         do: Mix.raise(message <> "; the layer needs it")
+
     apps = Map.new(Contents.apps(), fn app -> {app, elem(Contents.app_source(app), 1)} end)
 
     %__MODULE__{

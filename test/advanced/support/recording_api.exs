@@ -12,6 +12,8 @@ defmodule LambdaRuntime.RecordingApi do
   #     for a chunked body each chunk with its arrival time, and the trailers;
   #     chunk data is kept up to 8 MiB per request, beyond that only sizes
   #     (plus a SHA-256 of the whole body);
+  #   * with `start!(tap: pid)`, each chunk also goes to pid as
+  #     `{:recording_api_chunk, path, data}` as soon as it is read;
   #   * the Extensions API: /extension/register answers 200 with a
   #     Lambda-Extension-Identifier (or `:register` from `start!/1`), and
   #     /extension/event/next never answers, as for an extension with no
@@ -105,7 +107,8 @@ defmodule LambdaRuntime.RecordingApi do
       ])
 
     server = self()
-    spawn_link(fn -> accept(listen, server) end)
+    tap = Keyword.get(opts, :tap)
+    spawn_link(fn -> accept(listen, server, tap) end)
 
     {:ok,
      %{
@@ -206,20 +209,20 @@ defmodule LambdaRuntime.RecordingApi do
 
   # Connections
 
-  defp accept(listen, server) do
+  defp accept(listen, server, tap) do
     case :gen_tcp.accept(listen) do
       {:ok, socket} ->
-        pid = spawn(fn -> serve(socket, server) end)
+        pid = spawn(fn -> serve(socket, server, tap) end)
         :ok = :gen_tcp.controlling_process(socket, pid)
         send(pid, :go)
-        accept(listen, server)
+        accept(listen, server, tap)
 
       {:error, _} ->
         :ok
     end
   end
 
-  defp serve(socket, server) do
+  defp serve(socket, server, tap) do
     ref = Process.monitor(server)
 
     receive do
@@ -227,14 +230,14 @@ defmodule LambdaRuntime.RecordingApi do
     end
 
     :ok = :inet.setopts(socket, nodelay: true)
-    loop(socket, server, ref)
+    loop(socket, server, ref, tap)
   end
 
-  defp loop(socket, server, ref) do
-    with {:ok, request} <- Wire.read_request(socket),
+  defp loop(socket, server, ref, tap) do
+    with {:ok, request} <- Wire.read_request(socket, tap),
          {:ok, action} <- ask(server, request),
          :ok <- answer(socket, action, ref) do
-      loop(socket, server, ref)
+      loop(socket, server, ref, tap)
     else
       _ -> :gen_tcp.close(socket)
     end

@@ -5,10 +5,12 @@ defmodule LambdaRuntime.RecordingApi.Wire do
 
   @keep_bytes 8 * 1024 * 1024
 
-  def read_request(socket) do
+  # `tap`: nil, or a pid that gets `{:recording_api_chunk, path, data}` for
+  # each chunk of a chunked body as soon as it is read.
+  def read_request(socket, tap \\ nil) do
     with {:ok, method, path, headers} <- LambdaRuntime.TestSupport.HTTPWire.read_head(socket),
          at = System.monotonic_time(:millisecond),
-         {:ok, body} <- read_body(socket, headers) do
+         {:ok, body} <- read_body(socket, headers, tap && {tap, path}) do
       {:ok,
        Map.merge(body, %{
          method: method,
@@ -20,7 +22,7 @@ defmodule LambdaRuntime.RecordingApi.Wire do
     end
   end
 
-  defp read_body(socket, headers) do
+  defp read_body(socket, headers, tap) do
     cond do
       length = List.keyfind(headers, "content-length", 0) ->
         n = String.to_integer(elem(length, 1))
@@ -30,7 +32,13 @@ defmodule LambdaRuntime.RecordingApi.Wire do
         end
 
       List.keyfind(headers, "transfer-encoding", 0) ->
-        read_chunks(socket, %{chunks: [], trailers: [], bytes: 0, sha: :crypto.hash_init(:sha256)})
+        read_chunks(socket, %{
+          chunks: [],
+          trailers: [],
+          bytes: 0,
+          sha: :crypto.hash_init(:sha256),
+          tap: tap
+        })
 
       true ->
         {:ok, %{body: "", chunks: nil, trailers: [], bytes: 0}}
@@ -45,6 +53,7 @@ defmodule LambdaRuntime.RecordingApi.Wire do
       else
         with {:ok, <<data::binary-size(size), "\r\n">>} <- :gen_tcp.recv(socket, size + 2) do
           kept = if acc.bytes + size <= @keep_bytes, do: data, else: nil
+          with {pid, path} <- acc.tap, do: send(pid, {:recording_api_chunk, path, data})
           chunk = %{at: System.monotonic_time(:millisecond), size: size, data: kept}
 
           read_chunks(socket, %{
