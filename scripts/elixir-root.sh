@@ -65,10 +65,12 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=(
   elixir erlang-dev erlang-nox erlang-crypto erlang-asn1 erlang-public-key erlang-ssl erlang-inets
   erlang-jiffy bubblewrap zip unzip gcc libc6-dev binutils python3 python3-venv
-  ca-certificates curl procps tini
+  ca-certificates curl procps tini dpkg-dev xz-utils
 )
-# The same pins as scripts/setup.sh's .venv (emulator, AWS emulator, template linter).
-pip_packages=('cargo-lambda==1.9.2' 'moto[server]==5.2.5' 'cfn-lint==1.58.0')
+# The same pins as scripts/setup.sh's .venv (emulator, AWS emulator, template
+# linter, and zig + cargo-zigbuild for portable layers of this root's OTP).
+pip_packages=('cargo-lambda==1.9.2' 'moto[server]==5.2.5' 'cfn-lint==1.58.0'
+  'ziglang==0.17.1' 'cargo-zigbuild==0.24.1')
 
 # Runs "$@" in a private mount namespace (and PID namespace: its init's
 # death ends every process in it). setpriv: if this script dies, unshare

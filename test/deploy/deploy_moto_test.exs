@@ -13,10 +13,10 @@ defmodule LambdaRuntime.Deploy.MotoTest do
   setup_all do
     moto = Moto.start!()
     on_exit(fn -> Moto.stop(moto) end)
-    %{moto: moto}
+    %{moto_server: moto}
   end
 
-  setup %{moto: moto, tmp_dir: dir} do
+  setup %{moto_server: moto, tmp_dir: dir} do
     Moto.reset!(moto)
 
     restore =
@@ -83,7 +83,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     body
   end
 
-  test "the first deploy creates the function with every setting", %{moto: moto} = ctx do
+  test "the first deploy creates the function with every setting", %{moto_server: moto} = ctx do
     # Any zip can be an extra layer; mix lambda.layer.publish is for the runtime layer only.
     {:ok, 201, extra} =
       Moto.lambda!(
@@ -136,7 +136,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     refute out =~ @secret
   end
 
-  test "a second deploy updates the code and the configuration", %{moto: moto} = ctx do
+  test "a second deploy updates the code and the configuration", %{moto_server: moto} = ctx do
     deploy(base_args(ctx) ++ ["--memory-size", "256", "--env", "A=1"])
     before = get_function(moto, "hello")["Configuration"]
     _ = output()
@@ -160,7 +160,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert layer =~ ~r/:layer:elixir-runtime:1$/
   end
 
-  test "--publish and --alias publish versions and move the alias", %{moto: moto} = ctx do
+  test "--publish and --alias publish versions and move the alias", %{moto_server: moto} = ctx do
     first = deploy(base_args(ctx) ++ ["--alias", "live"])
     assert first.version == "1"
 
@@ -176,7 +176,8 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert output() =~ "Alias live -> version 2"
   end
 
-  test "layer publish skips the same zip and publishes a different one", %{moto: moto} = ctx do
+  test "layer publish skips the same zip and publishes a different one",
+       %{moto_server: moto} = ctx do
     publish = &Mix.Tasks.Lambda.Layer.Publish.run/1
 
     first = publish.(["--zip", ctx.layer_zip])
@@ -202,7 +203,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert Enum.all?(versions, &(&1["CompatibleArchitectures"] == ["x86_64"]))
   end
 
-  test "--dry-run prints the requests and sends nothing", %{moto: moto} = ctx do
+  test "--dry-run prints the requests and sends nothing", %{moto_server: moto} = ctx do
     zip = File.read!(ctx.fun_zip)
     deploy(base_args(ctx) ++ ["--dry-run", "--env", "TOKEN=value-not-shown", "--alias", "live"])
     out = output()
@@ -261,7 +262,8 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert error.message =~ "--role"
   end
 
-  test "settings come from the lambda: key of the project's mix.exs", %{moto: moto} = ctx do
+  test "settings come from the lambda: key of the project's mix.exs",
+       %{moto_server: moto} = ctx do
     project = Path.join(ctx.tmp_dir, "project")
     File.mkdir_p!(project)
 
@@ -325,7 +327,8 @@ defmodule LambdaRuntime.Deploy.MotoTest do
   end
 
   describe "the runtime layer's manifest" do
-    test "an arm64 layer makes the function and the layer version arm64", %{moto: moto} = ctx do
+    test "an arm64 layer makes the function and the layer version arm64",
+         %{moto_server: moto} = ctx do
       LayerZips.write!(ctx.layer_zip, "arm64")
       result = deploy(base_args(ctx))
       assert result.architecture == "arm64"
@@ -335,7 +338,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     end
 
     test "an --architecture that differs from the layer's is refused before any upload",
-         %{moto: moto} = ctx do
+         %{moto_server: moto} = ctx do
       LayerZips.write!(ctx.layer_zip, "arm64")
 
       error =
@@ -348,7 +351,8 @@ defmodule LambdaRuntime.Deploy.MotoTest do
       assert_nothing_uploaded(moto)
     end
 
-    test "a layer zip without a manifest is refused before any upload", %{moto: moto} = ctx do
+    test "a layer zip without a manifest is refused before any upload",
+         %{moto_server: moto} = ctx do
       LayerZips.write!(ctx.layer_zip, "x86_64", manifest: false)
       error = assert_raise Mix.Error, fn -> deploy(base_args(ctx)) end
       assert error.message =~ "#{ctx.layer_zip} has no lambda_runtime-layer.json"
@@ -359,7 +363,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
       assert error.message =~ "has no lambda_runtime-layer.json"
     end
 
-    test "a forced layer is refused before any upload", %{moto: moto} = ctx do
+    test "a forced layer is refused before any upload", %{moto_server: moto} = ctx do
       reason = "GLIBC_2.36 allowed, past provided.al2023's GLIBC_2.34"
       LayerZips.write!(ctx.layer_zip, "x86_64", manifest: %{erts_build: "host", forced: [reason]})
       error = assert_raise Mix.Error, fn -> deploy(base_args(ctx)) end
@@ -368,7 +372,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     end
 
     test "with --layer-arn no zip is read and the architecture is the one given",
-         %{moto: moto} = ctx do
+         %{moto_server: moto} = ctx do
       LayerZips.write!(ctx.layer_zip, "x86_64")
       runtime = Mix.Tasks.Lambda.Layer.Publish.run(["--zip", ctx.layer_zip])
       _ = output()
@@ -384,7 +388,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
       assert length(layer_versions(moto)) == 1
     end
 
-    test "mix lambda.layer.publish reads the manifest the same way", %{moto: moto} = ctx do
+    test "mix lambda.layer.publish reads the manifest the same way", %{moto_server: moto} = ctx do
       publish = &Mix.Tasks.Lambda.Layer.Publish.run/1
       LayerZips.write!(ctx.layer_zip, "arm64")
 
@@ -412,7 +416,8 @@ defmodule LambdaRuntime.Deploy.MotoTest do
       assert [%{"CompatibleArchitectures" => ["arm64"]}] = layer_versions(moto)
     end
 
-    test "the deploy flow builds the layer for the architecture asked for", %{moto: moto} = ctx do
+    test "the deploy flow builds the layer for the architecture asked for",
+         %{moto_server: moto} = ctx do
       {:ok, conn} =
         Connection.open(
           region: "us-east-1",

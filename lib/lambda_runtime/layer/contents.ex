@@ -42,58 +42,22 @@ defmodule LambdaRuntime.Layer.Contents do
   end
 
   @doc """
-  The installed directory and version of an application: OTP's under
-  `ROOT/lib/APP-VSN`, Elixir's beside the `elixir` application. Looked up
-  on disk, not on the code path, which Elixir >= 1.15 prunes to the
-  project's own applications inside Mix.
+  The installed directory and version of an application. Elixir >= 1.15
+  prunes the code path inside Mix to the project's own applications;
+  `LambdaRuntime.Package.OTPApps` puts the one asked for back.
   """
   @spec app_source(atom()) :: {Path.t(), String.t()}
   def app_source(app) do
-    case installed_dir(app) do
-      nil ->
+    case LambdaRuntime.Package.OTPApps.lib_dir(app) do
+      {:ok, dir} ->
+        {dir, app_vsn(Path.join([dir, "ebin", "#{app}.app"]))}
+
+      :error ->
         Mix.raise(
           "the #{app} application is not installed in #{root_dir()}; " <>
             "the layer needs it (on Debian: apt-get install erlang-nox)"
         )
-
-      dir ->
-        {dir, app_vsn(Path.join([dir, "ebin", "#{app}.app"]))}
     end
-  end
-
-  defp installed_dir(app) do
-    loaded =
-      case :code.lib_dir(app) do
-        {:error, _} -> []
-        dir -> [List.to_string(dir)]
-      end
-
-    elixir_sibling =
-      case :code.lib_dir(:elixir) do
-        {:error, _} -> []
-        dir -> [Path.join([List.to_string(dir), "..", "#{app}"]) |> Path.expand()]
-      end
-
-    # Several versions side by side: the newest.
-    otp = root_dir() |> Path.join("lib/#{app}-*") |> Path.wildcard() |> Enum.sort_by(&vsn_key/1)
-
-    (loaded ++ Enum.reverse(otp) ++ elixir_sibling)
-    |> Enum.find(&File.regular?(Path.join([&1, "ebin", "#{app}.app"])))
-  end
-
-  defp vsn_key(dir) do
-    dir
-    |> Path.basename()
-    |> String.split("-")
-    |> List.last()
-    |> String.split(".")
-    |> Enum.map(
-      &(Integer.parse(&1)
-        |> then(fn
-          {n, _} -> n
-          :error -> 0
-        end))
-    )
   end
 
   @doc """

@@ -87,13 +87,6 @@ defmodule LambdaRuntime.Layer.Download do
 
   defp start_apps!(url) do
     apps = if String.starts_with?(url, "https:"), do: [:inets, :ssl], else: [:inets]
-
-    for app <- apps do
-      # Elixir >= 1.15 keeps only the project's applications on the code path.
-      if function_exported?(Mix, :ensure_application!, 1),
-        do: apply(Mix, :ensure_application!, [app])
-
-      {:ok, _} = Application.ensure_all_started(app)
-    end
+    LambdaRuntime.Package.OTPApps.ensure_started!(apps)
   end
 end
