@@ -130,6 +130,32 @@ defmodule LambdaRuntime.Layer.PortableBuildTest do
     end
   end
 
+  describe "Zig.find!/0" do
+    test "without zig anywhere, says how to get it", %{tmp_dir: dir} do
+      saved = for name <- ~w(PATH ZIG), do: {name, System.get_env(name)}
+      cwd = File.cwd!()
+      # No zig and no python3 on PATH, no .venv in the working directory.
+      System.put_env("PATH", dir)
+      System.delete_env("ZIG")
+      File.cd!(dir)
+
+      try do
+        assert LambdaRuntime.Layer.Zig.find() == :error
+        error = assert_raise Mix.Error, &LambdaRuntime.Layer.Zig.find!/0
+        assert error.message =~ "pip install ziglang"
+        assert error.message =~ "ZIG=/path/to/zig"
+      after
+        File.cd!(cwd)
+        for {name, value} <- saved, do: if(value, do: System.put_env(name, value))
+      end
+    end
+
+    test "finds the zig the project's set-up installed" do
+      assert {:ok, zig} = LambdaRuntime.Layer.Zig.find()
+      assert zig.version =~ ~r/^\d+\.\d+/
+    end
+  end
+
   describe "Cache.fetch/2" do
     test "a build that raises leaves no entry; the next one builds it", %{tmp_dir: dir} do
       entry = Path.join(dir, "entry")

@@ -135,7 +135,7 @@ defmodule Mix.Tasks.Lambda.Layer do
         natives: natives,
         runtime_dir: runtime_dir,
         bootstrap: Path.join(runtime_root(), "bootstrap.sh"),
-        stage: Path.join(build_root, "lambda/#{name}"),
+        stage: Path.join(build_root, "lambda/stage-#{Path.basename(output, ".zip")}"),
         output: output,
         glibc: glibc,
         system_libs: Keyword.get_values(opts, :system_lib),
