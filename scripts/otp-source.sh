@@ -38,8 +38,31 @@ apt_opts=(-o "Dir::State=$work/state" -o "Dir::Cache=$work/cache"
   -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
 echo "==> apt-get source erlang=$version (private APT state in $work)" >&2
 apt-get "${apt_opts[@]}" update -qq >&2
-(cd "$work/download" && apt-get "${apt_opts[@]}" source --download-only -qq "erlang=$version" >&2)
-dpkg-source -x "$work"/download/*.dsc "$work/src" >/dev/null
-mkdir -p "$dir"
-mv "$work/src" "$dir/src"
+if (cd "$work/download" && apt-get "${apt_opts[@]}" source --download-only -qq "erlang=$version" >&2); then
+  dpkg-source -x "$work"/download/*.dsc "$work/src" >/dev/null
+else
+  # Seen with trixie's 27.3.4.1+dfsg-1+deb13u4: the mirror served the
+  # upstream tarball but not Debian's .dsc and patches. The upstream
+  # sources of the same OTP version still build the same ERTS version
+  # (without Debian's patches to it); say so.
+  orig=$(ls "$work"/download/*.orig.tar.* 2>/dev/null | head -1)
+  [ -n "$orig" ] || {
+    echo "otp-source.sh: could not download the sources of erlang $version" >&2
+    exit 1
+  }
+  echo "otp-source.sh: Debian's patches for erlang $version are not available;" \
+    "using the upstream sources $(basename "$orig")" >&2
+  # Kept apart from Debian's patched tree: once the mirror has the patches,
+  # the next run unpacks those instead.
+  dir=$dir-upstream
+  if [ ! -f "$dir/src/OTP_VERSION" ]; then
+    mkdir -p "$work/unpack"
+    tar -xf "$orig" -C "$work/unpack"
+    mv "$(dirname "$(ls "$work"/unpack/*/OTP_VERSION | head -1)")" "$work/src"
+  fi
+fi
+if [ -d "$work/src" ]; then
+  mkdir -p "$dir"
+  mv "$work/src" "$dir/src"
+fi
 echo "$dir/src"

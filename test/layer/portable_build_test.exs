@@ -156,6 +156,22 @@ defmodule LambdaRuntime.Layer.PortableBuildTest do
     end
   end
 
+  describe "OpenSSL.install!/2" do
+    test "puts the headers and libcrypto in a prefix OTP's configure takes", %{tmp_dir: dir} do
+      src = Path.join(dir, "src")
+      File.mkdir_p!(Path.join(src, "include/openssl"))
+      File.write!(Path.join(src, "include/openssl/opensslv.h"), "#define OPENSSL_VERSION_MAJOR 3")
+      File.write!(Path.join(src, "libcrypto.so.3"), "ELF")
+      prefix = Path.join(dir, "prefix")
+
+      LambdaRuntime.Layer.OpenSSL.install!(src, prefix)
+
+      assert File.read!(Path.join(prefix, "include/openssl/opensslv.h")) =~ "MAJOR 3"
+      assert File.read!(Path.join(prefix, "lib/libcrypto.so")) == "ELF"
+      assert {:ok, "libcrypto.so.3"} = File.read_link(Path.join(prefix, "lib/libcrypto.so"))
+    end
+  end
+
   describe "Cache.fetch/2" do
     test "a build that raises leaves no entry; the next one builds it", %{tmp_dir: dir} do
       entry = Path.join(dir, "entry")

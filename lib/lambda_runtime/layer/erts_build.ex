@@ -46,9 +46,12 @@ defmodule LambdaRuntime.Layer.ErtsBuild do
   """
   @spec build!(OtpSource.t(), Platform.t(), :jit | :emu, Zig.t(), Path.t()) :: t()
   def build!(%OtpSource{} = source, %Platform{} = platform, flavor, %Zig{} = zig, openssl) do
+    # The OpenSSL build's own cache entry names its version and recipe.
+    ssl = Cache.short_hash(Path.basename(Path.dirname(openssl)))
+
     key =
       "otp#{source.otp_version}-#{source.fingerprint}-#{Platform.slug(platform)}-#{flavor}" <>
-        "-zig#{zig.version}-r#{@recipe}"
+        "-zig#{zig.version}-ssl#{binary_part(ssl, 0, 8)}-r#{@recipe}"
 
     {how, dir} =
       Cache.fetch(Cache.path("erts", key), fn tmp ->

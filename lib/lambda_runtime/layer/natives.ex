@@ -53,7 +53,7 @@ defmodule LambdaRuntime.Layer.Natives do
 
   @doc """
   Builds (or takes from the cache) the native files for `platform`.
-  Options: `:otp_source` (path or nil), `:flavor` (`:jit`), `:bundle_libcrypto`
+  Options: `:otp_source` (path or nil), `:flavor` (`:emu`), `:bundle_libcrypto`
   (false), `:runtime_root` (the lambda_runtime sources, for the NIF crate),
   `:nif_target_dir` (cargo's target directory).
   """
@@ -61,7 +61,7 @@ defmodule LambdaRuntime.Layer.Natives do
   def portable!(%Platform{} = platform, opts) do
     zig = Zig.find!()
     source = OtpSource.resolve!(Keyword.get(opts, :otp_source))
-    flavor = Keyword.get(opts, :flavor, :jit)
+    flavor = Keyword.get(opts, :flavor, :emu)
     openssl = OpenSSL.build!(:link, platform, zig)
     erts = ErtsBuild.build!(source, platform, flavor, zig, openssl)
 

@@ -33,14 +33,15 @@ defmodule LambdaRuntime.Layer.OpenSSL do
   }
 
   # Bumped when the build recipe below changes (part of the cache key).
-  @recipe 1
+  @recipe 2
 
   @doc "The OpenSSL version used for `use` (`:link` or `:bundle`)."
   def version(use), do: @sources |> Map.fetch!(use) |> Map.fetch!(:version)
 
   @doc """
-  Builds (or finds in the cache) OpenSSL for `platform` and returns its
-  install prefix: `include/`, and `lib/libcrypto.so.3` (stripped).
+  Builds (or finds in the cache) OpenSSL's libcrypto for `platform` and
+  returns its install prefix: `include/openssl/`, and
+  `lib/libcrypto.so.3` (stripped) with its `libcrypto.so` link.
   """
   @spec build!(:link | :bundle, Platform.t(), Zig.t()) :: Path.t()
   def build!(use, %Platform{} = platform, %Zig{} = zig) do
@@ -100,8 +101,21 @@ defmodule LambdaRuntime.Layer.OpenSSL do
 
     label = "OpenSSL for #{Platform.slug(platform)}"
     Step.run!("#{label}: configure", "./Configure", configure, cd: src, env: env, log: log)
+    # Only libcrypto: OTP's crypto links nothing else (libssl is ~1/6 of
+    # the build); the headers are copied as `make install_dev` would.
+    Step.run!("#{label}: headers", "make", ["build_generated"], cd: src, env: env, log: log)
     jobs = "-j#{System.schedulers_online()}"
-    Step.run!("#{label}: compile", "make", [jobs, "build_libs"], cd: src, env: env, log: log)
-    Step.run!("#{label}: install", "make", ["install_dev"], cd: src, env: env, log: log)
+    Step.run!("#{label}: compile", "make", [jobs, "libcrypto.so"], cd: src, env: env, log: log)
+    install!(src, prefix)
+  end
+
+  @doc false
+  # What `make install_dev` would put in the prefix, for libcrypto only.
+  def install!(src, prefix) do
+    File.mkdir_p!(Path.join(prefix, "lib"))
+    File.mkdir_p!(Path.join(prefix, "include"))
+    File.cp_r!(Path.join(src, "include/openssl"), Path.join(prefix, "include/openssl"))
+    File.cp!(Path.join(src, "libcrypto.so.3"), Path.join(prefix, "lib/libcrypto.so.3"))
+    File.ln_s!("libcrypto.so.3", Path.join(prefix, "lib/libcrypto.so"))
   end
 end

@@ -45,8 +45,11 @@ defmodule Mix.Tasks.Lambda.Layer do
       GitHub and check it against the release's `SHA256.txt`).
     * `--glibc VERSION` - the newest glibc the native code may need
       (default `2.31`; at most `2.34`, provided.al2023's).
-    * `--flavor jit|emu` - the emulator: the JIT (default) or the
-      interpreter.
+    * `--flavor emu|jit` - the emulator: the interpreter (default; it
+      boots on about two thirds of the JIT's CPU, which a 512 MB function's
+      0.3 vCPU feels at every cold start, and its layer is smaller) or the
+      JIT (faster for CPU-heavy handlers; see BENCHMARKS.md for the
+      break-even). `--erts host` is always this machine's (the JIT).
     * `--bundle-libcrypto` - ship an OpenSSL 3.5 `libcrypto.so.3` in the
       layer instead of using the target's (provided.al2023 has OpenSSL 3,
       so the default is not to bundle: 1.8 MB less, and the image's
@@ -104,7 +107,7 @@ defmodule Mix.Tasks.Lambda.Layer do
     arch = arch!(opts[:arch] || "x86_64")
     erts = erts!(opts[:erts] || "zig", arch)
     glibc = glibc!(opts[:glibc], erts, opts[:force])
-    flavor = flavor!(opts[:flavor] || "jit", erts)
+    flavor = flavor!(opts[:flavor] || default_flavor(erts), erts)
 
     Mix.Task.run("compile", [])
 
@@ -192,6 +195,12 @@ defmodule Mix.Tasks.Lambda.Layer do
         Mix.raise("--glibc expects a version such as 2.31 or 2.34, got #{text}")
     end
   end
+
+  # The interpreter boots on ~0.65x the JIT's CPU (it compiles nothing as
+  # modules load) and its layer is smaller; `--flavor jit` for CPU-heavy
+  # handlers. BENCHMARKS.md has the measurements.
+  defp default_flavor(:zig), do: "emu"
+  defp default_flavor(:host), do: "jit"
 
   defp flavor!("jit", _), do: :jit
   defp flavor!("emu", :zig), do: :emu
