@@ -2,7 +2,9 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
   @moduledoc """
   Runs `/opt/bootstrap` the way Lambda does, with bubblewrap:
 
-    * a fresh root built from the host's `/usr` (and `/etc`), read-only;
+    * a fresh root built from the host's `/usr` (and `/etc`), read-only,
+      or from a root filesystem's (`rootfs: dir`, e.g. `RootFS.path!/1`),
+      running another architecture under qemu-user (`arch: :arm64`);
     * the unzipped layer read-only at `/opt`, the unzipped function
       read-only at `/var/task` (also the working directory);
     * a tmpfs `/tmp`, the only writable place;
@@ -28,16 +30,17 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
 
   @doc """
   Starts the sandbox. Options: `:env` (extra `{name, value}` pairs, which
-  override the defaults), `:command` (default `/opt/bootstrap`).
+  override the defaults), `:command` (default `/opt/bootstrap`), and the
+  product's `:rootfs` and `:arch` (`LambdaRuntime.Emulator.Sandbox`).
   """
   def start!(layer_dir, task_dir, runtime_api, handler, opts \\ []) do
     bwrap() || raise "bwrap is not installed (apt-get install bubblewrap)"
     env = Map.merge(lambda_env(runtime_api, handler), Map.new(Keyword.get(opts, :env, [])))
-    command = Keyword.get(opts, :command, "/opt/bootstrap")
-    [bwrap | args] = Command.command(layer_dir, task_dir, Enum.sort(env), command: command)
+    command_opts = Keyword.take(opts, [:command, :rootfs, :arch])
+    [exe | args] = Command.command(layer_dir, task_dir, Enum.sort(env), command_opts)
 
     port =
-      Port.open({:spawn_executable, bwrap}, [:binary, :exit_status, :stderr_to_stdout, args: args])
+      Port.open({:spawn_executable, exe}, [:binary, :exit_status, :stderr_to_stdout, args: args])
 
     {:os_pid, os_pid} = Port.info(port, :os_pid)
     %__MODULE__{port: port, os_pid: os_pid}
@@ -72,7 +75,8 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
 
   @doc """
   Kills the sandbox (if still running) and returns its output. bwrap runs
-  it with --die-with-parent: killing bwrap kills it.
+  it with --die-with-parent: killing bwrap kills it (the command's own
+  process is bwrap's, also after the wrapper of another architecture).
   """
   def stop(%__MODULE__{} = sandbox), do: sandbox |> as_process() |> RuntimeProcess.stop()
 
