@@ -7,7 +7,7 @@
 #
 #   scripts/rootfs.sh amd64                     # cached: prints the path
 #   scripts/rootfs.sh arm64 /srv/roots/arm64    # or into DIR
-#   scripts/rootfs.sh amd64 --libcrypto FILE    # + FILE as libcrypto.so.3
+#   scripts/rootfs.sh amd64 --libcrypto FILE    # a root with FILE as libcrypto.so.3
 #
 # Cache: ${LAMBDA_RUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lambda_runtime}/
 # rootfs/bullseye-ARCH-HASH, HASH being this script's (a changed script
@@ -24,12 +24,13 @@
 # touched. Needs root (or sudo) for debootstrap. Mirror:
 # $LAMBDA_ROOTFS_MIRROR (default http://deb.debian.org/debian).
 #
-# --libcrypto FILE copies FILE into the root as
+# --libcrypto FILE prints instead a root that also has FILE as
 # /usr/lib/<multiarch>/libcrypto.so.3: the stand-in for AL2023's OpenSSL 3
-# (which lives in /usr/lib64 there; bullseye has only OpenSSL 1.1). It is on
-# the root's default library path, as AL2023's is on its own. The copy is
-# replaced when FILE differs (its sha256 is kept next to it, in
-# libcrypto.so.3.sha256); the rest of the root stays as debootstrap made it.
+# (which lives in /usr/lib64 there; bullseye has only OpenSSL 1.1), on the
+# root's default library path as AL2023's is on its own. That root is a copy
+# of the plain one made of hard links (ROOT-libcrypto-HASH, HASH being the
+# file's), so the plain root never has a libcrypto.so.3 and roots with
+# different stand-ins can be used side by side.
 set -euo pipefail
 
 suite=bullseye
@@ -223,8 +224,7 @@ if ! ready; then
   if [ -n "$stamp" ] && [ -e "$root" ] && [ -n "$(ls -A "$root" 2>/dev/null)" ] && [ ! -f "$stamp" ]; then
     die "$root exists and is not a root this script built (no $stamp); remove it or choose another DIR"
   fi
-  work=$(dirname "$root")
-  mkdir -p "$work" "$cache"
+  mkdir -p "$(dirname "$root")" "$cache"
   # One build at a time per root: a second caller waits, then finds it ready.
   exec 9>"$cache/.$key.lock"
   flock 9
@@ -242,16 +242,30 @@ if ! ready; then
   flock -u 9
 fi
 
+# The root with a stand-in libcrypto.so.3: a copy of the root made of hard
+# links (no space, and the root itself stays as debootstrap made it), keyed
+# by the library's hash, with the library as a file of its own.
 if [ -n "$libcrypto" ]; then
-  dest=$root/usr/lib/$triplet/libcrypto.so.3
-  sum=$(sha256sum "$libcrypto" | cut -d' ' -f1)
-  if [ "$(cat "$dest.sha256" 2>/dev/null)" != "$sum" ] || [ ! -f "$dest" ]; then
+  sum=$(sha256sum "$libcrypto" | cut -c1-12)
+  variant=$root-libcrypto-$sum
+  if [ ! -f "$variant/usr/lib/$triplet/libcrypto.so.3" ]; then
     as_root
-    say "libcrypto.so.3 <- $libcrypto"
-    install -m 0644 "$libcrypto" "$dest.new"
-    mv -f "$dest.new" "$dest"
-    echo "$sum" | tee "$dest.sha256" >/dev/null
+    mkdir -p "$cache"
+    exec 9>"$cache/.$key.lock"
+    flock 9
   fi
+  if [ ! -f "$variant/usr/lib/$triplet/libcrypto.so.3" ]; then
+    say "$variant: the root with $libcrypto as /usr/lib/$triplet/libcrypto.so.3"
+    rm -rf "$variant.partial"
+    trap 'rm -rf "$variant.partial"' EXIT
+    cp -al "$root" "$variant.partial"
+    rm -f "$variant.partial/usr/lib/$triplet/libcrypto.so.3"
+    install -m 0644 "$libcrypto" "$variant.partial/usr/lib/$triplet/libcrypto.so.3"
+    rm -rf "$variant"
+    mv -T "$variant.partial" "$variant"
+    trap - EXIT
+  fi
+  root=$variant
 fi
 
 echo "$root"

@@ -69,6 +69,33 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
     }
   end
 
+  @doc """
+  Runs `fun` (e.g. an invocation) in a task while the sandbox runs, and
+  returns its result; raises with the sandbox's output if the sandbox exits
+  first (an emulator would otherwise wait for a runtime that is gone). Call
+  it from the process that started the sandbox.
+  """
+  def while_running(%__MODULE__{port: port} = sandbox, fun, timeout \\ 60_000) do
+    task = Task.async(fun)
+    ref = task.ref
+
+    receive do
+      {^ref, result} ->
+        Process.demonitor(ref, [:flush])
+        result
+
+      {^port, {:exit_status, status}} ->
+        Task.shutdown(task, :brutal_kill)
+        send(self(), {port, {:exit_status, status}})
+        {^status, output} = await_exit(sandbox, 5_000)
+        raise "the sandbox exited (status #{status}) before the call returned:\n#{output}"
+    after
+      timeout ->
+        Task.shutdown(task, :brutal_kill)
+        raise "no result in #{timeout} ms; the sandbox's output so far:\n#{stop(sandbox)}"
+    end
+  end
+
   @doc "Waits for the sandbox to exit; returns `{exit_status, output}` or `:timeout`."
   def await_exit(%__MODULE__{} = sandbox, timeout \\ 15_000),
     do: sandbox |> as_process() |> RuntimeProcess.await_exit(timeout)

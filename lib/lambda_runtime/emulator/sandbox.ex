@@ -93,7 +93,7 @@ defmodule LambdaRuntime.Emulator.Sandbox do
   @spec check(keyword()) :: :ok | {:error, String.t()}
   def check(opts \\ []) do
     rootfs = opts[:rootfs]
-    arch = Keyword.get(opts, :arch, host_arch())
+    arch = opts[:arch] || host_arch()
 
     with :ok <- check_bwrap(),
          :ok <- check_arch(arch),
@@ -115,8 +115,8 @@ defmodule LambdaRuntime.Emulator.Sandbox do
   @spec command(Path.t(), Path.t(), [{String.t(), String.t()}], keyword()) :: [String.t()]
   def command(layer_dir, task_dir, env, opts \\ []) do
     with {:error, message} <- check(opts), do: raise(ArgumentError, message)
-    root = opts |> Keyword.get(:rootfs, "/") |> Path.expand()
-    arch = Keyword.get(opts, :arch, host_arch())
+    root = Path.expand(opts[:rootfs] || "/")
+    arch = opts[:arch] || host_arch()
     env = if foreign?(arch), do: qemu_env(env), else: env
 
     bwrap =
