@@ -71,9 +71,22 @@ defmodule LambdaRuntime.Portable.LayerTest do
           assert response["system_architecture"] =~ ~r/^#{unquote(machine)}-/
           assert response["root_dir"] == "/opt"
           assert response["otp_release"] == to_string(:erlang.system_info(:otp_release))
-        after
           assert Sandbox.stop(sandbox) =~ "greeting Ada"
+        after
+          Sandbox.stop(sandbox)
         end
+      end
+
+      test "every ELF file in the layer is for #{machine}", ctx do
+        elf_files =
+          for path <- Path.wildcard(Path.join(ctx.layer, "**"), match_dot: true),
+              File.regular?(path),
+              File.open!(path, [:read], &IO.binread(&1, 4)) == <<0x7F, "ELF">>,
+              do: path
+
+        assert Enum.any?(elf_files, &String.ends_with?(&1, "/beam.smp"))
+        wrong = Enum.reject(elf_files, &(Command.elf_arch(&1) == ctx.arch))
+        assert wrong == [], "not #{ctx.arch}: #{inspect(wrong)}"
       end
 
       test "a handler error is reported, and the runtime serves on", ctx do

@@ -69,7 +69,8 @@ defmodule LambdaRuntime.Portable.SandboxCommandTest do
       assert {:error, _} = Sandbox.check(rootfs: ctx.foreign_root, arch: ctx.foreign)
     else
       env = [{"ERL_AFLAGS", "+S 1"}, {"B", "2"}]
-      command = Sandbox.command("/L", "/T", env, rootfs: ctx.foreign_root, arch: ctx.foreign)
+      jit = fake_layer(ctx.tmp_dir, "jit", "usage: -JPperf bool ...")
+      command = Sandbox.command(jit, "/T", env, rootfs: ctx.foreign_root, arch: ctx.foreign)
 
       [
         unshare,
@@ -99,7 +100,20 @@ defmodule LambdaRuntime.Portable.SandboxCommandTest do
       # function's own ERL_AFLAGS stay.
       assert {"ERL_AFLAGS", "+JPperf map +S 1"} in setenv(args)
       assert {"B", "2"} in setenv(args)
+
+      # The interpreter flavor refuses +JP flags: its environment stays as given.
+      emu = fake_layer(ctx.tmp_dir, "emu", "usage: -a size ...")
+      command = Sandbox.command(emu, "/T", env, rootfs: ctx.foreign_root, arch: ctx.foreign)
+      assert {"ERL_AFLAGS", "+S 1"} in setenv(command)
     end
+  end
+
+  # A layer directory whose erts-*/bin/beam.smp holds `text`.
+  defp fake_layer(dir, name, text) do
+    bin = Path.join([dir, name, "erts-13.1.5/bin"])
+    File.mkdir_p!(bin)
+    File.write!(Path.join(bin, "beam.smp"), text)
+    Path.join(dir, name)
   end
 
   test "the binfmt registration matches the target's ELF header" do

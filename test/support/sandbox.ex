@@ -101,11 +101,17 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
     do: sandbox |> as_process() |> RuntimeProcess.await_exit(timeout)
 
   @doc """
-  Kills the sandbox (if still running) and returns its output. bwrap runs
+  Kills the sandbox (if still running) and returns its output (what is left
+  of it: `await_exit/2` and `while_running/3` take what they saw). bwrap runs
   it with --die-with-parent: killing bwrap kills it (the command's own
   process is bwrap's, also after the wrapper of another architecture).
   """
-  def stop(%__MODULE__{} = sandbox), do: sandbox |> as_process() |> RuntimeProcess.stop()
+  def stop(%__MODULE__{port: port} = sandbox) do
+    # Already exited (and its exit seen): only output still in the mailbox.
+    if Port.info(port) == nil,
+      do: sandbox |> as_process() |> RuntimeProcess.output(),
+      else: sandbox |> as_process() |> RuntimeProcess.stop()
+  end
 
   # Output collection is the same as for a runtime started without a sandbox.
   defp as_process(%__MODULE__{port: port, os_pid: os_pid}),

@@ -34,9 +34,11 @@ defmodule LambdaRuntime.Emulator.Sandbox do
   binfmt_misc; the registration ends with the namespace. The emulator
   resolves the target's dynamic loader and libraries in the sandbox's own
   root, which is the target root filesystem (the part `QEMU_LD_PREFIX`
-  plays otherwise). The environment also gets `ERL_AFLAGS=+JPperf map`:
-  the OTP 25 JIT's dual-mapped code memory crashes under qemu-user, and
-  perf support makes it single-mapped.
+  plays otherwise). When the layer's BEAM is the JIT flavor, the
+  environment also gets `ERL_AFLAGS=+JPperf map` (before the function's
+  own `ERL_AFLAGS`): the OTP 25 JIT's dual-mapped code memory crashes under
+  qemu-user, and perf support makes it single-mapped; the interpreter
+  flavor refuses `+JP` flags and needs none.
 
   ## What it proves, and what it does not
 
@@ -117,7 +119,7 @@ defmodule LambdaRuntime.Emulator.Sandbox do
     with {:error, message} <- check(opts), do: raise(ArgumentError, message)
     root = Path.expand(opts[:rootfs] || "/")
     arch = opts[:arch] || host_arch()
-    env = if foreign?(arch), do: qemu_env(env), else: env
+    env = if foreign?(arch) and jit?(layer_dir), do: qemu_jit_env(env), else: env
 
     bwrap =
       [bwrap(), "--unshare-all", "--share-net", "--die-with-parent", "--new-session"] ++
@@ -252,7 +254,16 @@ defmodule LambdaRuntime.Emulator.Sandbox do
       [binfmt_registration(arch, qemu) | bwrap_command]
   end
 
-  defp qemu_env(env) do
+  # Whether the layer's BEAM is the JIT flavor: only its usage text names
+  # the +JP flags (the interpreter refuses them).
+  defp jit?(layer_dir) do
+    case Path.wildcard(Path.join(Path.expand(layer_dir), "erts-*/bin/beam.smp")) do
+      [beam | _] -> :binary.match(File.read!(beam), "-JPperf") != :nomatch
+      [] -> false
+    end
+  end
+
+  defp qemu_jit_env(env) do
     {aflags, rest} = Enum.split_with(env, fn {k, _} -> k == "ERL_AFLAGS" end)
     user = Enum.map(aflags, fn {_, v} -> " " <> to_string(v) end)
     rest ++ [{"ERL_AFLAGS", IO.iodata_to_binary(["+JPperf map" | user])}]

@@ -61,7 +61,8 @@ defmodule Mix.Tasks.Lambda.Invoke do
       Debian bullseye one (glibc 2.31), to prove that a layer needs nothing
       newer than that and nothing from this machine
     * `--arch x86_64|arm64` - with `--layer` (implied), the layer's
-      architecture (default: the layer's manifest, else this machine's).
+      architecture, when its manifest (`lambda_runtime-layer.json`) does not
+      say (it must agree when it does; default: this machine's).
       Another architecture than this machine's runs under
       `qemu-user-static`, registered only inside the sandbox's namespaces
       (Linux >= 6.7), and needs `--rootfs` of that architecture
