@@ -45,7 +45,7 @@ say() { echo "==> $*" >&2; }
 
 args=("$@")
 usage="usage: scripts/rootfs.sh amd64|arm64 [DIR] [--libcrypto FILE]"
-arch= dir= libcrypto=
+arch='' dir='' libcrypto=''
 while [ $# -gt 0 ]; do
   case $1 in
     --libcrypto)
@@ -82,6 +82,7 @@ if [ -n "$libcrypto" ]; then
     die "--libcrypto $libcrypto is not built for $arch ($triplet)"
 fi
 
+command -v dpkg >/dev/null || die "this script needs a Debian or Ubuntu machine (dpkg, apt-get, debootstrap)"
 host_arch=$(dpkg --print-architecture)
 foreign=false
 [ "$arch" = "$host_arch" ] || foreign=true

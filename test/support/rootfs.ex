@@ -2,9 +2,9 @@ defmodule LambdaRuntime.TestSupport.RootFS do
   @moduledoc """
   Debian bullseye root filesystems (glibc 2.31), one per architecture,
   built and cached by `scripts/rootfs.sh` (the first call on a machine
-  runs debootstrap: about 35 s for amd64, about 2.5 min for arm64, whose
-  second stage runs under qemu); later calls in the same test run return
-  the path at once.
+  runs debootstrap: under a minute for amd64, about 3 minutes for arm64,
+  whose second stage runs under qemu; then about 10 ms); later calls in the
+  same test run return the path at once.
 
       root = RootFS.path!(:x86_64)
       root = RootFS.path!(:arm64, libcrypto: "/path/to/aarch64/libcrypto.so.3")
