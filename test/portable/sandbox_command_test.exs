@@ -151,6 +151,14 @@ defmodule LambdaRuntime.Portable.SandboxCommandTest do
     end
   end
 
+  test "a kernel older than 6.7 cannot give the sandbox its own binfmt_misc" do
+    assert :ok = Sandbox.check_kernel({6, 7, 0})
+    assert :ok = Sandbox.check_kernel({7, 0, 1})
+    assert {:error, message} = Sandbox.check_kernel({6, 6, 30})
+    assert message =~ "needs Linux >= 6.7 (this kernel is 6.6)"
+    assert {:error, _} = Sandbox.check_kernel({5, 15, 0})
+  end
+
   test "no qemu for a foreign architecture: how to install it", ctx do
     # A PATH with bwrap on it and nothing else.
     bin = Path.join(ctx.tmp_dir, "bin")

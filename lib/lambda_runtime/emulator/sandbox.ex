@@ -195,9 +195,24 @@ defmodule LambdaRuntime.Emulator.Sandbox do
     end
   end
 
+  @doc """
+  Whether a kernel of `version` (as `:os.version/0` gives it) can mount a
+  binfmt_misc of a user namespace's own (Linux >= 6.7): `:ok` or
+  `{:error, sentence}`.
+  """
+  @spec check_kernel({non_neg_integer(), non_neg_integer(), non_neg_integer()}) ::
+          :ok | {:error, String.t()}
+  def check_kernel({major, minor, _}) when {major, minor} >= @private_binfmt_kernel, do: :ok
+
+  def check_kernel({major, minor, _}) do
+    {:error,
+     "running another architecture registers qemu in a binfmt_misc private to the sandbox, " <>
+       "which needs Linux >= 6.7 (this kernel is #{major}.#{minor}); " <>
+       "use a newer kernel or a machine of the layer's architecture"}
+  end
+
   defp check_emulation(arch, rootfs) do
     qemu = @targets[arch].qemu
-    {major, minor, _} = kernel()
 
     cond do
       rootfs == nil ->
@@ -211,11 +226,8 @@ defmodule LambdaRuntime.Emulator.Sandbox do
          "running an #{arch} layer on this #{host_arch()} machine needs #{qemu}: " <>
            "apt-get install --no-install-recommends qemu-user-static"}
 
-      {major, minor} < @private_binfmt_kernel ->
-        {:error,
-         "running an #{arch} layer on this #{host_arch()} machine registers qemu in a private " <>
-           "binfmt_misc, which needs Linux >= 6.7 (this kernel is #{major}.#{minor}); " <>
-           "use a newer kernel or an #{arch} machine"}
+      check_kernel(kernel()) != :ok ->
+        check_kernel(kernel())
 
       not File.dir?("/proc/sys/fs/binfmt_misc") ->
         {:error, "this kernel has no binfmt_misc (/proc/sys/fs/binfmt_misc is missing)"}
