@@ -130,7 +130,7 @@ defmodule LambdaRuntime.Emulator.Sandbox do
           hidden_dirs(root),
           ["--remount-ro", "/", "--uid", @uid, "--gid", @gid, "--chdir", "/var/task"],
           ["--clearenv" | Enum.flat_map(env, fn {k, v} -> ["--setenv", k, to_string(v)] end)],
-          [Keyword.get(opts, :command, "/opt/bootstrap")]
+          [opts[:command] || "/opt/bootstrap"]
         ]
 
     command = List.flatten(bwrap)
