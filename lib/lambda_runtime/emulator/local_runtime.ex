@@ -18,9 +18,11 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
     * `:task_root` - `LAMBDA_TASK_ROOT`, a directory with `lib/*/ebin`
       (a Mix build directory or an unpacked function package; required
       unless `:sandbox` is given)
-    * `:sandbox` - `{layer_dir, function_dir}`: run the unpacked layer's
-      `/opt/bootstrap` with the unpacked function package in a Lambda-shaped
-      sandbox (`LambdaRuntime.Emulator.Sandbox`) instead
+    * `:sandbox` - `{layer_dir, function_dir}` or `{layer_dir, function_dir,
+      sandbox_opts}`: run the unpacked layer's `/opt/bootstrap` with the
+      unpacked function package in a Lambda-shaped sandbox instead
+      (`LambdaRuntime.Emulator.Sandbox.command/4`; `sandbox_opts` such as
+      `rootfs: dir, arch: :arm64`)
     * `:bootstrap` - the bootstrap script (default: this project's
       `bootstrap.sh`); `:command` - instead, a full `[executable | args]`
       (e.g. a sandbox that runs the layer's bootstrap)
@@ -111,6 +113,9 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
   defp env_and_command(emu, handler, opts) do
     case opts[:sandbox] do
       {layer_dir, task_dir} ->
+        env_and_command(emu, handler, Keyword.put(opts, :sandbox, {layer_dir, task_dir, []}))
+
+      {layer_dir, task_dir, sandbox_opts} ->
         env =
           lambda_env(emu, handler, "/var/task", "/var/runtime", opts) ++
             [
@@ -120,7 +125,7 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
               {"AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"}
             ] ++ Keyword.get(opts, :env, [])
 
-        {[], Sandbox.command(layer_dir, task_dir, env)}
+        {[], Sandbox.command(layer_dir, task_dir, env, sandbox_opts)}
 
       nil ->
         task_root = opts |> Keyword.fetch!(:task_root) |> Path.expand()

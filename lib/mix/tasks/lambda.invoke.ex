@@ -17,6 +17,8 @@ defmodule Mix.Tasks.Lambda.Invoke do
       mix lambda.invoke --data '{}' --timeout 2 --repeat 3
       cat event.json | mix lambda.invoke --event -
       mix lambda.invoke --layer --sample sqs      # the layer + package, sandboxed
+      mix lambda.invoke --layer dist/layer.zip --rootfs "$(scripts/rootfs.sh amd64)"
+      mix lambda.invoke --layer dist/layer-arm64.zip --arch arm64 --rootfs "$(scripts/rootfs.sh arm64)"
 
   Settings come from the `lambda:` key of `project/0` in `mix.exs`, as for
   `mix lambda.deploy` (`handler`, `function_name`, `timeout`, `memory_size`,
@@ -42,14 +44,28 @@ defmodule Mix.Tasks.Lambda.Invoke do
       after the first; default 1)
     * `--task-root DIR` - run the code in DIR (`DIR/lib/*/ebin`, e.g. an
       unpacked function package) instead of the project's build
-    * `--layer` - run the layer and the function package instead, as on
-      Lambda: `mix lambda.layer` and `mix lambda.package` build them, and
-      the layer's `/opt/bootstrap` runs in a bubblewrap sandbox (read-only
-      `/opt` and `/var/task`, a private `/tmp`, only Lambda's environment,
-      no Erlang but the layer's; see `LambdaRuntime.Emulator.Sandbox`)
+    * `--layer [PATH]` - run the layer and the function package instead, as
+      on Lambda: the layer's `/opt/bootstrap` runs in a bubblewrap sandbox
+      (read-only `/opt` and `/var/task`, a private `/tmp`, only Lambda's
+      environment, no Erlang but the layer's; see
+      `LambdaRuntime.Emulator.Sandbox`). PATH is a layer zip or an unpacked
+      layer directory; without it, `mix lambda.layer` builds one for this
+      machine's glibc. `mix lambda.package` builds the function package.
     * `--layer-zip PATH`, `--package-zip PATH` - with `--layer` (implied),
-      use these zips instead of building them; e.g. a layer built with
-      `mix lambda.layer --glibc 2.36` on a machine newer than the target
+      use this layer or function package (a zip or a directory) instead of
+      building it; e.g. a layer built with `mix lambda.layer --glibc 2.36`
+      on a machine newer than the target
+    * `--rootfs DIR` - with `--layer` (implied), run the sandbox over the
+      root filesystem DIR (its `/usr`, `/etc`, `/bin`, `/sbin` and `/lib*`
+      instead of this machine's): `scripts/rootfs.sh amd64|arm64` builds a
+      Debian bullseye one (glibc 2.31), to prove that a layer needs nothing
+      newer than that and nothing from this machine
+    * `--arch x86_64|arm64` - with `--layer` (implied), the layer's
+      architecture, when its manifest (`lambda_runtime-layer.json`) does not
+      say (it must agree when it does; default: this machine's).
+      Another architecture than this machine's runs under
+      `qemu-user-static`, registered only inside the sandbox's namespaces
+      (Linux >= 6.7), and needs `--rootfs` of that architecture
 
   Without `--data`, `--event` or `--sample` the event is `{}`.
 
@@ -63,7 +79,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
   use Mix.Task
 
   alias LambdaRuntime.{Emulator, JSON, Samples}
-  alias LambdaRuntime.Emulator.{LocalRuntime, PrettyJSON, Report}
+  alias LambdaRuntime.Emulator.{LayerSetup, LocalRuntime, PrettyJSON, Report}
 
   @switches [
     data: :string,
@@ -78,7 +94,9 @@ defmodule Mix.Tasks.Lambda.Invoke do
     task_root: :string,
     layer: :boolean,
     layer_zip: :string,
-    package_zip: :string
+    package_zip: :string,
+    rootfs: :string,
+    arch: :string
   ]
 
   @impl Mix.Task
@@ -99,7 +117,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
     ]
 
     {runtime_opts, scratch} =
-      if opts[:layer] || opts[:layer_zip] || opts[:package_zip],
+      if Enum.any?([:layer, :layer_zip, :package_zip, :rootfs, :arch], &opts[&1]),
         do: sandboxed(runtime_opts, opts),
         else: {Keyword.put(runtime_opts, :task_root, settings.task_root), nil}
 
@@ -150,68 +168,54 @@ defmodule Mix.Tasks.Lambda.Invoke do
   end
 
   # --layer: the layer and the function package, built (unless given) and
-  # unpacked, run in the sandbox.
+  # unpacked, run in the sandbox (LambdaRuntime.Emulator.LayerSetup).
   defp sandboxed(runtime_opts, opts) do
-    unless LambdaRuntime.Emulator.Sandbox.bwrap() do
-      Mix.raise("mix lambda.invoke --layer needs bubblewrap (bwrap): apt-get install bubblewrap")
-    end
+    setup =
+      LayerSetup.prepare(
+        layer: opts[:layer_zip],
+        package: opts[:package_zip],
+        rootfs: opts[:rootfs],
+        arch: opts[:arch],
+        # The sandbox runs on this machine's C library unless --rootfs is
+        # given, so the layer is built for it (a layer for Lambda itself is
+        # checked against glibc 2.34).
+        build_layer: &build("lambda.layer", ["--glibc", host_glibc(), "--output", &1]),
+        build_package: fn output, layer_zip ->
+          build(
+            "lambda.package",
+            if(layer_zip, do: ["--layer", layer_zip], else: []) ++ ["--output", output]
+          )
+        end
+      )
 
-    scratch = Path.join(System.tmp_dir!(), "lambda_invoke_#{System.unique_integer([:positive])}")
-    File.mkdir_p!(scratch)
+    case setup do
+      {:ok, setup} ->
+        {Keyword.put(runtime_opts, :sandbox, LayerSetup.sandbox(setup)), setup.scratch}
 
-    try do
-      # The sandbox runs on this machine's C library, so the layer is built
-      # for it (a layer for Lambda itself is checked against glibc 2.34).
-      layer_zip =
-        opts[:layer_zip] || build(scratch, "layer.zip", "lambda.layer", ["--glibc", host_glibc()])
-
-      package_zip =
-        opts[:package_zip] ||
-          build(scratch, "function.zip", "lambda.package", ["--layer", layer_zip])
-
-      layer_dir = unzip!(layer_zip, Path.join(scratch, "opt"))
-      task_dir = unzip!(package_zip, Path.join(scratch, "task"))
-      {Keyword.put(runtime_opts, :sandbox, {layer_dir, task_dir}), scratch}
-    rescue
-      error ->
-        File.rm_rf(scratch)
-        reraise error, __STACKTRACE__
+      {:error, message} ->
+        Mix.raise("mix lambda.invoke: " <> message)
     end
   end
 
   defp host_glibc do
-    case System.cmd("getconf", ["GNU_LIBC_VERSION"], stderr_to_stdout: true) do
-      {"glibc " <> version, 0} ->
-        String.trim(version)
+    case LayerSetup.host_glibc() do
+      {:ok, version} ->
+        version
 
-      _ ->
+      :error ->
         Mix.raise(
           "mix lambda.invoke --layer: cannot tell this machine's glibc version (getconf GNU_LIBC_VERSION)"
         )
     end
   end
 
-  defp build(scratch, file, task, args) do
-    output = Path.join(scratch, file)
-    Mix.Task.rerun(task, args ++ ["--output", output])
-    output
-  end
-
-  defp unzip!(zip, dest) do
-    File.exists?(zip) || Mix.raise("mix lambda.invoke: #{zip} does not exist")
-    unzip = System.find_executable("unzip") || Mix.raise("mix lambda.invoke --layer needs unzip")
-
-    case System.cmd(unzip, ["-q", "-o", zip, "-d", dest], stderr_to_stdout: true) do
-      {_, 0} -> dest
-      {output, _} -> Mix.raise("mix lambda.invoke: cannot unzip #{zip}: #{output}")
-    end
-  end
+  defp build(task, args), do: Mix.Task.rerun(task, args)
 
   defp seconds(t) when is_float(t) and t == trunc(t), do: trunc(t)
   defp seconds(t), do: t
 
   defp parse!(args) do
-    case OptionParser.parse(args, strict: @switches) do
+    case OptionParser.parse(layer_path(args), strict: @switches) do
       {opts, [], []} ->
         sources = Enum.filter([:data, :event, :sample], &Keyword.has_key?(opts, &1))
 
@@ -252,6 +256,18 @@ defmodule Mix.Tasks.Lambda.Invoke do
         )
     end
   end
+
+  # `--layer PATH` (the task takes no arguments, so a value after --layer
+  # is its path) is `--layer-zip PATH`; a bare `--layer` builds the layer.
+  defp layer_path(["--layer", path | rest]) do
+    if String.starts_with?(path, "-"),
+      do: ["--layer" | layer_path([path | rest])],
+      else: ["--layer-zip", path | layer_path(rest)]
+  end
+
+  defp layer_path(["--layer=" <> path | rest]), do: ["--layer-zip", path | layer_path(rest)]
+  defp layer_path([arg | rest]), do: [arg | layer_path(rest)]
+  defp layer_path([]), do: []
 
   defp no_handler do
     "mix lambda.invoke needs a handler: pass --handler MyApp.Handler.handle, " <>
