@@ -1,6 +1,7 @@
 defmodule LambdaRuntime.Portable.ControlTest do
   # The control for the old-glibc sandbox: a layer built from this machine's
-  # ERTS and libraries (`mix lambda.layer --glibc <this machine's>`, Debian
+  # ERTS and libraries (`mix lambda.layer --erts host --force --glibc <this
+  # machine's>`, Debian
   # 12: glibc 2.36) serves invocations in the sandbox over this machine's
   # root, and cannot start over the bullseye root (glibc 2.31), through the
   # test sandbox and through `mix lambda.invoke --rootfs`.
@@ -25,7 +26,17 @@ defmodule LambdaRuntime.Portable.ControlTest do
     layer_zip = Path.join(tmp, "layer.zip")
     function_zip = Path.join(tmp, "hello.zip")
     {:ok, glibc} = LambdaRuntime.Emulator.LayerSetup.host_glibc()
-    mix!(@root, tmp, "layer", ["lambda.layer", "--glibc", glibc, "--output", layer_zip])
+
+    mix!(@root, tmp, "layer", [
+      "lambda.layer",
+      "--erts",
+      "host",
+      "--force",
+      "--glibc",
+      glibc,
+      "--output",
+      layer_zip
+    ])
 
     mix!(Path.join(@root, "examples/hello"), tmp, "hello", [
       "lambda.package",

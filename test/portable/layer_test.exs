@@ -4,15 +4,16 @@ defmodule LambdaRuntime.Portable.LayerTest do
   # under qemu-user) against cargo-lambda's Runtime API emulator, with the
   # function test/fixtures/portable packaged by `mix lambda.package`.
   #
-  # The layers come from the environment; an architecture without one is
-  # skipped, saying which variable to set:
+  # The layers are the ones `mix lambda.layer --arch ARCH` builds here
+  # (test/support/portable_layers.ex; cached after the first build), unless
+  # the environment names others:
   #
   #   LAMBDA_PORTABLE_LAYER_X86_64, LAMBDA_PORTABLE_LAYER_ARM64
   #       the layer zip (or unpacked directory) of that architecture
   #   LAMBDA_PORTABLE_LIBCRYPTO_X86_64, LAMBDA_PORTABLE_LIBCRYPTO_ARM64
-  #       optional: a libcrypto.so.3 put into the root (scripts/rootfs.sh
-  #       --libcrypto), standing in for AL2023's; for a layer that does not
-  #       bundle its own
+  #       a libcrypto.so.3 put into the root (scripts/rootfs.sh --libcrypto),
+  #       standing in for AL2023's; default: the OpenSSL 3.0 the layer's
+  #       crypto was linked against
   #   LAMBDA_PORTABLE_ROOTFS=host
   #       run over this machine's root instead of bullseye's (this
   #       machine's architecture only): checks these tests with a layer
@@ -26,7 +27,7 @@ defmodule LambdaRuntime.Portable.LayerTest do
   alias LambdaRuntime.Emulator.Sandbox, as: Command
   alias LambdaRuntime.Emulator.EventStream
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{Emulator, RootFS, Sandbox}
+  alias LambdaRuntime.TestSupport.{Emulator, PortableLayers, RootFS, Sandbox}
 
   @moduletag :portable_layer
   @moduletag timeout: 900_000
@@ -44,14 +45,9 @@ defmodule LambdaRuntime.Portable.LayerTest do
   end
 
   for arch <- [:x86_64, :arm64] do
-    variable = "LAMBDA_PORTABLE_LAYER_#{arch |> Atom.to_string() |> String.upcase()}"
     machine = %{x86_64: "x86_64", arm64: "aarch64"}[arch]
 
     describe "the #{arch} layer" do
-      if System.get_env(variable) in [nil, ""] do
-        @describetag skip: "set #{variable} to a #{arch} layer zip to run these"
-      end
-
       @describetag arch: arch
 
       setup %{arch: arch, tmp: tmp} do
@@ -224,8 +220,21 @@ defmodule LambdaRuntime.Portable.LayerTest do
   defp do_prepare!(arch, tmp) do
     if Command.bwrap() == nil, do: raise("bwrap is required: run scripts/setup.sh")
     suffix = arch |> Atom.to_string() |> String.upcase()
-    layer_zip = Path.expand(System.fetch_env!("LAMBDA_PORTABLE_LAYER_#{suffix}"))
-    libcrypto = System.get_env("LAMBDA_PORTABLE_LIBCRYPTO_#{suffix}")
+    # The zips given, else the ones mix lambda.layer builds here; the
+    # stand-in for AL2023's libcrypto is the OpenSSL 3.0 the layer's crypto
+    # was linked against (bullseye has only OpenSSL 1.1).
+    layer_zip =
+      case System.get_env("LAMBDA_PORTABLE_LAYER_#{suffix}") do
+        path when path not in [nil, ""] -> Path.expand(path)
+        _ -> PortableLayers.zip!(arch)
+      end
+
+    libcrypto =
+      case System.get_env("LAMBDA_PORTABLE_LIBCRYPTO_#{suffix}") do
+        path when path not in [nil, ""] -> path
+        _ -> PortableLayers.libcrypto!(arch)
+      end
+
     File.mkdir_p!(tmp)
 
     layer = if File.dir?(layer_zip), do: layer_zip, else: unzip!(layer_zip, Path.join(tmp, "opt"))

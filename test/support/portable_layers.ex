@@ -35,6 +35,18 @@ defmodule LambdaRuntime.TestSupport.PortableLayers do
     end
   end
 
+  @doc """
+  The `libcrypto.so.3` (OpenSSL 3.0, built for glibc 2.31) the layers'
+  crypto NIF was linked against: the old-glibc roots' stand-in for
+  AL2023's (bullseye has only OpenSSL 1.1). Built once, then cached.
+  """
+  @spec libcrypto!(:x86_64 | :arm64) :: Path.t()
+  def libcrypto!(arch) do
+    alias LambdaRuntime.Layer.{OpenSSL, Platform, Zig}
+    platform = %Platform{arch: arch, glibc: Platform.default_glibc()}
+    Path.join(OpenSSL.build!(:link, platform, Zig.find!()), "lib/libcrypto.so.3")
+  end
+
   @doc "The OTP sources the layers are built from."
   def otp_source do
     case System.get_env("LAMBDA_OTP_SOURCE") do

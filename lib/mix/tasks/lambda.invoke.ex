@@ -176,10 +176,9 @@ defmodule Mix.Tasks.Lambda.Invoke do
         package: opts[:package_zip],
         rootfs: opts[:rootfs],
         arch: opts[:arch],
-        # The sandbox runs on this machine's C library unless --rootfs is
-        # given, so the layer is built for it (a layer for Lambda itself is
-        # checked against glibc 2.34).
-        build_layer: &build("lambda.layer", ["--glibc", host_glibc(), "--output", &1]),
+        # The portable layer (glibc 2.31) starts over this machine's root
+        # and over an old-glibc --rootfs alike.
+        build_layer: &build("lambda.layer", ["--arch", layer_arch(opts), "--output", &1]),
         build_package: fn output, layer_zip ->
           build(
             "lambda.package",
@@ -197,17 +196,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
     end
   end
 
-  defp host_glibc do
-    case LayerSetup.host_glibc() do
-      {:ok, version} ->
-        version
-
-      :error ->
-        Mix.raise(
-          "mix lambda.invoke --layer: cannot tell this machine's glibc version (getconf GNU_LIBC_VERSION)"
-        )
-    end
-  end
+  defp layer_arch(opts), do: opts[:arch] || Atom.to_string(LambdaRuntime.Layer.Target.host_arch())
 
   defp build(task, args), do: Mix.Task.rerun(task, args)
 
