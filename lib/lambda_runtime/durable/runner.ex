@@ -40,7 +40,7 @@ defmodule LambdaRuntime.Durable.Runner do
   durable response map.
 
   Options: `:client` (a checkpoint service `{module, config}`; default
-  `LambdaRuntime.Durable.Service.from_env/0`), `:state` (put in the
+  `LambdaRuntime.Durable.Service.HTTP.from_env/0`), `:state` (put in the
   context's `:state`).
 
   Raises `ArgumentError` when `event` is not a durable invocation and
@@ -83,7 +83,7 @@ defmodule LambdaRuntime.Durable.Runner do
   end
 
   defp client_from_env do
-    case Service.from_env() do
+    case Service.HTTP.from_env() do
       {:ok, client} -> client
       {:error, {_, message}} -> raise ArgumentError, "durable execution cannot start: " <> message
     end
