@@ -74,9 +74,13 @@ defmodule LambdaRuntime.Durable.BatchResult do
     end
   end
 
-  @impl LambdaRuntime.Durable.Serdes
-  def serialize(%__MODULE__{} = b) do
-    JSON.encode!(%{
+  @doc """
+  The wire form, `%{"all" => [...], "completionReason" => ...}`, as AWS's
+  SDKs write it. A batch result returned from a handler is encoded so too.
+  """
+  @spec to_wire(t()) :: map()
+  def to_wire(%__MODULE__{} = b) do
+    %{
       "all" =>
         Enum.map(b.items, fn item ->
           %{
@@ -87,8 +91,11 @@ defmodule LambdaRuntime.Durable.BatchResult do
           }
         end),
       "completionReason" => b.completion_reason |> Atom.to_string() |> String.upcase()
-    })
+    }
   end
+
+  @impl LambdaRuntime.Durable.Serdes
+  def serialize(%__MODULE__{} = b), do: JSON.encode!(to_wire(b))
 
   @impl LambdaRuntime.Durable.Serdes
   def deserialize(payload) do
@@ -160,4 +167,8 @@ defmodule LambdaRuntime.Durable.BatchResult do
   defp reason_atom("MIN_SUCCESSFUL_REACHED"), do: :min_successful_reached
   defp reason_atom("FAILURE_TOLERANCE_EXCEEDED"), do: :failure_tolerance_exceeded
   defp reason_atom(_), do: :all_completed
+end
+
+defimpl LambdaRuntime.JSON.Encoder, for: LambdaRuntime.Durable.BatchResult do
+  def encode(batch), do: LambdaRuntime.Durable.BatchResult.to_wire(batch)
 end

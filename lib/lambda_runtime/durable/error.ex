@@ -101,3 +101,7 @@ defmodule LambdaRuntime.Durable.Error do
     if report.stack_trace == [], do: base, else: Map.put(base, "StackTrace", report.stack_trace)
   end
 end
+
+defimpl LambdaRuntime.JSON.Encoder, for: LambdaRuntime.Durable.Error do
+  def encode(error), do: LambdaRuntime.Durable.Error.to_object(error)
+end
