@@ -13,7 +13,7 @@ defmodule LambdaRuntime.Durable.Execution do
       A synchronous update (`checkpoint/3`) is sent at once and returns once
       it is persisted; an asynchronous one (`checkpoint_async/2`: the START
       of a child context, of an at-least-once step, of a wait-for-condition)
-      waits up to a second for company, like AWS's SDKs.
+      waits up to 100 ms for company, as AWS's SDKs do.
     * When a CONTEXT operation completes, its descendants are orphans: any
       later update for them is refused (`{:error, :orphaned}`).
     * An answer without a token either ends the execution (the batch held the
@@ -35,7 +35,7 @@ defmodule LambdaRuntime.Durable.Execution do
 
   @max_updates 250
   @max_bytes 750 * 1024
-  @async_window_ms 1_000
+  @async_window_ms 100
 
   ## API
 
@@ -96,7 +96,7 @@ defmodule LambdaRuntime.Durable.Execution do
   def checkpoint(%__MODULE__{pid: pid}, update),
     do: GenServer.call(pid, {:enqueue, update, true}, :infinity)
 
-  @doc "Queues `update`; it is sent with the next batch (within a second)."
+  @doc "Queues `update`; it is sent with the next batch (within 100 ms)."
   @spec checkpoint_async(t(), map()) :: :ok | {:error, failure()}
   def checkpoint_async(%__MODULE__{pid: pid}, update),
     do: GenServer.call(pid, {:enqueue, update, false}, :infinity)
