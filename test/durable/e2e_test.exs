@@ -75,6 +75,57 @@ defmodule LambdaRuntime.Durable.E2ETest do
             }} = DexRunner.await(stack.dex, arn, 60_000)
   end
 
+  describe "when the function crashes mid-step (the runtime process exits)" do
+    test "at most once: the interrupted attempt is not run again, the retry runs it", %{
+      stack: stack
+    } do
+      {:ok, arn} = DexRunner.start_execution(stack.dex, "1-18", "crash-amo")
+
+      assert {:ok, %{"Status" => "SUCCEEDED", "Result" => ~s("succeeded on second attempt")}} =
+               DexRunner.await(stack.dex, arn, 60_000)
+
+      {:ok, events} = DexRunner.history(stack.dex, arn)
+
+      assert [
+               {"StepStarted", _},
+               {"StepFailed",
+                %{
+                  "StepFailedDetails" => %{
+                    "Error" => %{"Payload" => %{"ErrorType" => "StepInterruptedError"}}
+                  }
+                }},
+               {"StepStarted", _},
+               {"StepSucceeded", _}
+             ] = for(e <- events, e["EventType"] =~ "Step", do: {e["EventType"], e})
+
+      # The step's function ran twice: before the crash and in the retry.
+      assert length(Regex.scan(~r/"message":"processing crash-amo"/, Stack.log(stack))) == 2
+    end
+
+    test "at most once without retries: the execution fails with StepInterruptedError", %{
+      stack: stack
+    } do
+      {:ok, arn} = DexRunner.start_execution(stack.dex, "1-17", "crash-fail")
+
+      assert {:ok, %{"Status" => "FAILED", "Error" => %{"ErrorType" => "StepInterruptedError"}}} =
+               DexRunner.await(stack.dex, arn, 60_000)
+    end
+
+    test "at least once: the same attempt runs again, without a second StepStarted", %{
+      stack: stack
+    } do
+      {:ok, arn} = DexRunner.start_execution(stack.dex, "3-12", "crash-alo")
+
+      assert {:ok, %{"Status" => "SUCCEEDED", "Result" => ~s("crash-alo")}} =
+               DexRunner.await(stack.dex, arn, 60_000)
+
+      {:ok, events} = DexRunner.history(stack.dex, arn)
+
+      assert ["StepStarted", "StepSucceeded"] ==
+               for(e <- events, e["EventType"] =~ "Step", do: e["EventType"])
+    end
+  end
+
   defp await_callback(dex, arn, name, tries \\ 300) do
     {:ok, events} = DexRunner.history(dex, arn)
 
