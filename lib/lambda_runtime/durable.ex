@@ -70,6 +70,24 @@ defmodule LambdaRuntime.Durable do
     Wait
   }
 
+  @warm_modules [
+    LambdaRuntime.Durable.Runner,
+    LambdaRuntime.Durable.Execution,
+    LambdaRuntime.Durable.Worker,
+    LambdaRuntime.Durable.Context,
+    LambdaRuntime.Durable.Identity,
+    LambdaRuntime.Durable.Operation,
+    LambdaRuntime.Durable.Envelope,
+    LambdaRuntime.Durable.Outcome,
+    LambdaRuntime.Durable.Step,
+    LambdaRuntime.Durable.Serdes,
+    LambdaRuntime.Durable.Serdes.JSON,
+    LambdaRuntime.Durable.Service.HTTP,
+    LambdaRuntime.AWS.Client,
+    LambdaRuntime.AWS.SigV4,
+    LambdaRuntime.AWS.HTTP
+  ]
+
   @doc "Runs the durable execution: `input` is the execution's input (decoded JSON)."
   @callback handle_execution(input :: term(), Context.t()) :: term()
 
@@ -79,12 +97,48 @@ defmodule LambdaRuntime.Durable do
       @behaviour LambdaRuntime.Handler
 
       @impl LambdaRuntime.Handler
+      def init(_context) do
+        LambdaRuntime.Durable.warm_up()
+        {:ok, nil}
+      end
+
+      @impl LambdaRuntime.Handler
       def handle_event(event, context, state) do
         LambdaRuntime.Durable.execute(event, context, &handle_execution/2, state: state)
       end
 
-      defoverridable handle_event: 3
+      defoverridable init: 1, handle_event: 3
     end
+  end
+
+  @doc """
+  Loads, during the function's init, what the first durable invocation
+  would otherwise load: the durable modules, `:crypto` (operation ids,
+  SigV4), `:inets` and, for the HTTPS endpoint, `:ssl` and the trust store
+  (about 100-250 ms of CPU on this project's test machine). The default
+  `init/1` of `use LambdaRuntime.Durable` calls it; a module that defines
+  its own `init/1` should call it too. Never raises.
+  """
+  @spec warm_up() :: :ok
+  def warm_up do
+    Enum.each(@warm_modules, &Code.ensure_loaded/1)
+    LambdaRuntime.Durable.OperationId.derive(nil, 1)
+    {:ok, _} = Application.ensure_all_started(:inets)
+
+    case LambdaRuntime.Durable.Service.HTTP.from_env() do
+      {:ok, {_, %{endpoint: %{uri: %URI{scheme: "https"}}}}} ->
+        {:ok, _} = Application.ensure_all_started(:ssl)
+        :public_key.cacerts_get()
+
+      _ ->
+        :ok
+    end
+
+    :ok
+  rescue
+    _ -> :ok
+  catch
+    _, _ -> :ok
   end
 
   @doc """

@@ -61,6 +61,7 @@ defmodule LambdaRuntime.Durable.Test do
           Result.t()
   def run(handler, input, opts \\ []) do
     fun = if is_atom(handler), do: &handler.handle_execution/2, else: handler
+    ensure_crypto()
     {:ok, svc} = Service.start_link(page_size: Keyword.get(opts, :page_size, 1000))
 
     try do
@@ -78,6 +79,13 @@ defmodule LambdaRuntime.Durable.Test do
     after
       GenServer.stop(svc)
     end
+  end
+
+  # Operation ids use :crypto; Elixir 1.15+ keeps applications outside the
+  # project's dependency tree off the code path in Mix projects.
+  defp ensure_crypto do
+    if Code.ensure_loaded?(Mix) and function_exported?(Mix, :ensure_application!, 1),
+      do: apply(Mix, :ensure_application!, [:crypto])
   end
 
   @doc "The operation named `name` (wire map), or `nil`."
