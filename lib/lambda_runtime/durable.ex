@@ -218,13 +218,18 @@ defmodule LambdaRuntime.Durable do
   def await_callback(ctx, callback), do: Callback.await(ctx, callback)
 
   @doc """
-  Creates a callback, calls `submitter.(callback_id, step)` as a step (to
+  Creates a callback, calls `submitter.(callback_id)` (or
+  `submitter.(callback_id, step)`) as a step (to
   hand the id over; retried by `:retry`), and awaits the answer, all in one
   child context (subtype `WaitForCallback`). Options: those of
   `create_callback/2` and `:retry`. A failed submitter is an error of kind
   `:callback_submitter`.
   """
-  @spec wait_for_callback(Context.t(), (String.t(), Step.t() -> term()), keyword()) ::
+  @spec wait_for_callback(
+          Context.t(),
+          (String.t() -> term()) | (String.t(), Step.t() -> term()),
+          keyword()
+        ) ::
           {:ok, term()} | {:error, LambdaRuntime.Durable.Error.t()}
   def wait_for_callback(ctx, submitter, opts \\ []), do: Callback.wait_for(ctx, submitter, opts)
 

@@ -120,6 +120,17 @@ defmodule LambdaRuntime.Durable.WaitCallbackTest do
                DT.operation(result, "approval submitter")
     end
 
+    test "wait_for_callback takes a one-argument submitter too" do
+      result =
+        DT.run(
+          fn _, ctx -> Durable.wait_for_callback(ctx, &(is_binary(&1) and :ok), name: "one") end,
+          nil,
+          callbacks: %{"one" => {:ok, "fine"}}
+        )
+
+      assert result.result == "fine"
+    end
+
     test "wait_for_callback: a failing submitter is :callback_submitter on the first run and on replay" do
       handler = fn _, ctx ->
         {:error, e} =

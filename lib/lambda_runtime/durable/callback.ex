@@ -84,8 +84,10 @@ defmodule LambdaRuntime.Durable.Callback do
 
   @doc false
   # A child context (subtype WaitForCallback) that creates a callback, runs
-  # `submitter.(callback_id, step)` as a step, and awaits the answer.
-  def wait_for(%Context{} = ctx, submitter, opts) when is_function(submitter, 2) do
+  # `submitter.(callback_id)` or `submitter.(callback_id, step)` as a step,
+  # and awaits the answer.
+  def wait_for(%Context{} = ctx, submitter, opts)
+      when is_function(submitter, 1) or is_function(submitter, 2) do
     opts =
       Context.options!(
         opts,
@@ -106,7 +108,11 @@ defmodule LambdaRuntime.Durable.Callback do
           )
         )
 
-      submit = fn step -> submitter.(callback.id, step) end
+      submit = fn step ->
+        if is_function(submitter, 1),
+          do: submitter.(callback.id),
+          else: submitter.(callback.id, step)
+      end
 
       case Step.run(child, submit, name: prefix <> "submitter", retry: opts[:retry]) do
         {:ok, _} ->
