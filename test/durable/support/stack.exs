@@ -68,22 +68,19 @@ end
 
 defmodule LambdaRuntime.DurableTest.Stack do
   @moduledoc """
-  Everything a durable function needs locally, the way it runs on Lambda:
-  the fixture `test/fixtures/durable` on the real `bootstrap.sh`
-  (`LambdaRuntime.Emulator.LocalRuntime`) against a `LambdaRuntime.Emulator`,
-  behind the Invoke front (`LambdaRuntime.DurableTest.Front`), driven by
-  AWS's `dex-local-runner`, which the runtime checkpoints to
-  (`AWS_ENDPOINT_URL_LAMBDA`). A runtime that exits (a crash test) is
-  started again, as Lambda starts a new sandbox.
+  Everything a durable function needs locally, the way it runs on Lambda
+  (`LambdaRuntime.Durable.Local.Session`): the fixture `test/fixtures/durable`
+  on the real `bootstrap.sh` against a `LambdaRuntime.Emulator`, behind the
+  Invoke front (`LambdaRuntime.DurableTest.Front`, so that one runtime serves
+  many functions), driven by AWS's `dex-local-runner`, which the runtime
+  checkpoints to. The runtime's output goes to a log file, its lines JSON.
 
   Options: `:skip_time`, `:function_configs`, `:dex_command` (see
   `LambdaRuntime.Durable.Local.DexRunner`), `:concurrency` (pollers in the
-  runtime, default 4), `:log` (a file the runtime's output is appended to).
+  runtime, default 4), `:log` (the log file).
   """
 
-  alias LambdaRuntime.Durable.Local.DexRunner
-  alias LambdaRuntime.Emulator
-  alias LambdaRuntime.Emulator.LocalRuntime
+  alias LambdaRuntime.Durable.Local.{DexRunner, Session}
   alias LambdaRuntime.DurableTest.Front
   alias LambdaRuntime.TestSupport.Fixture
 
@@ -92,20 +89,6 @@ defmodule LambdaRuntime.DurableTest.Stack do
   def task_root!, do: Fixture.task_root!(@project, "durable_fixture")
 
   def start!(opts \\ []) do
-    task_root = task_root!()
-
-    {:ok, emu} =
-      Emulator.start_link(timeout: 120, function_name: "durable-fixture", memory_size: 512)
-
-    front = Front.start!(emu)
-
-    dex_opts =
-      [lambda_endpoint: front.url, skip_time: Keyword.get(opts, :skip_time, false)] ++
-        Keyword.take(opts, [:function_configs]) ++
-        if(opts[:dex_command], do: [command: opts[:dex_command]], else: [])
-
-    {:ok, dex} = DexRunner.start(dex_opts)
-
     log =
       Keyword.get_lazy(opts, :log, fn ->
         Path.join(System.tmp_dir!(), "durable-runtime-#{System.unique_integer([:positive])}.log")
@@ -113,49 +96,35 @@ defmodule LambdaRuntime.DurableTest.Stack do
 
     File.write!(log, "")
 
-    env = [
-      {"AWS_ENDPOINT_URL_LAMBDA", DexRunner.url(dex)},
-      {"AWS_ACCESS_KEY_ID", "local"},
-      {"AWS_SECRET_ACCESS_KEY", "local"},
-      {"AWS_SESSION_TOKEN", "local"},
-      {"AWS_LAMBDA_MAX_CONCURRENCY", to_string(Keyword.get(opts, :concurrency, 4))},
-      {"AWS_LAMBDA_LOG_FORMAT", "JSON"}
-    ]
+    dex =
+      Keyword.take(opts, [:function_configs]) ++
+        if(opts[:dex_command], do: [command: opts[:dex_command]], else: [])
 
-    runtime_opts = [
-      handler: "DurableFixture.Router",
-      task_root: task_root,
-      env: env,
-      function_name: "durable-fixture",
-      output: fn data -> File.write!(log, data, [:append]) end
-    ]
+    {:ok, session} =
+      Session.start(
+        handler: "DurableFixture.Router",
+        task_root: task_root!(),
+        function_name: "durable-fixture",
+        timeout: 120,
+        skip_time: Keyword.get(opts, :skip_time, false),
+        invoke_endpoint: fn emu -> Front.start!(emu).url end,
+        dex: dex,
+        env: [
+          {"AWS_SESSION_TOKEN", "local"},
+          {"AWS_LAMBDA_MAX_CONCURRENCY", to_string(Keyword.get(opts, :concurrency, 4))},
+          {"AWS_LAMBDA_LOG_FORMAT", "JSON"}
+        ],
+        output: fn data -> File.write!(log, data, [:append]) end
+      )
 
-    keeper = spawn_link(fn -> keep_running(emu, runtime_opts) end)
-    %{emu: emu, front: front, dex: dex, keeper: keeper, log: log}
+    %{session: session, dex: session.dex, log: log}
   end
 
-  def stop(%{dex: dex, keeper: keeper, emu: emu}) do
-    DexRunner.stop(dex)
-    ref = Process.monitor(keeper)
-    send(keeper, :stop)
-    receive do: ({:DOWN, ^ref, _, _, _} -> :ok), after: (5_000 -> :ok)
-    if Process.alive?(emu), do: Emulator.stop(emu)
-    :ok
-  end
+  def stop(%{session: session}), do: Session.stop(session)
 
   @doc "The runtime's output so far."
   def log(%{log: log}), do: File.read!(log)
 
-  # Starts the runtime, and again whenever it exits, until told to stop.
-  defp keep_running(emu, opts) do
-    {:ok, runtime} = LocalRuntime.start(emu, opts)
-
-    receive do
-      {LocalRuntime, _pid, {:exit, _status}} ->
-        keep_running(emu, opts)
-
-      :stop ->
-        LocalRuntime.stop(runtime)
-    end
-  end
+  @doc "The runner's URL."
+  def dex_url(%{dex: dex}), do: DexRunner.url(dex)
 end

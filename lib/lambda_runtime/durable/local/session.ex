@@ -11,7 +11,11 @@ defmodule LambdaRuntime.Durable.Local.Session do
   Options of `start/1`: `:handler`, `:task_root` (required), `:function_name`,
   `:timeout` (the function timeout, seconds), `:memory_size`, `:region`,
   `:env` (extra `{name, value}`), `:skip_time` (default `true`), `:output`
-  (the runtime's log: `:stdio` or a 1-arity function).
+  (the runtime's log: `:stdio` or a 1-arity function), `:dex` (more options
+  for `LambdaRuntime.Durable.Local.DexRunner.start/1`, e.g. `:command`,
+  `:function_configs`), `:invoke_endpoint` (a function of the emulator
+  giving the URL the runner invokes; default the emulator's own Invoke
+  endpoint, which serves every function name).
   """
 
   alias LambdaRuntime.Durable.Local.DexRunner
@@ -35,12 +39,17 @@ defmodule LambdaRuntime.Durable.Local.Session do
         region: Keyword.get(opts, :region, "us-east-1")
       )
 
-    endpoint = "http://" <> Emulator.runtime_api(emu)
+    endpoint =
+      case opts[:invoke_endpoint] do
+        nil -> "http://" <> Emulator.runtime_api(emu)
+        fun -> fun.(emu)
+      end
 
-    case DexRunner.start(
-           lambda_endpoint: endpoint,
-           skip_time: Keyword.get(opts, :skip_time, true)
-         ) do
+    dex_opts =
+      [lambda_endpoint: endpoint, skip_time: Keyword.get(opts, :skip_time, true)] ++
+        Keyword.get(opts, :dex, [])
+
+    case DexRunner.start(dex_opts) do
       {:ok, dex} ->
         env =
           [
@@ -127,7 +136,17 @@ defmodule LambdaRuntime.Durable.Local.Session do
     end
 
     DexRunner.stop(s.dex)
-    Emulator.stop(s.emulator)
+
+    # The emulator is linked to the process that started the session, and
+    # may be gone with it.
+    if Process.alive?(s.emulator), do: catch_exit(fn -> Emulator.stop(s.emulator) end)
+    :ok
+  end
+
+  defp catch_exit(fun) do
+    fun.()
+  catch
+    :exit, _ -> :ok
   end
 
   defp keep_running(emu, opts) do
