@@ -1,3 +1,4 @@
+Code.require_file("../../examples/orders/lib/orders.ex", __DIR__)
 Code.require_file("support/helpers.exs", __DIR__)
 Code.require_file("support/clients.exs", __DIR__)
 
@@ -174,6 +175,18 @@ defmodule LambdaRuntime.Durable.RunnerTest do
 
     assert [%{"Type" => "EXECUTION", "Action" => "SUCCEED", "Id" => "execution-result-" <> _}] =
              Enum.filter(result.updates, &(&1["Type"] == "EXECUTION"))
+  end
+
+  test "LambdaRuntime.Test.run_durable/3 runs a durable handler module to the end" do
+    result =
+      LambdaRuntime.Test.run_durable(
+        Orders,
+        %{"order_id" => 1, "items" => [%{"sku" => "s", "price" => 4}]},
+        callbacks: %{"approval" => {:json, %{"by" => "test"}}}
+      )
+
+    assert result.status == :succeeded
+    assert %{"total" => 4, "approved_by" => "test", "labels" => ["packed s"]} = result.result
   end
 
   test "an event that is not a durable invocation is refused with the reason" do
