@@ -187,6 +187,9 @@ defmodule LambdaRuntime.Durable.RunnerTest do
 
     assert result.status == :succeeded
     assert %{"total" => 4, "approved_by" => "test", "labels" => ["packed s"]} = result.result
+
+    assert [%{"Type" => "EXECUTION", "Status" => "SUCCEEDED"}] =
+             LambdaRuntime.Durable.Test.operations(result, "EXECUTION")
   end
 
   test "an event that is not a durable invocation is refused with the reason" do

@@ -100,7 +100,7 @@ defmodule LambdaRuntime.DurableTest.Stack do
       Keyword.take(opts, [:function_configs]) ++
         if(opts[:dex_command], do: [command: opts[:dex_command]], else: [])
 
-    {:ok, session} =
+    started =
       Session.start(
         handler: "DurableFixture.Router",
         task_root: task_root!(),
@@ -116,6 +116,12 @@ defmodule LambdaRuntime.DurableTest.Stack do
         ],
         output: fn data -> File.write!(log, data, [:append]) end
       )
+
+    session =
+      case started do
+        {:ok, session} -> session
+        {:error, message} -> raise message
+      end
 
     %{session: session, dex: session.dex, log: log}
   end

@@ -126,14 +126,9 @@ defmodule LambdaRuntime.Durable.Local.Service do
 
     s =
       case output do
-        %{"Status" => "SUCCEEDED"} = o when s.status == :running ->
-          %{s | status: :succeeded, result: o["Result"]}
-
-        %{"Status" => "FAILED"} = o when s.status == :running ->
-          %{s | status: :failed, error: o["Error"]}
-
-        _ ->
-          s
+        %{"Status" => "SUCCEEDED"} = o -> State.finish_execution(s, :succeeded, o["Result"], nil)
+        %{"Status" => "FAILED"} = o -> State.finish_execution(s, :failed, nil, o["Error"])
+        _ -> s
       end
 
     {:reply, :ok, put(st, s)}

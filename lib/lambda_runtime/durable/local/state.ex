@@ -96,8 +96,8 @@ defmodule LambdaRuntime.Durable.Local.State do
 
   defp apply_update(s, %{"Type" => "EXECUTION", "Action" => action} = u) do
     case action do
-      "SUCCEED" -> {:ok, %{s | status: :succeeded, result: u["Payload"]}}
-      "FAIL" -> {:ok, %{s | status: :failed, error: u["Error"]}}
+      "SUCCEED" -> {:ok, finish_execution(s, :succeeded, u["Payload"], nil)}
+      "FAIL" -> {:ok, finish_execution(s, :failed, nil, u["Error"])}
       _ -> {:error, "invalid action #{action} for EXECUTION"}
     end
   end
@@ -219,6 +219,20 @@ defmodule LambdaRuntime.Durable.Local.State do
     status = if action == "SUCCEED", do: "SUCCEEDED", else: "FAILED"
     Map.merge(op, %{"Status" => status, "EndTimestamp" => s.now, key => details})
   end
+
+  @doc """
+  Ends the execution (`:succeeded` with `result`, or `:failed` with
+  `error`), unless it has ended already; its EXECUTION operation too.
+  """
+  @spec finish_execution(t(), :succeeded | :failed, String.t() | nil, map() | nil) :: t()
+  def finish_execution(%__MODULE__{status: :running} = s, status, result, error) do
+    op = s.ops[s.id]
+    wire = if status == :succeeded, do: "SUCCEEDED", else: "FAILED"
+    s = put_op(s, Map.merge(op, %{"Status" => wire, "EndTimestamp" => s.now}))
+    %{s | status: status, result: result, error: error}
+  end
+
+  def finish_execution(%__MODULE__{} = s, _status, _result, _error), do: s
 
   @doc """
   Moves the clock to `now_ms`: waits and retries whose time has come
