@@ -73,13 +73,6 @@ defmodule LambdaRuntime.Durable.Execution do
     end
   end
 
-  @doc "Whether the invocation began with operations beyond the EXECUTION one (a replay)."
-  @spec replay?(t()) :: boolean()
-  def replay?(%__MODULE__{table: table}) do
-    :ets.select_count(table, [{{:_, %{type: :"$1"}, true}, [{:"/=", :"$1", :execution}], [true]}]) >
-      0
-  end
-
   @doc "The user's input: the EXECUTION operation's `InputPayload`, or `nil`."
   @spec input_payload(t()) :: String.t() | nil
   def input_payload(%__MODULE__{arn: arn} = execution) do

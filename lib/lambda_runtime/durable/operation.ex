@@ -74,16 +74,9 @@ defmodule LambdaRuntime.Durable.Operation do
     "STOPPED" => :stopped
   }
 
-  @terminal [:succeeded, :failed, :cancelled, :timed_out, :stopped]
-
   @doc "The wire name of an operation type (`:chained_invoke` -> `\"CHAINED_INVOKE\"`)."
   @spec wire_type(type()) :: String.t()
   def wire_type(type), do: type |> Atom.to_string() |> String.upcase()
-
-  @doc "Whether the status is final: it will not change on a later replay."
-  @spec terminal?(t() | nil) :: boolean()
-  def terminal?(%__MODULE__{status: status}), do: status in @terminal
-  def terminal?(nil), do: false
 
   @doc "Parses one operation map from the service."
   @spec from_wire(map()) :: t()
