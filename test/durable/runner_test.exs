@@ -5,6 +5,8 @@ Code.require_file("support/clients.exs", __DIR__)
 defmodule LambdaRuntime.Durable.RunnerTest do
   use ExUnit.Case, async: true
 
+  @moduletag :capture_log
+
   import ExUnit.CaptureLog
   import LambdaRuntime.DurableTest.Helpers
   alias LambdaRuntime.Durable

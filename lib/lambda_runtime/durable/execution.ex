@@ -10,7 +10,7 @@ defmodule LambdaRuntime.Durable.Execution do
     * Updates are sent in order, one request at a time, each with the token
       the previous answer returned. While a request is out, new updates
       queue and go together in the next one (at most 250 updates or 750 KB).
-      A synchronous update (`checkpoint/3`) is sent at once and returns once
+      A synchronous update (`checkpoint/2`) is sent at once and returns once
       it is persisted; an asynchronous one (`checkpoint_async/2`: the START
       of a child context, of an at-least-once step, of a wait-for-condition)
       waits up to 100 ms for company, as AWS's SDKs do.
