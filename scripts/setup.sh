@@ -50,3 +50,7 @@ echo "==> mix compile (NIF and runtime)"
 MIX_ENV=${MIX_ENV:-dev} mix compile --warnings-as-errors
 echo "==> mix compile (examples/hello)"
 (cd examples/hello && mix compile)
+
+# --- Durable functions (issue 16): AWS's dex-local-runner and conformance
+# requirements, in their own venv (.venv-durable/), for test/durable.
+scripts/install-durable-tools.sh

@@ -173,6 +173,13 @@ defmodule LambdaRuntime.Test do
     end
   end
 
+  @doc """
+  Runs a durable handler (`use LambdaRuntime.Durable`) through its whole
+  execution against an in-memory checkpoint service; see
+  `LambdaRuntime.Durable.Test.run/3` for the options and the result.
+  """
+  defdelegate run_durable(handler, input, opts \\ []), to: LambdaRuntime.Durable.Test, as: :run
+
   @doc false
   def __check__(:ok, [{:ok, response}]), do: {:pass, response}
 
