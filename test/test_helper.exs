@@ -8,7 +8,7 @@
 # directly. On Elixir 1.15+ Mix leaves OTP applications outside the
 # project's dependencies off the code path; put them back before the test
 # files compile. jiffy is optional here: its test says how to install it.
-LambdaRuntime.Package.OTPApps.ensure_available!([:inets, :ssl])
-LambdaRuntime.Package.OTPApps.ensure_available([:jiffy])
+LambdaRuntime.OTPApps.ensure_available!([:inets, :ssl])
+LambdaRuntime.OTPApps.ensure_available([:jiffy])
 
 ExUnit.start()

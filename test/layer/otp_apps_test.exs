@@ -1,7 +1,7 @@
-defmodule LambdaRuntime.Package.OTPAppsTest do
+defmodule LambdaRuntime.OTPAppsTest do
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Package.OTPApps
+  alias LambdaRuntime.OTPApps
 
   test "an installed application: its directory under the Erlang root, loadable" do
     assert OTPApps.ensure_available([:public_key, :ssl]) == :ok

@@ -78,6 +78,14 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     assert manifest.forced == []
     refute Enum.any?(layer_entries, &(&1 =~ ~r{/(include|src|doc|man|examples)/}))
     refute Enum.any?(layer_entries, &(&1 =~ ~r{Mix\.Tasks|asn1ct}))
+    # Durable functions checkpoint from inside Lambda: their modules and the
+    # signed AWS client ship; the deploy-time and local-only ones do not.
+    ebin = &("lib/lambda_runtime-0.1.0/ebin/Elixir.LambdaRuntime." <> &1 <> ".beam")
+    for mod <- ~w(Durable Durable.Service.HTTP AWS.SigV4 AWS.HTTP AWS.Client OTPApps),
+        do: assert(ebin.(mod) in layer_entries, mod)
+
+    for mod <- ~w(AWS.Lambda Durable.Local.DexRunner Durable.Test Deploy.Project Emulator),
+        do: refute(ebin.(mod) in layer_entries, mod)
 
     # The boot script preloads the runtime's modules, but never a protocol.
     {:script, _, commands} =

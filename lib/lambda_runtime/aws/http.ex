@@ -1,6 +1,7 @@
 defmodule LambdaRuntime.AWS.HTTP do
   @moduledoc """
-  One HTTP exchange over OTP's `:httpc`, for deploy-time AWS calls.
+  One HTTP exchange over OTP's `:httpc`, for AWS calls: deploy's, and
+  durable functions' checkpoints (inside Lambda: the layer ships it).
 
   HTTPS verifies the server certificate against the operating system's
   trust store (`:public_key.cacerts_get/0`) and checks the host name;
@@ -9,14 +10,14 @@ defmodule LambdaRuntime.AWS.HTTP do
 
   `:inets` (and for HTTPS `:ssl`) is started on first use. These are not
   runtime dependencies of `:lambda_runtime` (the layer must not start them
-  at boot), so in a Mix project on Elixir 1.15+ they are outside the pruned
-  code path until `LambdaRuntime.Package.OTPApps` puts them back; `:httpc`
+  at boot; only a durable function needs them), so in a Mix project on Elixir 1.15+ they are outside the pruned
+  code path until `LambdaRuntime.OTPApps` puts them back; `:httpc`
   needs `:public_key` loadable even for plain HTTP (its default options
   name a host-name check of `:public_key`'s).
   """
 
   alias LambdaRuntime.AWS.Error
-  alias LambdaRuntime.Package.OTPApps
+  alias LambdaRuntime.OTPApps
 
   @connect_timeout 10_000
   @timeout 300_000

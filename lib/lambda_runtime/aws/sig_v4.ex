@@ -16,7 +16,7 @@ defmodule LambdaRuntime.AWS.SigV4 do
   """
 
   alias LambdaRuntime.AWS.Credentials
-  alias LambdaRuntime.Package.OTPApps
+  alias LambdaRuntime.OTPApps
 
   @algorithm "AWS4-HMAC-SHA256"
 

@@ -29,11 +29,14 @@ defmodule LambdaRuntime.Layer.Builder do
   alias LambdaRuntime.Package.ZipWriter
 
   # Modules of lambda_runtime that build, deploy or emulate (Mix tasks,
-  # these builders, the deployer, the local emulator), and protocol
+  # these builders, the deployer and its Lambda control-plane calls, the
+  # local emulator and durable runner, test helpers), and protocol
   # implementations for them: useless inside Lambda, so not in the layer.
+  # The rest of LambdaRuntime.AWS (SigV4, credentials, the HTTP client)
+  # ships: durable functions checkpoint through it.
   @tooling ~w(LambdaRuntime.Layer. LambdaRuntime.Package. LambdaRuntime.Deploy.
-              LambdaRuntime.AWS. LambdaRuntime.Emulator LambdaRuntime.Samples
-              LambdaRuntime.Test)
+              LambdaRuntime.AWS.Lambda LambdaRuntime.Emulator LambdaRuntime.Samples
+              LambdaRuntime.Test LambdaRuntime.Durable.Local. LambdaRuntime.Durable.Test)
 
   @doc """
   Options (all required but `:system_libs` and `:level`): `:natives` (a

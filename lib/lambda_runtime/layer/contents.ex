@@ -44,11 +44,11 @@ defmodule LambdaRuntime.Layer.Contents do
   @doc """
   The installed directory and version of an application. Elixir >= 1.15
   prunes the code path inside Mix to the project's own applications;
-  `LambdaRuntime.Package.OTPApps` puts the one asked for back.
+  `LambdaRuntime.OTPApps` puts the one asked for back.
   """
   @spec app_source(atom()) :: {Path.t(), String.t()}
   def app_source(app) do
-    case LambdaRuntime.Package.OTPApps.lib_dir(app) do
+    case LambdaRuntime.OTPApps.lib_dir(app) do
       {:ok, dir} ->
         {dir, app_vsn(Path.join([dir, "ebin", "#{app}.app"]))}
 

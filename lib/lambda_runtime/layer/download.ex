@@ -87,6 +87,6 @@ defmodule LambdaRuntime.Layer.Download do
 
   defp start_apps!(url) do
     apps = if String.starts_with?(url, "https:"), do: [:inets, :ssl], else: [:inets]
-    LambdaRuntime.Package.OTPApps.ensure_started!(apps)
+    LambdaRuntime.OTPApps.ensure_started!(apps)
   end
 end

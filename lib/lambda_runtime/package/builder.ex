@@ -19,7 +19,8 @@ defmodule LambdaRuntime.Package.Builder do
   """
 
   alias LambdaRuntime.Layer.{Builder, Summary}
-  alias LambdaRuntime.Package.{CompilerCheck, LayerInfo, OTPApps, ZipWriter}
+  alias LambdaRuntime.OTPApps
+  alias LambdaRuntime.Package.{CompilerCheck, LayerInfo, ZipWriter}
 
   @doc """
   Options: `:app`, `:build_path` (`_build/ENV`), `:env`, `:layer`

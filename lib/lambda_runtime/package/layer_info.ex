@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Package.LayerInfo do
   """
 
   alias LambdaRuntime.Layer.Contents
-  alias LambdaRuntime.Package.OTPApps
+  alias LambdaRuntime.OTPApps
 
   defstruct [:source, :apps, :compiler_vsn, :otp_release]
 

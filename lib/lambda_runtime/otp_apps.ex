@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Package.OTPApps do
+defmodule LambdaRuntime.OTPApps do
   @moduledoc """
   Erlang/OTP applications of this machine's installation (`:ssl`,
   `:public_key`, `:inets`, `:crypto`, ...) for the build and deploy code
