@@ -8,7 +8,7 @@ defmodule LambdaRuntime.Layer.PortableLayerTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.Layer.{Elf, Manifest}
-  alias LambdaRuntime.TestSupport.PortableLayers
+  alias LambdaRuntime.TestSupport.{Build, PortableLayers}
 
   @moduletag :layer
   @moduletag timeout: 1_800_000
@@ -21,7 +21,7 @@ defmodule LambdaRuntime.Layer.PortableLayerTest do
 
     test "the #{arch} layer: every ELF is #{arch}, glibc <= 2.31, no GCC runtime", ctx do
       zip = PortableLayers.zip!(@arch)
-      dir = unzip!(zip, Path.join(ctx.tmp_dir, "opt"))
+      dir = Build.unzip!(zip, Path.join(ctx.tmp_dir, "opt"))
       elfs = elfs(dir)
 
       # ERTS (4), crypto (2), asn1 and the runtime's NIF at least.
@@ -43,7 +43,7 @@ defmodule LambdaRuntime.Layer.PortableLayerTest do
         end
       end
 
-      refute Enum.any?(zip_names(zip), &String.starts_with?(&1, "shlib/"))
+      refute Enum.any?(Build.zip_names(zip), &String.starts_with?(&1, "shlib/"))
     end
 
     test "the #{arch} layer's manifest and size", ctx do
@@ -99,16 +99,5 @@ defmodule LambdaRuntime.Layer.PortableLayerTest do
       {:ok, elf} = Elf.read(path)
       {Path.relative_to(path, dir), elf}
     end
-  end
-
-  defp zip_names(zip) do
-    {:ok, [_comment | entries]} = :zip.list_dir(String.to_charlist(zip))
-    for {:zip_file, name, _, _, _, _} <- entries, do: to_string(name)
-  end
-
-  defp unzip!(zip, dest) do
-    {output, status} = System.cmd("unzip", ["-q", zip, "-d", dest], stderr_to_stdout: true)
-    assert status == 0, output
-    dest
   end
 end

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
 
   alias LambdaRuntime.JSON
   alias LambdaRuntime.Layer.{Manifest, Target}
-  alias LambdaRuntime.TestSupport.{Emulator, PortableLayers, Sandbox}
+  alias LambdaRuntime.TestSupport.{Build, Emulator, PortableLayers, Sandbox}
 
   @moduletag :layer
   @moduletag timeout: 600_000
@@ -25,7 +25,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     layer_zip = PortableLayers.zip!(Target.host_arch())
     function_zip = Path.join(tmp, "hello.zip")
 
-    mix!(Path.join(@root, "examples/hello"), tmp, "build-hello", [
+    Build.mix!(Path.join(@root, "examples/hello"), Path.join(tmp, "build-hello"), [
       "lambda.package",
       "--layer",
       layer_zip,
@@ -33,8 +33,8 @@ defmodule LambdaRuntime.Layer.SandboxTest do
       function_zip
     ])
 
-    layer = unzip!(layer_zip, Path.join(tmp, "opt"))
-    task = unzip!(function_zip, Path.join(tmp, "task"))
+    layer = Build.unzip!(layer_zip, Path.join(tmp, "opt"))
+    task = Build.unzip!(function_zip, Path.join(tmp, "task"))
     empty = Path.join(tmp, "empty")
     File.mkdir_p!(empty)
 
@@ -55,12 +55,12 @@ defmodule LambdaRuntime.Layer.SandboxTest do
   end
 
   test "the zips hold what they should and nothing else", ctx do
-    function_entries = zip_names(ctx.function_zip)
+    function_entries = Build.zip_names(ctx.function_zip)
     assert "lib/hello/ebin/Elixir.Hello.beam" in function_entries
     assert Enum.all?(function_entries, &String.starts_with?(&1, "lib/hello/"))
     assert File.stat!(ctx.function_zip).size <= 20_000
 
-    layer_entries = zip_names(ctx.layer_zip)
+    layer_entries = Build.zip_names(ctx.layer_zip)
     erts = "erts-#{:erlang.system_info(:version)}/bin/"
 
     for file <- ~w(beam.smp erlexec erl_child_setup inet_gethost),
@@ -81,6 +81,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     # Durable functions checkpoint from inside Lambda: their modules and the
     # signed AWS client ship; the deploy-time and local-only ones do not.
     ebin = &("lib/lambda_runtime-0.1.0/ebin/Elixir.LambdaRuntime." <> &1 <> ".beam")
+
     for mod <- ~w(Durable Durable.Service.HTTP AWS.SigV4 AWS.HTTP AWS.Client OTPApps),
         do: assert(ebin.(mod) in layer_entries, mod)
 
@@ -153,23 +154,5 @@ defmodule LambdaRuntime.Layer.SandboxTest do
 
     assert {127, output} = Sandbox.await_exit(sandbox)
     assert output =~ "no ERTS next to /opt/bootstrap and no erl on PATH"
-  end
-
-  defp mix!(dir, tmp, build, args) do
-    env = [{"MIX_ENV", "prod"}, {"MIX_BUILD_ROOT", Path.join(tmp, build)}]
-    {output, status} = System.cmd("mix", args, cd: dir, env: env, stderr_to_stdout: true)
-    assert status == 0, "mix #{Enum.join(args, " ")} failed in #{dir}:\n#{output}"
-    output
-  end
-
-  defp zip_names(zip) do
-    {:ok, [_comment | entries]} = :zip.list_dir(String.to_charlist(zip))
-    for {:zip_file, name, _, _, _, _} <- entries, List.last(name) != ?/, do: to_string(name)
-  end
-
-  defp unzip!(zip, dest) do
-    {output, status} = System.cmd("unzip", ["-q", zip, "-d", dest], stderr_to_stdout: true)
-    assert status == 0, output
-    dest
   end
 end

@@ -11,7 +11,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
 
   alias LambdaRuntime.Emulator.Sandbox, as: Command
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{Emulator, RootFS, Sandbox}
+  alias LambdaRuntime.TestSupport.{Build, Emulator, RootFS, Sandbox}
 
   @moduletag :portable
   @moduletag timeout: 900_000
@@ -27,7 +27,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
     function_zip = Path.join(tmp, "hello.zip")
     {:ok, glibc} = LambdaRuntime.Emulator.LayerSetup.host_glibc()
 
-    mix!(@root, tmp, "layer", [
+    Build.mix!(@root, Path.join(tmp, "layer"), [
       "lambda.layer",
       "--erts",
       "host",
@@ -38,7 +38,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
       layer_zip
     ])
 
-    mix!(Path.join(@root, "examples/hello"), tmp, "hello", [
+    Build.mix!(Path.join(@root, "examples/hello"), Path.join(tmp, "hello"), [
       "lambda.package",
       "--layer",
       layer_zip,
@@ -49,8 +49,8 @@ defmodule LambdaRuntime.Portable.ControlTest do
     %{
       layer_zip: layer_zip,
       function_zip: function_zip,
-      layer: unzip!(layer_zip, Path.join(tmp, "opt")),
-      task: unzip!(function_zip, Path.join(tmp, "task")),
+      layer: Build.unzip!(layer_zip, Path.join(tmp, "opt")),
+      task: Build.unzip!(function_zip, Path.join(tmp, "task")),
       rootfs: RootFS.path!(Command.host_arch()),
       glibc: glibc
     }
@@ -121,18 +121,5 @@ defmodule LambdaRuntime.Portable.ControlTest do
 
     assert versions != [], "no missing GLIBC version in:\n#{output}"
     assert Enum.all?(versions, &(&1 > 31))
-  end
-
-  defp mix!(dir, tmp, build, args) do
-    env = [{"MIX_ENV", "prod"}, {"MIX_BUILD_ROOT", Path.join(tmp, build)}]
-    {output, status} = System.cmd("mix", args, cd: dir, env: env, stderr_to_stdout: true)
-    assert status == 0, "mix #{Enum.join(args, " ")} failed in #{dir}:\n#{output}"
-    output
-  end
-
-  defp unzip!(zip, dest) do
-    {output, status} = System.cmd("unzip", ["-q", zip, "-d", dest], stderr_to_stdout: true)
-    assert status == 0, output
-    dest
   end
 end

@@ -27,7 +27,7 @@ defmodule LambdaRuntime.Portable.LayerTest do
   alias LambdaRuntime.Emulator.Sandbox, as: Command
   alias LambdaRuntime.Emulator.EventStream
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{Emulator, PortableLayers, RootFS, Sandbox}
+  alias LambdaRuntime.TestSupport.{Build, Emulator, PortableLayers, RootFS, Sandbox}
 
   @moduletag :portable_layer
   @moduletag timeout: 900_000
@@ -237,11 +237,17 @@ defmodule LambdaRuntime.Portable.LayerTest do
 
     File.mkdir_p!(tmp)
 
-    layer = if File.dir?(layer_zip), do: layer_zip, else: unzip!(layer_zip, Path.join(tmp, "opt"))
+    layer =
+      if File.dir?(layer_zip), do: layer_zip, else: Build.unzip!(layer_zip, Path.join(tmp, "opt"))
 
     package_zip = Path.join(tmp, "function.zip")
     check = if File.dir?(layer_zip), do: [], else: ["--layer", layer_zip]
-    mix!(@fixture, tmp, ["lambda.package" | check] ++ ["--output", package_zip])
+
+    Build.mix!(
+      @fixture,
+      Path.join(tmp, "build"),
+      ["lambda.package" | check] ++ ["--output", package_zip]
+    )
 
     rootfs =
       case System.get_env("LAMBDA_PORTABLE_ROOTFS") do
@@ -260,21 +266,8 @@ defmodule LambdaRuntime.Portable.LayerTest do
       layer: layer,
       layer_zip: layer_zip,
       package_zip: package_zip,
-      task: unzip!(package_zip, Path.join(tmp, "task")),
+      task: Build.unzip!(package_zip, Path.join(tmp, "task")),
       rootfs: rootfs
     }
-  end
-
-  defp mix!(dir, tmp, args) do
-    env = [{"MIX_ENV", "prod"}, {"MIX_BUILD_ROOT", Path.join(tmp, "build")}]
-    {output, status} = System.cmd("mix", args, cd: dir, env: env, stderr_to_stdout: true)
-    assert status == 0, "mix #{Enum.join(args, " ")} failed in #{dir}:\n#{output}"
-    output
-  end
-
-  defp unzip!(zip, dest) do
-    {output, status} = System.cmd("unzip", ["-q", zip, "-d", dest], stderr_to_stdout: true)
-    assert status == 0, output
-    dest
   end
 end

@@ -62,16 +62,8 @@ defmodule LambdaRuntime.TestSupport.PortableLayers do
   end
 
   @doc "Runs `mix args` in the repository for the portable build; returns its output."
-  def mix!(args) do
-    env = [{"MIX_ENV", "prod"}, {"MIX_BUILD_ROOT", Path.join(@root, "_build/portable")}]
-    {output, status} = System.cmd("mix", args, cd: @root, env: env, stderr_to_stdout: true)
-
-    if status != 0 do
-      raise "mix #{Enum.join(args, " ")} failed (exit #{status}):\n#{output}"
-    end
-
-    output
-  end
+  def mix!(args),
+    do: LambdaRuntime.TestSupport.Build.mix!(@root, Path.join(@root, "_build/portable"), args)
 
   defp build!(arch, extra_args) do
     name = Enum.join(["layer", arch | Enum.map(extra_args, &String.trim_leading(&1, "-"))], "-")

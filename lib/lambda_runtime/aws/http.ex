@@ -62,13 +62,22 @@ defmodule LambdaRuntime.AWS.HTTP do
     end
   end
 
-  defp start_apps!(url) do
+  @doc """
+  Makes `:httpc` usable for `url`: `:inets` (and `:ssl` for HTTPS)
+  loadable and started. Also used by the layer builder's downloads.
+  """
+  def start_apps!(url) do
     OTPApps.ensure_available!([:inets, :ssl])
     apps = if String.starts_with?(url, "https:"), do: [:inets, :ssl], else: [:inets]
     OTPApps.ensure_started!(apps)
   end
 
-  defp ssl_opts("https:" <> _) do
+  @doc """
+  `:httpc`'s `ssl` options for `url`: for HTTPS, the server certificate is
+  verified against the operating system's trust store and its host name
+  checked; none for plain HTTP.
+  """
+  def ssl_opts("https:" <> _) do
     [
       verify: :verify_peer,
       cacerts: :public_key.cacerts_get(),
@@ -77,7 +86,7 @@ defmodule LambdaRuntime.AWS.HTTP do
     ]
   end
 
-  defp ssl_opts(_http), do: []
+  def ssl_opts(_http), do: []
 
   defp pop_header(headers, name) do
     case List.keytake(headers, name, 0) do

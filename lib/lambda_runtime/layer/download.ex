@@ -7,6 +7,8 @@ defmodule LambdaRuntime.Layer.Download do
   complete and its SHA-256 matches the expected one.
   """
 
+  alias LambdaRuntime.AWS.HTTP
+
   @timeout 600_000
 
   @doc """
@@ -26,7 +28,7 @@ defmodule LambdaRuntime.Layer.Download do
   @doc "Downloads `url` into memory: `{:ok, body}` or `{:error, message}`."
   @spec get(String.t()) :: {:ok, binary()} | {:error, String.t()}
   def get(url) do
-    start_apps!(url)
+    HTTP.start_apps!(url)
 
     case :httpc.request(:get, {String.to_charlist(url), []}, http_opts(url), body_format: :binary) do
       {:ok, {{_, 200, _}, _, body}} -> {:ok, body}
@@ -36,7 +38,7 @@ defmodule LambdaRuntime.Layer.Download do
   end
 
   defp get_to_file(url, dest) do
-    start_apps!(url)
+    HTTP.start_apps!(url)
     File.mkdir_p!(Path.dirname(dest))
     tmp = "#{dest}.part#{:os.getpid()}"
     File.rm(tmp)
@@ -71,22 +73,6 @@ defmodule LambdaRuntime.Layer.Download do
   end
 
   defp http_opts(url) do
-    [connect_timeout: 30_000, timeout: @timeout, autoredirect: true, ssl: ssl_opts(url)]
-  end
-
-  defp ssl_opts("https:" <> _) do
-    [
-      verify: :verify_peer,
-      cacerts: :public_key.cacerts_get(),
-      depth: 10,
-      customize_hostname_check: [match_fun: :public_key.pkix_verify_hostname_match_fun(:https)]
-    ]
-  end
-
-  defp ssl_opts(_), do: []
-
-  defp start_apps!(url) do
-    apps = if String.starts_with?(url, "https:"), do: [:inets, :ssl], else: [:inets]
-    LambdaRuntime.OTPApps.ensure_started!(apps)
+    [connect_timeout: 30_000, timeout: @timeout, autoredirect: true, ssl: HTTP.ssl_opts(url)]
   end
 end
