@@ -7,7 +7,7 @@
 #   bench/flavors.sh            full run: ~15 min on 2 quiet cores (warm ~5.5,
 #                               init ~1.5, A/B ~5, RSS ~1; plus ~2 min when a
 #                               commit's layers are built the first time)
-#   bench/flavors.sh --quick    smoke run, ~3.5 min (~1.5 with the layers built)
+#   bench/flavors.sh --quick    smoke run, ~2.5 min (~2 with the layers built)
 #
 # Any bench/run.sh option may follow: --rev REV | --worktree, --rounds R,
 # --n N, --n-heavy N, --ab-runs N, --runs R, --only warm,init,ab,rss.

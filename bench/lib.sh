@@ -8,6 +8,8 @@
 
 tools=$repo/bench/tools/target/release
 pids=()
+layers_built='' # the layer variants ready in this run
+package_built=0
 route_added=0
 quota_cgroup=
 
@@ -91,20 +93,23 @@ prepare_layers() { # variant...
   local v need=()
   layers=/tmp/bench-layer-$sha
   layer_task=$layers/task
-  # A commit's layers are built once; a worktree's every time.
+  # A commit's layers are built once; a worktree's once per run.
   for v in "$@"; do
-    [ "$worktree" = 0 ] && [ -x "$layers/$v/opt/bootstrap" ] && continue
+    [[ " $layers_built " == *" $v "* ]] && continue
+    [ "$worktree" = 0 ] && [ -x "$layers/$v/opt/bootstrap" ] && { layers_built="$layers_built $v"; continue; }
     need+=("$v")
   done
   if [ ${#need[@]} -gt 0 ]; then
     log "bench/layers.sh: layer variants ${need[*]} of $sha into $layers"
     CARGO_TARGET_DIR=/tmp/bench-src-target "$repo/bench/layers.sh" "$src" "$layers" "${need[@]}"
+    layers_built="$layers_built ${need[*]}"
   fi
   # Each variant's manifest goes with the results (flavor, ERTS build, glibc).
   for v in "$@"; do
     cp "$layers/$v/opt/lambda_runtime-layer.json" "$raw/layer-$v.json"
   done
-  if [ "$worktree" = 1 ] || [ ! -d "$layer_task/lib" ]; then
+  if [ "$package_built" = 0 ] && { [ "$worktree" = 1 ] || [ ! -d "$layer_task/lib" ]; }; then
+    package_built=1
     log "mix lambda.package (bench/echo_ex) against $sha into $layers"
     (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_ENV=prod MIX_BUILD_ROOT=$layers/build-echo \
       CARGO_TARGET_DIR=/tmp/bench-src-target mix lambda.package --output "$layers/echo.zip" >"$layers/package.log")
