@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2154 # the variables below are bench/run.sh's
 # Functions for bench/run.sh (sourced; uses its variables: repo, raw, quick,
-# n, warmup, runs, rev, worktree, no_quickack).
+# n, warmup, n_heavy, warmup_heavy, runs, ab_runs, rev, worktree, no_quickack).
 
 # shellcheck source=bench/quota.sh
 . "$repo/bench/quota.sh"
 
 tools=$repo/bench/tools/target/release
 pids=()
+layers_built='' # the layer variants ready in this run
+package_built=0
 route_added=0
 quota_cgroup=
 
@@ -82,24 +84,79 @@ prepare_runtime() {
     CARGO_TARGET_DIR=/tmp/bench-src-target mix compile >&2)
 }
 
-# The layer as Lambda runs it: `mix lambda.layer` of the runtime under test
-# (for this machine's glibc) unzipped to $layer_opt, and bench/echo_ex's
-# function package unzipped to $layer_task.
-prepare_layer() {
-  local dir=/tmp/bench-layer-$sha glibc
-  layer_opt=$dir/opt
-  layer_task=$dir/task
-  # A commit's layer is built once; a worktree's every time.
-  [ "$worktree" = 0 ] && [ -x "$layer_opt/bootstrap" ] && [ -d "$layer_task/lib" ] && return
-  glibc=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
-  log "mix lambda.layer + lambda.package (echo) for $sha into $dir"
-  rm -rf "$dir" && mkdir -p "$dir"
-  (cd "$src" && MIX_ENV=prod MIX_BUILD_ROOT=$dir/build-layer CARGO_TARGET_DIR=/tmp/bench-src-target \
-    mix lambda.layer --glibc "$glibc" --output "$dir/layer.zip" >"$dir/layer.log")
-  (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_ENV=prod MIX_BUILD_ROOT=$dir/build-echo \
-    CARGO_TARGET_DIR=/tmp/bench-src-target mix lambda.package --output "$dir/echo.zip" >"$dir/package.log")
-  unzip -q "$dir/layer.zip" -d "$layer_opt"
-  unzip -q "$dir/echo.zip" -d "$layer_task"
+# The layers as Lambda runs them: bench/layers.sh builds the variants of the
+# runtime under test (jit, emu: portable, built with zig; host: Debian's
+# ERTS) into $layers/VARIANT/opt, and bench/echo_ex's function package is
+# unzipped to $layer_task (Echo.handle and Heavy.handle). Rows layer_VARIANT
+# run $layers/VARIANT/opt/bootstrap.
+prepare_layers() { # variant...
+  local v need=()
+  layers=/tmp/bench-layer-$sha
+  layer_task=$layers/task
+  # A commit's layers are built once; a worktree's once per run.
+  for v in "$@"; do
+    [[ " $layers_built " == *" $v "* ]] && continue
+    [ "$worktree" = 0 ] && [ -x "$layers/$v/opt/bootstrap" ] && { layers_built="$layers_built $v"; continue; }
+    need+=("$v")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    log "bench/layers.sh: layer variants ${need[*]} of $sha into $layers"
+    CARGO_TARGET_DIR=/tmp/bench-src-target "$repo/bench/layers.sh" "$src" "$layers" "${need[@]}"
+    layers_built="$layers_built ${need[*]}"
+  fi
+  # Each variant's manifest goes with the results (flavor, ERTS build, glibc).
+  for v in "$@"; do
+    cp "$layers/$v/opt/lambda_runtime-layer.json" "$raw/layer-$v.json"
+  done
+  if [ "$package_built" = 0 ] && { [ "$worktree" = 1 ] || [ ! -d "$layer_task/lib" ]; }; then
+    package_built=1
+    log "mix lambda.package (bench/echo_ex) against $sha into $layers"
+    (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_ENV=prod MIX_BUILD_ROOT=$layers/build-echo \
+      CARGO_TARGET_DIR=/tmp/bench-src-target mix lambda.package --output "$layers/echo.zip" >"$layers/package.log")
+    rm -rf "$layer_task"
+    unzip -q "$layers/echo.zip" -d "$layer_task"
+  fi
+}
+
+# The CPU-heavy handler's event (~100 KB) and its expected response, written
+# by bench/echo_ex/heavy_files.exs with the runtime under test's JSON codec.
+prepare_heavy() { # sets heavy_event, heavy_expected
+  heavy_event=$echo_root/heavy/heavy_event.json
+  heavy_expected=$echo_root/heavy/heavy_expected.json
+  [ "$worktree" = 0 ] && [ -s "$heavy_expected" ] && return
+  log "bench/echo_ex/heavy_files.exs: the heavy handler's event and expected response"
+  (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_BUILD_ROOT=${echo_root%/dev} MIX_ENV=dev \
+    CARGO_TARGET_DIR=/tmp/bench-src-target mix run heavy_files.exs "$echo_root/heavy" >&2)
+}
+
+# The layer variants and the heavy files that rows ROW... need (layer_VARIANT,
+# *_heavy, @0.3cpu suffixes): built before the first round.
+prepare_rows() { # row...
+  local rt variants=()
+  for rt in "$@"; do
+    rt=${rt%@0.3cpu}
+    case ${rt%_heavy} in
+      layer_jit | layer_emu | layer_host) variants+=("${rt%_heavy}") ;;
+    esac
+    if [ "$rt" != "${rt%_heavy}" ] && [ -z "${heavy_event:-}" ]; then prepare_heavy; fi
+  done
+  [ ${#variants[@]} -gt 0 ] || return 0
+  # shellcheck disable=SC2046 # variant names have no spaces
+  prepare_layers $(printf '%s\n' "${variants[@]#layer_}" | sort -u)
+}
+
+# The command, environment and event of a layer row (layer_VARIANT or
+# layer_VARIANT_heavy, without @0.3cpu): sets row_cmd, row_env and row_event
+# (empty: the default event).
+layer_row() {
+  local rt=$1 base=${1%_heavy}
+  row_cmd=$layers/${base#layer_}/opt/bootstrap
+  row_env=(LAMBDA_TASK_ROOT="$layer_task" _HANDLER=Echo.handle)
+  row_event=''
+  if [ "$rt" != "$base" ]; then
+    row_env=(LAMBDA_TASK_ROOT="$layer_task" _HANDLER=Heavy.handle)
+    row_event=$heavy_event
+  fi
 }
 
 # A cgroup v1 `cpu` group with a 0.3-CPU quota (30 ms per 100 ms), about
@@ -150,6 +207,8 @@ print(json.dumps({
   "runtime_rev": "$sha", "runtime_src": "$src", "runtime_dirty_files": int("$dirty"),
   "quickack": "$quickack", "host": "$host", "quick": $quick,
   "n": int("$n"), "warmup": int("$warmup"), "rounds": int("$rounds"), "runs": int("$runs"),
+  "n_heavy": int("$n_heavy"), "warmup_heavy": int("$warmup_heavy"), "ab_runs": int("$ab_runs"),
+  "flavors": $flavors,
 }))
 PY
 }
@@ -191,6 +250,9 @@ start_runtime() {
       esac
       env "${zenv[@]}" AWS_LAMBDA_RUNTIME_API="$api" _HANDLER=Echo.handle \
         LAMBDA_TASK_ROOT="$echo_root" "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
+    layer_jit | layer_emu | layer_host | layer_jit_heavy | layer_emu_heavy | layer_host_heavy)
+      layer_row "$rt"
+      env "${row_env[@]}" AWS_LAMBDA_RUNTIME_API="$api" "${q[@]}" "$row_cmd" >>"$log" 2>&1 & ;;
     rust_lambda_runtime | rust_via_proxy)
       AWS_LAMBDA_RUNTIME_API=$api "${q[@]}" bench/peers/rust_echo/target/release/rust_echo >>"$log" 2>&1 & ;;
     awslambdaric)
@@ -218,8 +280,13 @@ warm_one() { # runtime round
   esac
   start_runtime "$rt" "$api"
   load_before=$(loadavg)
-  local ok=0
-  timeout 300 "$tools/loadgen" --addr "$host:$port" --n "$n" --warmup "$warmup" \
+  local ok=0 lg=(--n "$n" --warmup "$warmup")
+  # The heavy handler: its ~100 KB event, every answer checked against the
+  # expected response, fewer invokes (each costs milliseconds of CPU).
+  case ${rt%@0.3cpu} in
+    *_heavy) lg=(--n "$n_heavy" --warmup "$warmup_heavy" --payload "$heavy_event" --expect "$heavy_expected") ;;
+  esac
+  timeout 900 "$tools/loadgen" --addr "$host:$port" "${lg[@]}" \
     --pid "$rt_pid" --label "$rt" --out "$out.tmp" >/dev/null && ok=1
   if [ $ok = 1 ]; then
     python3 - "$out.tmp" "$out" "$load_before" "$(loadavg)" "$round" <<'PY'
@@ -236,18 +303,52 @@ PY
 
 init_one() { # runtime round; a runtime NAME@0.3cpu runs NAME under the quota
   local rt=${1%@0.3cpu} out=$raw/init-$1-$2.json
-  local ib=("$tools/initbench" --label "$1" --runs "$runs" --warmup 1 --host "$host" --out "$out")
+  # Mode invoke: exec -> first /next, then the stub sends one event and
+  # the clock runs on to the first response.
+  local ib=("$tools/initbench" --label "$1" --runs "$runs" --warmup 1 --host "$host" --out "$out" --mode invoke)
   [ "$rt" != "$1" ] && ib+=(--cgroup "$quota_cgroup")
   case $rt in
     lambda_runtime)
       _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${ib[@]}" -- "$src/bootstrap.sh" ;;
-    lambda_runtime_layer)
-      _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$layer_task "${ib[@]}" -- "$layer_opt/bootstrap" ;;
+    layer_jit | layer_emu | layer_host | layer_jit_heavy | layer_emu_heavy | layer_host_heavy)
+      layer_row "$rt"
+      env "${row_env[@]}" "${ib[@]}" ${row_event:+--event "$row_event"} -- "$row_cmd" ;;
     rust_lambda_runtime) "${ib[@]}" -- bench/peers/rust_echo/target/release/rust_echo ;;
     awslambdaric)
       (cd bench/peers/py_echo && "${ib[@]}" -- "$repo/.venv/bin/python" -m awslambdaric echo.handler) ;;
     httpc_loop) "${ib[@]}" -- elixir bench/peers/httpc_loop.exs ;;
     erl_bare) "${ib[@]}" --mode exit -- erl -noshell -eval 'halt().' ;;
     erl_flags) "${ib[@]}" --mode exit -- "$repo/bench/erl_flags_halt.sh" ;;
+    *) echo "unknown init row $1" >&2; return 1 ;;
   esac >/dev/null
+}
+
+# Interleaved exec -> first response of a layer row and a base (bare erl,
+# to its exit, or another layer row), run after run (coldstart.py ab):
+# under the quota a boot's wall time jumps by a CFS period, so the means of
+# many alternating runs compare better than medians of rounds.
+ab_one() { # row base (base: erl_bare or a layer row; both may end in @0.3cpu)
+  local rt=${1%@0.3cpu} base=${2%@0.3cpu} out=$raw/ab-$1-vs-$2.json ab_args=() e
+  [ "$rt" != "$1" ] && ab_args+=(--cgroup "$quota_cgroup")
+  if [ "$base" != erl_bare ]; then
+    layer_row "$base"
+    ab_args+=(--base-cmd "$row_cmd" --base-label "$2")
+    for e in "${row_env[@]}"; do ab_args+=(--base-env "$e"); done
+  fi
+  layer_row "$rt"
+  for e in "${row_env[@]}"; do ab_args+=(--env "$e"); done
+  python3 "$repo/bench/coldstart/coldstart.py" ab --label "$1 vs $2" --runs "$ab_runs" --warmup 1 \
+    ${row_event:+--event "$row_event"} "${ab_args[@]}" -- "$row_cmd" >"$out.tmp" &&
+    mv "$out.tmp" "$out"
+}
+
+# Idle RSS after 100 invocations (coldstart.py rss: every process of the
+# runtime's session, 2 s after the last response).
+rss_one() { # row round
+  local rt=$1 rss_args=() e
+  layer_row "$rt"
+  for e in "${row_env[@]}"; do rss_args+=(--env "$e"); done
+  python3 "$repo/bench/coldstart/coldstart.py" rss --label "$rt" --invocations 100 \
+    ${row_event:+--event "$row_event"} "${rss_args[@]}" -- "$row_cmd" >"$raw/rss-$rt-$2.json.tmp" &&
+    mv "$raw/rss-$rt-$2.json.tmp" "$raw/rss-$rt-$2.json"
 }

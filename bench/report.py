@@ -8,15 +8,29 @@ import os
 import shutil
 import statistics as st
 
-WARM = ["lambda_runtime", "lambda_runtime_busywait", "lambda_runtime_acul_default", "lambda_runtime_zflags", "rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
-        "httpc_loop", "mini_one_write", "mini_two_writes",
-        "lambda_runtime@0.3cpu", "rust_lambda_runtime@0.3cpu", "awslambdaric@0.3cpu", "httpc_loop@0.3cpu"]
-INIT = ["lambda_runtime", "lambda_runtime_layer", "rust_lambda_runtime", "awslambdaric", "httpc_loop", "erl_bare",
-        "erl_flags", "lambda_runtime_layer@0.3cpu", "erl_bare@0.3cpu"]
 QUOTA = "@0.3cpu"
+VARIANTS = ["jit", "emu", "host"]
+LAYERS = [f"layer_{v}" for v in VARIANTS]
+LAYERS_HEAVY = [f"layer_{v}_heavy" for v in VARIANTS]
+WARM = (["lambda_runtime", "lambda_runtime_busywait", "lambda_runtime_acul_default", "lambda_runtime_zflags"]
+        + LAYERS + ["rust_lambda_runtime", "lambda_runtime_via_proxy", "rust_via_proxy", "awslambdaric",
+                    "httpc_loop", "mini_one_write", "mini_two_writes"] + LAYERS_HEAVY
+        + [r + QUOTA for r in ["lambda_runtime"] + LAYERS + ["rust_lambda_runtime", "awslambdaric", "httpc_loop"]
+           + LAYERS_HEAVY])
+INIT = (["lambda_runtime"] + LAYERS + LAYERS_HEAVY + ["rust_lambda_runtime", "awslambdaric", "httpc_loop",
+                                                      "erl_bare", "erl_flags"]
+        + [r + QUOTA for r in LAYERS + LAYERS_HEAVY + ["erl_bare"]])
 WHAT = {
     "lambda_runtime": "this runtime: bootstrap.sh + Echo.handle",
-    "lambda_runtime_layer": "the layer (`mix lambda.layer`) unzipped, its `bootstrap` + echo's function package",
+    "layer_jit": "the portable layer, JIT (`mix lambda.layer --flavor jit`, ERTS built with zig): "
+                 "its `bootstrap` + echo's function package, Echo.handle",
+    "layer_emu": "the portable layer, interpreter (`mix lambda.layer --flavor emu`, ERTS built with zig): "
+                 "its `bootstrap`, Echo.handle",
+    "layer_host": "the Debian-built layer (`mix lambda.layer --erts host --force --glibc <host's>`: Debian's "
+                  "ERTS, JIT, and a shlib/ of host libraries): its `bootstrap`, Echo.handle",
+    "layer_jit_heavy": "layer_jit with Heavy.handle (~100 KB event, every record transformed in Elixir)",
+    "layer_emu_heavy": "layer_emu with Heavy.handle",
+    "layer_host_heavy": "layer_host with Heavy.handle",
     "lambda_runtime_busywait": "this runtime with ERL_ZFLAGS='+sbwt short +sbwtdcpu short +sbwtdio short'",
     "lambda_runtime_zflags": "this runtime with ERL_ZFLAGS=$BENCH_ERL_ZFLAGS (a variant under study)",
     "lambda_runtime_acul_default": "this runtime with ERL_ZFLAGS='+Muacul de' (the VM's default carrier abandoning)",
@@ -87,35 +101,143 @@ def warm_summary(raw):
     return out
 
 
+def mean(xs):
+    xs = [x for x in xs if x is not None]
+    return st.mean(xs) if xs else None
+
+
 def init_summary(raw):
     out = {}
     bare = {suffix: {p.rsplit("-", 1)[1]: load(p) for p in glob.glob(f"{raw}/init-erl_bare{suffix}-*.json")}
             for suffix in ["", QUOTA]}
-    for rt in INIT:
+    found = {os.path.basename(p)[len("init-"):].rsplit("-", 1)[0] for p in glob.glob(f"{raw}/init-*.json")}
+    for rt in INIT + sorted(found - set(INIT)):
         # Quota runs are compared with bare erl under the same quota.
         erl = bare[QUOTA if rt.endswith(QUOTA) else ""]
         runs = {p.rsplit("-", 1)[1]: load(p) for p in sorted(glob.glob(f"{raw}/init-{rt}-*.json"))}
         if not runs:
             continue
         paired = [runs[k]["ms_p50"] / erl[k]["ms_p50"] for k in runs if k in erl]
+        paired_resp = [runs[k]["resp_ms_p50"] / erl[k]["ms_p50"] for k in runs
+                       if k in erl and runs[k].get("resp_ms_p50") is not None]
         paired_cpu = [runs[k]["cpu_ms_p50"] / erl[k]["cpu_ms_p50"] for k in runs
                       if k in erl and erl[k]["cpu_ms_p50"] and runs[k]["cpu_ms_p50"] is not None]
         runs = list(runs.values())
         samples = [s for r in runs for s in r["samples_ms"]]
         cpu = [s for r in runs for s in r["cpu_samples_ms"]]
+        resp = [s for r in runs for s in r.get("resp_samples_ms", [])]
+        resp_cpu = [s for r in runs for s in r.get("resp_cpu_samples_ms", [])]
         out[rt] = {
             "runs": len(samples),
             "ms_p50": med(samples),
+            "ms_mean": mean(samples),
             "ms_min": min(samples) if samples else None,
             "ms_max": max(samples) if samples else None,
             "cpu_ms_p50": med(cpu),
+            "cpu_ms_mean": mean(cpu),
             "vs_erl_paired": med(paired),
             "cpu_vs_erl_paired": med(paired_cpu),
+            "resp_ms_p50": med(resp),
+            "resp_ms_mean": mean(resp),
+            "resp_vs_erl_paired": med(paired_resp),
+            "resp_cpu_ms_p50": med(resp_cpu),
+            "resp_cpu_ms_mean": mean(resp_cpu),
             "errors": [e for r in runs for e in r["errors"]],
             "samples_ms": samples,
             "cpu_samples_ms": cpu,
+            "resp_samples_ms": resp,
+            "resp_cpu_samples_ms": resp_cpu,
         }
     return out
+
+
+def ab_summary(raw):
+    """coldstart.py ab results: ROW vs BASE, alternating runs."""
+    out = {}
+    for p in sorted(glob.glob(f"{raw}/ab-*.json")):
+        d = load(p)
+        name = os.path.basename(p)[len("ab-"):-len(".json")]
+        row, base = name.split("-vs-")
+        b, o = d["base"], d["ours"]
+        end = "resp_ms" if d["base_mode"] == "invoke" else "exit_ms"
+        nxt = "next_ms" if d["base_mode"] == "invoke" else "exit_ms"
+        out[name] = {
+            "row": row, "base": base, "runs": d["runs"], "base_mode": d["base_mode"],
+            "base_next_ms_mean": b[nxt]["mean"], "base_resp_ms_mean": b[end]["mean"],
+            "base_resp_ms_median": b[end]["median"], "base_cpu_ms_mean": b["cpu_ms"]["mean"],
+            "next_ms_mean": o["next_ms"]["mean"], "resp_ms_mean": o["resp_ms"]["mean"],
+            "resp_ms_median": o["resp_ms"]["median"], "cpu_ms_mean": o["cpu_ms"]["mean"],
+            "next_ratio_of_means": d["next_ratio_of_means"], "ratio_of_means": d["ratio_of_means"],
+            "ratio_of_medians": d["ratio_of_medians"], "cpu_ratio_of_means": d["cpu_ratio_of_means"],
+            "raw": d,
+        }
+    return out
+
+
+def rss_summary(raw):
+    """coldstart.py rss results: idle RSS after 100 invocations, per row."""
+    rows = {}
+    for p in sorted(glob.glob(f"{raw}/rss-*.json")):
+        d = load(p)
+        rows.setdefault(d["label"], []).append(d)
+    out = {}
+    for rt in [r for r in LAYERS + LAYERS_HEAVY if r in rows] + sorted(set(rows) - set(LAYERS + LAYERS_HEAVY)):
+        rs = rows[rt]
+        beam = [v for r in rs for k, v in r["rss_mib"].items() if k.startswith("beam")]
+        out[rt] = {"runs": len(rs), "beam_mib_p50": med(beam), "total_mib_p50": med([r["rss_total_mib"] for r in rs]),
+                   "total_mib_max": max(r["rss_total_mib"] for r in rs),
+                   "warm_invokes_per_s_p50": med([r["warm_invokes_per_s"] for r in rs]), "per_run": rs}
+    return out
+
+
+def breakeven(warm, init, ab):
+    """For each handler and condition: the warm invocations per cold start
+    at which the JIT's per-invocation saving (emu - jit, warm) pays back its
+    extra cold start (jit - emu, exec -> first response), in CPU and in wall
+    time. The cold-start difference comes from the interleaved A/B means
+    when the run has them, else from the init rows' means."""
+    out = []
+    for handler, suffix in [("echo", ""), ("heavy", "_heavy")]:
+        for cond in ["", QUOTA]:
+            jit, emu = f"layer_jit{suffix}{cond}", f"layer_emu{suffix}{cond}"
+            if jit not in warm or emu not in warm:
+                continue
+            wj, we = warm[jit], warm[emu]
+            pair = ab.get(f"{emu}-vs-{jit}")
+            if pair:
+                source = f"A/B, {pair['runs']} alternating runs each"
+                d_cpu = pair["base_cpu_ms_mean"] - pair["cpu_ms_mean"]
+                d_wall = pair["base_resp_ms_mean"] - pair["resp_ms_mean"]
+            elif jit in init and emu in init and init[jit]["resp_ms_mean"] is not None:
+                source = f"init rows, {init[jit]['runs']} runs each"
+                d_cpu = init[jit]["resp_cpu_ms_mean"] - init[emu]["resp_cpu_ms_mean"]
+                d_wall = init[jit]["resp_ms_mean"] - init[emu]["resp_ms_mean"]
+            else:
+                continue
+            s_cpu = we["cpu_us_per_invoke"] - wj["cpu_us_per_invoke"]
+            s_wall = 1e6 / we["invokes_per_s"] - 1e6 / wj["invokes_per_s"]
+            out.append({"handler": handler, "condition": "0.3 CPU" if cond else "unconstrained",
+                        "source": source,
+                        "init_extra_cpu_ms": d_cpu, "saving_cpu_us": s_cpu, "breakeven_cpu": paid_back(d_cpu, s_cpu),
+                        "init_extra_wall_ms": d_wall, "saving_wall_us": s_wall,
+                        "breakeven_wall": paid_back(d_wall, s_wall)})
+    return out
+
+
+def paid_back(extra_ms, saving_us):
+    """Where the two flavors' total costs cross, for a cold start followed
+    by N warm invocations: JIT = emu + extra_ms - N * saving_us / 1000.
+    Returns {"invocations": N or None, "cheaper_beyond": flavor cheaper
+    above N, "text": for the table}."""
+    if extra_ms > 0 and saving_us > 0:
+        n = extra_ms * 1000 / saving_us
+        return {"invocations": n, "cheaper_beyond": "jit", "text": f"{n:,.0f} (JIT beyond)"}
+    if extra_ms > 0:
+        return {"invocations": None, "cheaper_beyond": "emu", "text": "never (emu throughout)"}
+    if saving_us >= 0:
+        return {"invocations": 0, "cheaper_beyond": "jit", "text": "0 (JIT throughout)"}
+    n = extra_ms * 1000 / saving_us
+    return {"invocations": n, "cheaper_beyond": "emu", "text": f"{n:,.0f} (emu beyond)"}
 
 
 def ratio(x):
@@ -141,14 +263,56 @@ def warm_md(w):
 
 def init_md(i):
     lines = [
-        "| runtime | median ms | vs bare erl | min ms | max ms | CPU ms (median) | CPU vs bare erl | runs |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| runtime | → /next ms | vs bare erl | → first response ms | vs bare erl | min–max → /next ms "
+        "| CPU ms at /next | CPU vs bare erl | CPU ms at response | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rt, s in i.items():
         lines.append(
-            f'| {rt} | {fmt(s["ms_p50"], 1)} | {ratio(s["vs_erl_paired"])} | {fmt(s["ms_min"], 1)} | '
-            f'{fmt(s["ms_max"], 1)} | {fmt(s["cpu_ms_p50"])} | {ratio(s["cpu_vs_erl_paired"])} | {s["runs"]} |'
+            f'| {rt} | {fmt(s["ms_p50"], 1)} | {ratio(s["vs_erl_paired"])} | {fmt(s["resp_ms_p50"], 1)} | '
+            f'{ratio(s["resp_vs_erl_paired"])} | {fmt(s["ms_min"], 1)}–{fmt(s["ms_max"], 1)} | '
+            f'{fmt(s["cpu_ms_p50"])} | {ratio(s["cpu_vs_erl_paired"])} | {fmt(s["resp_cpu_ms_p50"])} | {s["runs"]} |'
         )
+    errors = {rt: s["errors"] for rt, s in i.items() if s["errors"]}
+    for rt, errs in errors.items():
+        lines.append(f"\nErrors of {rt} ({len(errs)}): {errs[0][:200]}")
+    return lines
+
+
+def ab_md(ab):
+    lines = [
+        "| row | base | runs each | base → first response, mean ms | row, mean ms | row ÷ base, means "
+        "| of medians | → /next ÷ base | base CPU ms, mean | row CPU ms | CPU ÷ base |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in ab.values():
+        lines.append(
+            f'| {s["row"]} | {s["base"]} | {s["runs"]} | {fmt(s["base_resp_ms_mean"], 1)} | '
+            f'{fmt(s["resp_ms_mean"], 1)} | {ratio(s["ratio_of_means"])} | {ratio(s["ratio_of_medians"])} | '
+            f'{ratio(s["next_ratio_of_means"])} | {fmt(s["base_cpu_ms_mean"])} | {fmt(s["cpu_ms_mean"])} | '
+            f'{ratio(s["cpu_ratio_of_means"])} |'
+        )
+    return lines
+
+
+def rss_md(rss):
+    lines = ["| row | beam.smp MiB (median) | all processes MiB (median) | max | runs |",
+             "|---|---:|---:|---:|---:|"]
+    for rt, s in rss.items():
+        lines.append(f'| {rt} | {fmt(s["beam_mib_p50"], 1)} | {fmt(s["total_mib_p50"], 1)} | '
+                     f'{fmt(s["total_mib_max"], 1)} | {s["runs"]} |')
+    return lines
+
+
+def breakeven_md(rows):
+    lines = ["| handler | condition | JIT's extra cold-start CPU ms | its CPU saving µs/invoke "
+             "| break-even (CPU), invokes | extra cold-start wall ms | wall saving µs/invoke "
+             "| break-even (wall), invokes | cold start from |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f'| {r["handler"]} | {r["condition"]} | {r["init_extra_cpu_ms"]:.1f} | '
+                     f'{r["saving_cpu_us"]:.1f} | {r["breakeven_cpu"]["text"]} | {r["init_extra_wall_ms"]:.1f} | '
+                     f'{r["saving_wall_us"]:.1f} | {r["breakeven_wall"]["text"]} | {r["source"]} |')
     return lines
 
 
@@ -204,7 +368,11 @@ def main():
     ap.add_argument("--latest")
     a = ap.parse_args()
     machine = load(f"{a.raw}/machine.json")
-    doc = {"command": a.command, "machine": machine, "warm": warm_summary(a.raw), "init": init_summary(a.raw)}
+    doc = {"command": a.command, "machine": machine, "warm": warm_summary(a.raw), "init": init_summary(a.raw),
+           "ab": ab_summary(a.raw), "rss": rss_summary(a.raw),
+           "layers": {os.path.basename(p)[len("layer-"):-len(".json")]: load(p)
+                      for p in sorted(glob.glob(f"{a.raw}/layer-*.json"))}}
+    doc["breakeven"] = breakeven(doc["warm"], doc["init"], doc["ab"])
     if os.path.exists(f"{a.raw}/json.json"):
         doc["json"] = load(f"{a.raw}/json.json")
         doc["json_load"] = load(f"{a.raw}/json.load.json")
@@ -215,7 +383,14 @@ def main():
           f'Rust lambda_runtime {m["rust_lambda_runtime"]}, {m["jiffy"]}, {m["cargo_lambda"]}.', "",
           f'Runtime under test: `{m["runtime_rev"]}` ({m["runtime_src"]}). Emulator host {m["host"]}, '
           f'quickack route: {m["quickack"]}. Warm: {m["rounds"]} round(s) of {m["n"]} invokes after '
-          f'{m["warmup"]} warm-up; init: {m["runs"]} runs per round.', ""]
+          f'{m["warmup"]} warm-up'
+          + (f' (*_heavy rows: {m["n_heavy"]} after {m["warmup_heavy"]})' if "n_heavy" in m else "")
+          + f'; init: {m["runs"]} runs per round.', ""]
+    if doc["layers"]:
+        md += ["Layer variants (from each zip's manifest): "
+               + "; ".join(f'{v}: erts_build {l.get("erts_build")}, flavor {l.get("flavor")}, glibc {l.get("glibc")}'
+                           + (", forced" if l.get("forced") else "")
+                           for v, l in doc["layers"].items()) + ".", ""]
     def text(name):
         path = f"{a.raw}/{name}"
         return open(path).read().strip() if os.path.exists(path) else "?"
@@ -238,13 +413,38 @@ def main():
         md += [f'- {rt}: ' + "; ".join(s["load"]) for rt, s in doc["warm"].items()]
         md += [""]
     if doc["init"]:
-        md += ["## Init: exec → first `GET /next` (median of all runs)", "",
-               "\"vs bare erl\": median over rounds of the ratio of round medians to bare `erl` "
-               "(exec → exit) in the same round (rows @0.3cpu: under a 0.3-CPU cgroup quota, "
-               "against bare erl under the same quota). CPU: the run time of the process's threads "
-               "at its first /next (schedstat), or of the exited child tree (bare erl).", ""] + init_md(doc["init"])
+        md += ["## Init: exec → first `GET /next` and → first response (median of all runs)", "",
+               "The stub answers the first /next with one event (the row's handler's) and stops the "
+               "clock at the first response. \"vs bare erl\": median over rounds of the ratio of round "
+               "medians to bare `erl` (exec → exit) in the same round (rows @0.3cpu: under a 0.3-CPU "
+               "cgroup quota, against bare erl under the same quota). CPU: the run time of the "
+               "process's threads at its first /next and at its first response (schedstat), or of the "
+               "exited child tree (bare erl).", ""] + init_md(doc["init"])
         md += ["", f'Load average before → after the init rounds: {doc["load"]["init_start"]} → '
                f'{doc["load"]["init_end"]}.', ""]
+    if doc["ab"]:
+        md += ["## Init, interleaved A/B: exec → first response, run after run (means)", "",
+               "`bench/coldstart/coldstart.py ab`: the base and the row alternately, so both see the same "
+               "machine and, under the quota, the same lottery of where in the CFS period a boot starts "
+               "(medians jump by a period, ~100 ms; means compare better). Bare erl is timed exec → exit; "
+               "a layer base exec → first response. CPU: the session's threads at the first response "
+               "(schedstat).", ""] + ab_md(doc["ab"])
+        md += ["", f'Load average before → after the A/B runs: {text("ab-load-start.txt")} → '
+               f'{text("ab-load-end.txt")}.', ""]
+    if doc["rss"]:
+        md += ["## Idle RSS after 100 invocations (2 s idle)", "",
+               "`coldstart.py rss`: VmRSS of every process of the runtime's session (beam.smp, and "
+               "erl_child_setup when it runs).", ""] + rss_md(doc["rss"]) + [""]
+    if doc["breakeven"]:
+        md += ["## Break-even: warm invocations per cold start before the JIT pays back", "",
+               "Per handler and condition: the JIT layer's extra cold start (layer_jit − layer_emu, "
+               "exec → first response; CPU and wall) ÷ its saving per warm invocation (layer_emu − "
+               "layer_jit: CPU µs per invocation, and wall time per invocation = 1 / invokes/s, medians "
+               "of the warm rounds). Below that many invocations per cold start the interpreter costs "
+               "less in all; above it the JIT does (\"JIT beyond\"). \"never\": the JIT's cold start is "
+               "dearer and it saves nothing per invocation; \"0\": its cold start is no dearer and it "
+               "costs no more per invocation; \"emu beyond\": its cold start is cheaper but each "
+               "invocation dearer.", ""] + breakeven_md(doc["breakeven"]) + [""]
     if "json" in doc:
         md += ["## JSON: LambdaRuntime.JSON vs :jiffy (median calls/s)", ""] + json_md(doc["json"])
         md += ["", f'Load average before → after: {doc["json_load"]["before"]} → {doc["json_load"]["after"]}', ""]

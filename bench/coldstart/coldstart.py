@@ -15,15 +15,20 @@ DIR/cgroup.procs between fork and exec (cgroup v1 cpu controller).
 
   coldstart.py run --label NAME --runs 11 --warmup 2 [--mode invoke|exit]
                [--cgroup /sys/fs/cgroup/cpu/NAME] [--env K=V ...] -- CMD ARGS...
-  coldstart.py ab --runs 30 [--cgroup DIR] [--env K=V ...] -- CMD ARGS...
-               (bare erl and CMD alternately; ratios of means and medians)
-  coldstart.py rss --invocations 100 [--env K=V ...] -- CMD ARGS...
+  coldstart.py ab --runs 30 [--cgroup DIR] [--env K=V ...] [--event FILE]
+               [--base-cmd 'CMD ARGS' --base-env K=V ... --base-label NAME] -- CMD ARGS...
+               (a base and CMD alternately: bare erl to its exit by default, or
+               another runtime to its first response; ratios of means and medians)
+  coldstart.py rss --invocations 100 [--env K=V ...] [--event FILE] -- CMD ARGS...
+
+--event FILE: the event every /next gets (default {"name":"Ada"}).
 
 Prints one JSON object per call (medians, p10/p90, all samples).
 """
 import argparse
 import json
 import os
+import shlex
 import signal
 import socket
 import statistics
@@ -39,7 +44,8 @@ CLK = os.sysconf("SC_CLK_TCK")
 class Stub:
     """A Runtime API that serves `invocations` events, then holds /next open."""
 
-    def __init__(self, invocations=1):
+    def __init__(self, invocations=1, event=EVENT):
+        self.event = event
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -111,9 +117,9 @@ class Stub:
                 f"Lambda-Runtime-Deadline-Ms: {deadline}\r\n"
                 "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:eu-west-1:123456789012:function:hello\r\n"
                 "Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\n"
-                f"Content-Length: {len(EVENT)}\r\n\r\n"
+                f"Content-Length: {len(self.event)}\r\n\r\n"
             )
-            conn.sendall(head.encode() + EVENT)
+            conn.sendall(head.encode() + self.event)
         else:
             if "/error" in path and self.first_error is None:
                 self.first_error = body.decode("utf-8", "replace")
@@ -182,7 +188,7 @@ def kill(proc):
     proc.wait()
 
 
-def one_run(cmd, base_env, mode, cgroup, timeout=60):
+def one_run(cmd, base_env, mode, cgroup, timeout=60, event=EVENT):
     if mode == "exit":
         t0 = time.monotonic()
         proc = start(cmd, base_env, cgroup)
@@ -191,7 +197,7 @@ def one_run(cmd, base_env, mode, cgroup, timeout=60):
         proc.returncode = status
         cpu = (usage.ru_utime + usage.ru_stime) * 1000
         return {"exit_ms": (t - t0) * 1000, "cpu_ms": cpu}
-    stub = Stub(1)
+    stub = Stub(1, event)
     env = dict(base_env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{stub.port}")
     t0 = time.monotonic()
     proc = start(cmd, env, cgroup)
@@ -225,11 +231,18 @@ def parse_env(pairs):
     return env
 
 
+def read_event(path):
+    if not path:
+        return EVENT
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def cmd_run(a):
-    env = parse_env(a.env)
+    env, event = parse_env(a.env), read_event(a.event)
     for _ in range(a.warmup):
-        one_run(a.cmd, env, a.mode, a.cgroup)
-    samples = [one_run(a.cmd, env, a.mode, a.cgroup) for _ in range(a.runs)]
+        one_run(a.cmd, env, a.mode, a.cgroup, event=event)
+    samples = [one_run(a.cmd, env, a.mode, a.cgroup, event=event) for _ in range(a.runs)]
     print(json.dumps({"label": a.label, "mode": a.mode, "cgroup": a.cgroup, "runs": a.runs,
                       **summarize(samples)}))
 
@@ -238,32 +251,43 @@ BARE_ERL = ["erl", "-noshell", "-eval", "halt()."]
 
 
 def cmd_ab(a):
-    """Runs bare erl (to exit) and CMD (to its first response) alternately,
-    so that both see the same machine and, under a quota, the same lottery
-    of where in the CFS period each run starts (a boot needing 4 periods
-    instead of 3 costs ~100 ms of wall time at 0.3 CPU, so medians of small
-    samples jump between the two). Reports both and the ratio of the means
-    and of the medians."""
-    env = parse_env(a.env)
-    erl_env = parse_env([])
+    """Runs a base and CMD alternately, so that both see the same machine
+    and, under a quota, the same lottery of where in the CFS period each run
+    starts (a boot needing 4 periods instead of 3 costs ~100 ms of wall time
+    at 0.3 CPU, so medians of small samples jump between the two). The base
+    is bare erl (to its exit) unless --base-cmd names another runtime (to
+    its first response, with --base-env and the same event). Reports both
+    and the ratios (CMD / base) of the means and of the medians: to the
+    first response (`ratio_*`) and to the first /next (`next_ratio_*`)."""
+    env, event = parse_env(a.env), read_event(a.event)
+    if a.base_cmd:
+        base_cmd, base_env, base_mode = shlex.split(a.base_cmd), parse_env(a.base_env), "invoke"
+    else:
+        base_cmd, base_env, base_mode = BARE_ERL, parse_env([]), "exit"
+    base_end = "resp_ms" if base_mode == "invoke" else "exit_ms"
+    base_next = "next_ms" if base_mode == "invoke" else "exit_ms"
     for _ in range(a.warmup):
-        one_run(BARE_ERL, erl_env, "exit", a.cgroup)
-        one_run(a.cmd, env, "invoke", a.cgroup)
-    erl, ours = [], []
+        one_run(base_cmd, base_env, base_mode, a.cgroup, event=event)
+        one_run(a.cmd, env, "invoke", a.cgroup, event=event)
+    base, ours = [], []
     for _ in range(a.runs):
-        erl.append(one_run(BARE_ERL, erl_env, "exit", a.cgroup))
-        ours.append(one_run(a.cmd, env, "invoke", a.cgroup))
-    e, o = summarize(erl), summarize(ours)
+        base.append(one_run(base_cmd, base_env, base_mode, a.cgroup, event=event))
+        ours.append(one_run(a.cmd, env, "invoke", a.cgroup, event=event))
+    b, o = summarize(base), summarize(ours)
     print(json.dumps({"label": a.label, "cgroup": a.cgroup, "runs": a.runs,
-                      "ratio_of_means": round(o["resp_ms"]["mean"] / e["exit_ms"]["mean"], 3),
-                      "ratio_of_medians": round(o["resp_ms"]["median"] / e["exit_ms"]["median"], 3),
-                      "cpu_ratio_of_means": round(o["cpu_ms"]["mean"] / e["cpu_ms"]["mean"], 3),
-                      "erl": e, "ours": o}))
+                      "base_label": a.base_label or ("bare erl" if not a.base_cmd else a.base_cmd),
+                      "base_mode": base_mode,
+                      "ratio_of_means": round(o["resp_ms"]["mean"] / b[base_end]["mean"], 3),
+                      "ratio_of_medians": round(o["resp_ms"]["median"] / b[base_end]["median"], 3),
+                      "next_ratio_of_means": round(o["next_ms"]["mean"] / b[base_next]["mean"], 3),
+                      "next_ratio_of_medians": round(o["next_ms"]["median"] / b[base_next]["median"], 3),
+                      "cpu_ratio_of_means": round(o["cpu_ms"]["mean"] / b["cpu_ms"]["mean"], 3),
+                      "base": b, "ours": o}))
 
 
 def cmd_rss(a):
     env = parse_env(a.env)
-    stub = Stub(a.invocations)
+    stub = Stub(a.invocations, read_event(a.event))
     env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{stub.port}"
     t0 = time.monotonic()
     proc = start(a.cmd, env, None)
@@ -291,7 +315,8 @@ def cmd_rss(a):
                 continue
         print(json.dumps({"label": a.label, "invocations": a.invocations,
                           "warm_invokes_per_s": round((a.invocations - 1) / elapsed, 1) if elapsed > 0 else None,
-                          "rss_mib": {k: round(v, 1) for k, v in rss.items()}}))
+                          "rss_mib": {k: round(v, 1) for k, v in rss.items()},
+                          "rss_total_mib": round(sum(rss.values()), 1)}))
     finally:
         kill(proc)
         stub.close()
@@ -307,6 +332,7 @@ def main():
     r.add_argument("--mode", choices=["invoke", "exit"], default="invoke")
     r.add_argument("--cgroup")
     r.add_argument("--env", action="append")
+    r.add_argument("--event")
     r.add_argument("cmd", nargs="+")
     b = sub.add_parser("ab")
     b.add_argument("--label", default="ab")
@@ -314,12 +340,17 @@ def main():
     b.add_argument("--warmup", type=int, default=2)
     b.add_argument("--cgroup")
     b.add_argument("--env", action="append")
+    b.add_argument("--event")
+    b.add_argument("--base-cmd")
+    b.add_argument("--base-env", action="append")
+    b.add_argument("--base-label")
     b.add_argument("cmd", nargs="+")
     s = sub.add_parser("rss")
     s.add_argument("--label", default="rss")
     s.add_argument("--invocations", type=int, default=100)
     s.add_argument("--idle", type=float, default=2.0)
     s.add_argument("--env", action="append")
+    s.add_argument("--event")
     s.add_argument("cmd", nargs="+")
     a = p.parse_args()
     {"run": cmd_run, "ab": cmd_ab, "rss": cmd_rss}[a.what](a)

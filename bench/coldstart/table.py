@@ -12,7 +12,7 @@ def cell(d, key):
 
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-runs = [r for r in rows if "runs" in r and "erl" not in r]
+runs = [r for r in rows if "runs" in r and "ratio_of_means" not in r]
 abs_ = [r for r in rows if "ratio_of_means" in r]
 print("| candidate | exec to first /next, ms | exec to first response (or exit), ms | CPU, ms |")
 print("|---|---|---|---|")
@@ -30,22 +30,25 @@ def median(label, key):
 
 
 for suffix in ["", " @0.3cpu"]:
-    a = median("a layer bootstrap" + suffix, "resp_ms")
     b = median("b erl halt" + suffix, "exit_ms")
     d = median("d mix release start" + suffix, "resp_ms")
-    if a and b and d:
-        print(f"\n{suffix.strip() or 'unconstrained'}: (a)/(b) = {a / b:.2f}x, (a)/(d) = {a / d:.2f}x")
+    for v in ["jit", "emu", "host"]:
+        a = median(f"a layer_{v} bootstrap" + suffix, "resp_ms")
+        if a and b and d:
+            print(f"\n{suffix.strip() or 'unconstrained'}, layer_{v}: (a)/(b) = {a / b:.2f}x, (a)/(d) = {a / d:.2f}x")
 
 for r in abs_:
-    e, o = r["erl"], r["ours"]
-    print(f"\n{r['label']} ({r['runs']} alternating runs each): bare erl "
-          f"{e['exit_ms']['mean']:.0f} ms mean / {e['exit_ms']['median']:.0f} median, CPU "
-          f"{e['cpu_ms']['mean']:.0f} ms; layer {o['resp_ms']['mean']:.0f} ms mean / "
+    b, o = r["base"], r["ours"]
+    end = "resp_ms" if r.get("base_mode") == "invoke" else "exit_ms"
+    print(f"\n{r['label']} ({r['runs']} alternating runs each): {r['base_label']} "
+          f"{b[end]['mean']:.0f} ms mean / {b[end]['median']:.0f} median, CPU "
+          f"{b['cpu_ms']['mean']:.0f} ms; ours {o['resp_ms']['mean']:.0f} ms mean / "
           f"{o['resp_ms']['median']:.0f} median, CPU {o['cpu_ms']['mean']:.0f} ms; "
-          f"(a)/(b) = {r['ratio_of_means']:.2f}x of means, {r['ratio_of_medians']:.2f}x of medians, "
+          f"ours/base = {r['ratio_of_means']:.2f}x of means, {r['ratio_of_medians']:.2f}x of medians "
+          f"(to the first /next {r['next_ratio_of_means']:.2f}x of means), "
           f"CPU {r['cpu_ratio_of_means']:.2f}x")
 
 for r in rows:
     if "rss_mib" in r:
         print(f"\nidle RSS after {r['invocations']} invocations, {r['label']}: "
-              f"{r['rss_mib']} (warm: {r['warm_invokes_per_s']} invokes/s)")
+              f"{r['rss_mib']} (total {r.get('rss_total_mib')} MiB; warm: {r['warm_invokes_per_s']} invokes/s)")

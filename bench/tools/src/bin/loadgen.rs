@@ -3,8 +3,12 @@
 //! with TCP_NODELAY. Measures per-invoke latency and, with `--pid`, the
 //! runtime process's CPU time over the measured invokes.
 //!
-//! loadgen --addr HOST:PORT --n 5000 --warmup 500 --payload FILE [--pid PID]
-//!         [--label NAME] [--out FILE.json]
+//! Every response is checked: by default it must echo the payload (compared
+//! with `compact`); with `--expect FILE` it must be exactly FILE's bytes
+//! (a handler that computes its answer, e.g. bench/echo_ex's Heavy).
+//!
+//! loadgen --addr HOST:PORT --n 5000 --warmup 500 [--payload FILE]
+//!         [--expect FILE] [--pid PID] [--label NAME] [--out FILE.json]
 
 use bench_tools::{cpu_seconds, http, json_str, opt, parse_args, stats};
 use std::io::{BufReader, Write};
@@ -60,7 +64,21 @@ fn main() {
     } else {
         std::fs::read(&payload_file).expect("--payload")
     };
-    let payload_compact = compact(&payload);
+    let expect_file = opt(&opts, "expect", "");
+    // What a right answer looks like: the expected bytes as they are, or
+    // the echoed payload compacted.
+    let (expected, echo) = if expect_file.is_empty() {
+        (compact(&payload), true)
+    } else {
+        (std::fs::read(&expect_file).expect("--expect"), false)
+    };
+    let matches = |body: &[u8]| {
+        if echo {
+            compact(body) == expected
+        } else {
+            body == expected.as_slice()
+        }
+    };
 
     let stream = TcpStream::connect(&addr).expect("connect to the emulator");
     stream.set_nodelay(true).expect("TCP_NODELAY");
@@ -72,11 +90,15 @@ fn main() {
 
     let mut errors = 0usize;
     let mut mismatches = 0usize;
+    let mut response_bytes = 0usize;
     for _ in 0..warmup {
         let resp = invoke(&mut w, &mut r, &addr, &payload).expect("warm-up invoke");
         if resp.status() != 200 {
             errors += 1;
+        } else if !matches(&resp.body) {
+            mismatches += 1;
         }
+        response_bytes = resp.body.len();
     }
     let cpu0 = pid.and_then(cpu_seconds);
     let mut lat_us = Vec::with_capacity(n);
@@ -85,9 +107,10 @@ fn main() {
         let t0 = Instant::now();
         let resp = invoke(&mut w, &mut r, &addr, &payload).expect("invoke");
         lat_us.push(t0.elapsed().as_secs_f64() * 1e6);
+        response_bytes = resp.body.len();
         if resp.status() != 200 {
             errors += 1;
-        } else if compact(&resp.body) != payload_compact {
+        } else if !matches(&resp.body) {
             mismatches += 1;
         }
     }
@@ -100,13 +123,15 @@ fn main() {
     let s = stats::summarize(&lat_us);
     let stalls = lat_us.iter().filter(|&&v| v >= 30_000.0).count();
     let json = format!(
-        "{{\"label\":{},\"addr\":{},\"payload_bytes\":{},\"warmup\":{warmup},\
+        "{{\"label\":{},\"addr\":{},\"payload_bytes\":{},\"response_bytes\":{response_bytes},\
+         \"check\":{},\"warmup\":{warmup},\
          \"elapsed_s\":{elapsed:.3},\"invokes_per_s\":{:.1},{},\
          \"stalls_over_30ms\":{stalls},\"errors\":{errors},\"echo_mismatches\":{mismatches},\
          \"cpu_us_per_invoke\":{cpu_per_invoke_us}}}",
         json_str(&label),
         json_str(&addr),
         payload.len(),
+        json_str(if echo { "echo" } else { "expect" }),
         n as f64 / elapsed,
         s.json_fields("lat_us_"),
     );
