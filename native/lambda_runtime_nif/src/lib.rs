@@ -57,6 +57,8 @@ pub mod atoms {
     r#struct = "struct",
     too_deep,
     bad_frames,
+    duplicate_key,
+    bad_number,
     // json_encode/1: paused past its budget, json_encode_resume/2 finishes
     cont,
     truncated,
