@@ -19,8 +19,7 @@ defmodule LambdaRuntime.Reporter do
 
   alias LambdaRuntime.{Client, ErrorReport, Retry, Runtime}
 
-  # Lambda's own wording for an oversized response.
-  @max_response_bytes 6_291_556
+  @max_response_bytes LambdaRuntime.Limits.max_response_bytes()
 
   @doc """
   Posts a response or an error for one invocation.
@@ -100,13 +99,7 @@ defmodule LambdaRuntime.Reporter do
 
   defp send_retrying(request), do: Retry.transport(request)
 
-  defp too_large(body) do
-    ErrorReport.new(
-      "Function.ResponseSizeTooLarge",
-      "Response payload size (#{IO.iodata_length(body)} bytes) exceeded maximum allowed payload size " <>
-        "(#{@max_response_bytes} bytes)."
-    )
-  end
+  defp too_large(body), do: LambdaRuntime.Limits.response_too_large(IO.iodata_length(body))
 
   defp check({:ok, status, _}, _path, _id) when status in 200..299, do: :ok
 
