@@ -58,7 +58,8 @@ defmodule LambdaRuntime.Runtime do
 
     base_context = Context.for_function(config)
 
-    with {:ok, handler} <- HandlerRef.resolve(config.handler),
+    with :ok <- app_config_loaded(),
+         {:ok, handler} <- HandlerRef.resolve(config.handler),
          {:ok, handler_state} <- HandlerRef.init(handler, base_context) do
       opts = [
         runtime_api: config.runtime_api,
@@ -84,6 +85,15 @@ defmodule LambdaRuntime.Runtime do
         Logger.error("Init failed: #{error.type}: #{error.message}")
         Reporter.report_init_error(client, error)
         halt("init failed (#{error.type}); exiting")
+    end
+  end
+
+  # LambdaRuntime.Bootstrap keeps a config/runtime.exs failure for here:
+  # the handler's application must not start without its configuration.
+  defp app_config_loaded do
+    case Application.get_env(:lambda_runtime, :config_error) do
+      nil -> :ok
+      %ErrorReport{} = report -> {:error, report}
     end
   end
 

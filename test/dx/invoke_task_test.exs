@@ -81,8 +81,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
     path = Path.join(dir, "big.json")
     File.write!(path, ~s({"big":"#{String.duplicate("e", 6_291_456)}"}))
 
-    {output, message} =
-      invoke_failing(["--handler", "DxHandlers.Hello.handle", "--event", path])
+    {output, message} = invoke_failing(["--handler", "DxHandlers.Hello.handle", "--event", path])
 
     assert output =~
              "** (RequestEntityTooLargeException) Request must be smaller than 6291456 bytes"

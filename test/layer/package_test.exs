@@ -43,7 +43,6 @@ defmodule LambdaRuntime.Package.BuilderTest do
     config = [fake_fn: [greeting: "hi"], logger: [level: :info]]
     assert {:ok, result} = Builder.build(Keyword.put(opts, :config, config))
     assert result.apps == [:fake_fn, :fake_dep]
-    assert result.unapplied_config == [logger: [level: :info]]
 
     {:ok, [{:zip_comment, comment} | entries]} = :zip.list_dir(String.to_charlist(opts[:output]))
     assert to_string(comment) =~ "fake_fn MIX_ENV=prod"
@@ -77,6 +76,12 @@ defmodule LambdaRuntime.Package.BuilderTest do
     assert apply(FakeFn, :hello, []) == :world
     :code.purge(FakeFn)
     :code.delete(FakeFn)
+  end
+
+  test "#14.2 the compiled configuration goes in as lambda_runtime/config.beam", %{opts: opts} do
+    assert {:ok, _} = Builder.build(Keyword.put(opts, :app_config, "BEAM-BYTES"))
+    {:ok, files} = :zip.extract(String.to_charlist(opts[:output]), [:memory])
+    assert {~c"lambda_runtime/config.beam", "BEAM-BYTES"} in files
   end
 
   test "refuses an OTP application the layer does not hold", %{lib: lib, opts: opts} do

@@ -11,7 +11,10 @@ defmodule LambdaRuntime.Package.Builder do
   (`bootstrap` puts both on the code path). Beams are stripped like the
   layer's. The project's compile-time config (`config/config.exs`) is
   written into the `env` of each packaged `.app`, since no Mix runs on
-  Lambda to load it.
+  Lambda to load it; the whole configuration, for every application
+  (`:logger` too) and with `config/runtime.exs` compiled, also goes in as
+  `lambda_runtime/config.beam` (`LambdaRuntime.Package.AppConfig`), which
+  `LambdaRuntime.AppConfig` applies at cold start.
 
   Never packaged: `:lambda_runtime`, Erlang/OTP and Elixir applications,
   dotfiles (`.env`, `.mix`, ...) and anything outside the chosen
@@ -24,7 +27,8 @@ defmodule LambdaRuntime.Package.Builder do
   @doc """
   Options: `:app`, `:build_path` (`_build/ENV`), `:env`, `:layer`
   (`LayerInfo`), `:output`, `:stage`, `:config` (keyword of app envs, from
-  the project's config files), `:consolidated` (the consolidation path).
+  the project's config files), `:app_config` (the compiled configuration
+  module's beam, or nil), `:consolidated` (the consolidation path).
   Returns `{:ok, stats}` or `{:error, message}`.
   """
   def build(opts) do
@@ -53,10 +57,16 @@ defmodule LambdaRuntime.Package.Builder do
         for {_, rel} <- files ++ consolidated(app, Keyword.get(opts, :consolidated)),
             do: {rel, {:file, Path.join(stage, rel)}, 0o644}
 
+      entries =
+        case opts[:app_config] do
+          nil -> entries
+          beam -> entries ++ [{LambdaRuntime.AppConfig.relative_path(), {:data, beam}, 0o644}]
+        end
+
       comment = "#{app} MIX_ENV=#{opts[:env]} compiler #{layer.compiler_vsn}"
       stats = ZipWriter.write!(output, entries, comment: comment)
       Summary.print(output, stats)
-      {:ok, %{apps: apps, stats: stats, unapplied_config: Keyword.drop(config, apps)}}
+      {:ok, %{apps: apps, stats: stats}}
     end
   end
 

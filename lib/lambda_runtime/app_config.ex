@@ -1,0 +1,121 @@
+defmodule LambdaRuntime.AppConfig do
+  @moduledoc """
+  The function's own configuration, applied at cold start before any
+  application starts: the project's `config/config.exs` (as `mix
+  lambda.package` read it) and its `config/runtime.exs`, evaluated here,
+  with the function's environment, without Mix.
+
+  `mix lambda.package` (and `mix lambda.invoke`, for a local run) compiles
+  both into one module, `LambdaRuntime.AppConfig.Compiled`, written as
+  `lambda_runtime/config.beam` at the root of the function package
+  (`/var/task/lambda_runtime/config.beam` on Lambda;
+  `LambdaRuntime.Package.AppConfig` builds it). At cold start
+  `LambdaRuntime.Bootstrap` loads it and sets the application environment
+  of every configured application (`:logger` included) with `persistent:
+  true`, as Mix does, so an application's own `.app` defaults never
+  override it. `runtime.exs`'s `config` calls are deep-merged over
+  `config.exs`'s, as in a release.
+
+  Evaluating `runtime.exs` costs no parser or compiler at cold start: its
+  code was compiled when the package was built, into a function that runs
+  now (`import Config` there means `LambdaRuntime.AppConfig.DSL`:
+  `config/2`, `config/3`, `config_env/0`, `config_target/0`). The cost is
+  measured in `bench/runtime_config/` (BENCHMARKS.md).
+
+  A package without the file (built by an older `mix lambda.package`) has
+  nothing applied. A `runtime.exs` that raises makes the cold start fail
+  with `Runtime.ConfigError` (`LambdaRuntime.Runtime` reports it to
+  `/runtime/init/error`).
+  """
+
+  alias LambdaRuntime.ErrorReport
+
+  @module LambdaRuntime.AppConfig.Compiled
+
+  @doc "Where the compiled configuration is, relative to `LAMBDA_TASK_ROOT`."
+  @spec relative_path() :: String.t()
+  def relative_path, do: "lambda_runtime/config.beam"
+
+  @doc "The name of the compiled configuration module."
+  @spec module() :: module()
+  def module, do: @module
+
+  @doc """
+  Loads the compiled configuration under `task_root` and evaluates it:
+  `:none` when there is none, `{:ok, config}` (a keyword list of
+  applications and their keyword lists), or `{:error, report}`.
+  """
+  @spec load(String.t()) :: :none | {:ok, keyword()} | {:error, ErrorReport.t()}
+  def load(task_root) do
+    path = task_root <> "/" <> relative_path()
+
+    case :file.read_file(path) do
+      {:ok, beam} ->
+        case :code.load_binary(@module, :unicode.characters_to_list(path), beam) do
+          {:module, @module} -> evaluate(path)
+          {:error, reason} -> {:error, error("cannot load #{path} (#{inspect(reason)})")}
+        end
+
+      {:error, :enoent} ->
+        :none
+
+      {:error, reason} ->
+        {:error, error("cannot read #{path}: #{:file.format_error(reason)}")}
+    end
+  end
+
+  defp evaluate(path) do
+    # A variable: the module exists only once loaded from the package.
+    compiled = module()
+    build = compiled.build_config()
+    info = compiled.info()
+
+    try do
+      compiled.runtime_config()
+    catch
+      kind, reason ->
+        stack = __STACKTRACE__
+        caught = ErrorReport.from_caught(kind, reason, stack)
+
+        {:error,
+         %{
+           caught
+           | type: "Runtime.ConfigError",
+             message: "#{info.runtime_path} failed: #{caught.type}: #{caught.message}"
+         }}
+    else
+      runtime when is_list(runtime) ->
+        {:ok, merge(build, runtime)}
+
+      other ->
+        {:error, error("#{path} gave #{inspect(other)}, not a keyword list")}
+    end
+  end
+
+  @doc """
+  Sets `config` as the application environment, `persistent: true` (a
+  later load of an application's `.app` file keeps these values).
+  """
+  @spec apply_config(keyword()) :: :ok
+  def apply_config([]), do: :ok
+  def apply_config(config), do: :application.set_env(config, persistent: true)
+
+  @doc """
+  Deep-merges two configurations the way `Config` does: per application,
+  keyword lists are merged recursively, other values replaced.
+  """
+  @spec merge(keyword(), keyword()) :: keyword()
+  def merge(config1, config2) do
+    Keyword.merge(config1, config2, fn _app, app1, app2 ->
+      Keyword.merge(app1, app2, &deep_merge/3)
+    end)
+  end
+
+  defp deep_merge(_key, value1, value2) do
+    if Keyword.keyword?(value1) and Keyword.keyword?(value2),
+      do: Keyword.merge(value1, value2, &deep_merge/3),
+      else: value2
+  end
+
+  defp error(message), do: ErrorReport.new("Runtime.ConfigError", message)
+end
