@@ -61,6 +61,12 @@ defmodule LambdaRuntime.FirstUsersTest do
     defmodule Tally do
       require Logger
 
+      # Busy far longer than the test waits.
+      def slow(_event, _context) do
+        File.write!(System.fetch_env!("TALLY_MARKER"), "busy")
+        Process.sleep(600_000)
+      end
+
       def handle(_event, _context) do
         Logger.info("an info line")
         Logger.warning("a warning line")
@@ -192,28 +198,109 @@ defmodule LambdaRuntime.FirstUsersTest do
     end
   end
 
+  describe "#14.5 interrupting mix lambda.invoke ends the runtime OS process" do
+    for signal <- ["TERM", "KILL"] do
+      @tag :tmp_dir
+      test "SIG#{signal} to mix", %{project: dir, tmp_dir: tmp} do
+        marker = Path.join(tmp, "busy")
+
+        args =
+          ~w(lambda.invoke --handler Tally.slow --timeout 900 --env TALLY_TABLE=t) ++
+            ["--env", "TALLY_MARKER=" <> marker]
+
+        port =
+          Port.open({:spawn_executable, System.find_executable("mix")}, [
+            :binary,
+            :exit_status,
+            :stderr_to_stdout,
+            args: args,
+            cd: dir,
+            env:
+              for(
+                {k, v} <- mix_env(%{}),
+                do: {to_charlist(k), if(v, do: to_charlist(v), else: false)}
+              )
+          ])
+
+        {:os_pid, mix_pid} = Port.info(port, :os_pid)
+        # The function's log is printed after the invocation; the handler
+        # says it is busy through this file instead.
+        await_file(port, marker)
+        [runtime] = runtime_pids(dir)
+
+        System.cmd("kill", ["-#{unquote(signal)}", to_string(mix_pid)])
+        assert_receive {^port, {:exit_status, _}}, 30_000
+
+        # The runtime's handler would sleep on for two minutes; the process
+        # is gone (or a zombie waiting to be reaped) once mix is.
+        assert eventually(fn -> not alive?(runtime) end),
+               "the runtime (pid #{runtime}) outlived mix lambda.invoke"
+      end
+    end
+  end
+
+  defp await_file(port, path, tries \\ 1200) do
+    receive do
+      {^port, {:exit_status, status}} -> flunk("mix exited (#{status}) before #{path} appeared")
+    after
+      100 ->
+        cond do
+          File.exists?(path) -> :ok
+          tries == 0 -> flunk("#{path} never appeared")
+          true -> await_file(port, path, tries - 1)
+        end
+    end
+  end
+
+  # The runtime VMs started for this project (their code path names it).
+  defp runtime_pids(dir) do
+    for entry <- File.ls!("/proc"),
+        Regex.match?(~r/^\d+$/, entry),
+        {:ok, cmdline} <- [File.read("/proc/#{entry}/cmdline")],
+        cmdline =~ "LambdaRuntime.Bootstrap" and cmdline =~ dir,
+        alive?(entry),
+        do: entry
+  end
+
+  defp alive?(pid) do
+    case File.read("/proc/#{pid}/stat") do
+      {:ok, stat} -> not (stat |> String.split(") ") |> List.last() |> String.starts_with?("Z"))
+      {:error, _} -> false
+    end
+  end
+
+  # Polls `fun` for up to 20 s: what is asserted is the outcome.
+  defp eventually(fun, tries \\ 200) do
+    cond do
+      fun.() -> true
+      tries == 0 -> false
+      true -> Process.sleep(100) && eventually(fun, tries - 1)
+    end
+  end
+
   # `mix` in its own VM, MIX_ENV=prod, no AWS settings of this machine's.
   defp mix(dir, args, env \\ %{}) do
-    env =
-      Map.merge(
-        %{
-          "MIX_ENV" => "prod",
-          "MIX_BUILD_ROOT" => nil,
-          "MIX_BUILD_PATH" => nil,
-          "PATH" => path(),
-          "AWS_PROFILE" => nil,
-          "AWS_ENDPOINT_URL" => nil,
-          "AWS_ENDPOINT_URL_LAMBDA" => nil,
-          "AWS_ACCESS_KEY_ID" => nil,
-          "AWS_SECRET_ACCESS_KEY" => nil,
-          "AWS_SESSION_TOKEN" => nil,
-          "TALLY_LAMBDA" => nil,
-          "TALLY_TABLE" => nil
-        },
-        env
-      )
+    System.cmd("mix", args, cd: dir, env: Enum.to_list(mix_env(env)), stderr_to_stdout: true)
+  end
 
-    System.cmd("mix", args, cd: dir, env: Enum.to_list(env), stderr_to_stdout: true)
+  defp mix_env(env) do
+    Map.merge(
+      %{
+        "MIX_ENV" => "prod",
+        "MIX_BUILD_ROOT" => nil,
+        "MIX_BUILD_PATH" => nil,
+        "PATH" => path(),
+        "AWS_PROFILE" => nil,
+        "AWS_ENDPOINT_URL" => nil,
+        "AWS_ENDPOINT_URL_LAMBDA" => nil,
+        "AWS_ACCESS_KEY_ID" => nil,
+        "AWS_SECRET_ACCESS_KEY" => nil,
+        "AWS_SESSION_TOKEN" => nil,
+        "TALLY_LAMBDA" => nil,
+        "TALLY_TABLE" => nil
+      },
+      env
+    )
   end
 
   # This VM's erts-*/bin would lead a `mix` started from here to the wrong
