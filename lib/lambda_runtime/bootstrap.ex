@@ -12,7 +12,13 @@ defmodule LambdaRuntime.Bootstrap do
   which reports it to `/runtime/init/error` and exits.
   """
 
-  @no_drop [burst_limit_enable: false, drop_mode_qlen: 100_000, flush_qlen: 100_000]
+  # Elixir 1.15+'s logger_std_h: never drop, always synchronous.
+  @handler_config [
+    burst_limit_enable: false,
+    drop_mode_qlen: 100_000,
+    flush_qlen: 100_000,
+    sync_mode_qlen: 0
+  ]
 
   @doc false
   def main do
@@ -66,11 +72,18 @@ defmodule LambdaRuntime.Bootstrap do
     # Elixir 1.15+ logs through Erlang's logger_std_h, whose overload
     # protection drops events past 500 a second (burst limit) and past 200
     # queued: Lambda's logs must not lose lines, so a logging process waits
-    # instead (synchronous mode past 10 queued, as before 1.15). Elixir 1.14
-    # ignores this key.
+    # instead. Elixir 1.14 ignores this key.
+    #
+    # And every Logger call is synchronous (sync_mode_qlen 0 here,
+    # sync_threshold 0 on 1.14): its line is handed to the output before
+    # the call returns, so Logger lines and what the function writes itself
+    # (IO.puts) come out in the order they were made, as the managed
+    # runtimes' print and logging do. Asynchronous, a Logger line could
+    # come out after later IO.puts output (#14.6).
     handler = Application.get_env(:logger, :default_handler, [])
-    handler_config = Keyword.merge(Keyword.get(handler, :config, []), @no_drop)
+    handler_config = Keyword.merge(Keyword.get(handler, :config, []), @handler_config)
     Application.put_env(:logger, :default_handler, Keyword.put(handler, :config, handler_config))
+    Application.put_env(:logger, :sync_threshold, 0)
 
     if level = LambdaRuntime.LogFormat.level(env["AWS_LAMBDA_LOG_LEVEL"]) do
       Application.put_env(:logger, :level, level)

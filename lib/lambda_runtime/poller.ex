@@ -27,6 +27,11 @@ defmodule LambdaRuntime.Poller do
   def init(opts) do
     case Client.new(Keyword.fetch!(opts, :runtime_api)) do
       {:ok, client} ->
+        # One poller: its metadata names the running invocation, for the
+        # log lines of processes the handler starts (LogContext).
+        single? = Keyword.get(opts, :set_trace_env, true)
+        LambdaRuntime.LogContext.install(if single?, do: self())
+
         state = %{
           client: client,
           handler: Keyword.fetch!(opts, :handler),
