@@ -21,6 +21,10 @@ defmodule Mix.Tasks.Lambda.Package do
 
   ## Checks
 
+  Symbolic links under `priv/` are stored as the files they name; a link
+  that loops (`ln -s . priv/loop`) or leaves the project is refused with
+  its path (see `--allow-external-links`).
+
   The task refuses to write the zip when the project's beams were compiled
   by a newer Erlang/OTP than the layer's, or when the function needs an
   application that is neither in the layer nor compiled in the project
@@ -43,12 +47,16 @@ defmodule Mix.Tasks.Lambda.Package do
       `_build/lambda/APP.zip`, under `MIX_BUILD_ROOT` when set).
     * `--layer PATH` - a layer zip built by `mix lambda.layer` to check
       against (default: the layer this machine builds).
+    * `--allow-external-links` - package what symbolic links under `priv/`
+      point at even outside the project (refused by default, naming the
+      link: it would upload a file of this machine). A link that loops is
+      refused always.
   """
   use Mix.Task
 
   alias LambdaRuntime.Package.{AppConfig, Builder, LayerInfo}
 
-  @switches [output: :string, layer: :string]
+  @switches [output: :string, layer: :string, allow_external_links: :boolean]
 
   @impl Mix.Task
   def run(args) do
@@ -102,6 +110,8 @@ defmodule Mix.Tasks.Lambda.Package do
         stage: Path.join(build_root, "lambda/#{app}"),
         config: read_config(config),
         app_config: app_config(config),
+        project_root: File.cwd!(),
+        allow_external_links: Keyword.get(opts, :allow_external_links, false),
         consolidated:
           if(config[:consolidate_protocols] != false, do: Mix.Project.consolidation_path())
       )
