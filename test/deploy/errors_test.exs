@@ -40,7 +40,7 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
     end)
 
     zip = Path.join(dir, "function.zip")
-    Moto.zip!(zip, [{"lib/hello/ebin/Elixir.Hello.beam", "v1"}])
+    Moto.handler_zip!(zip)
     %{zip: zip}
   end
 

@@ -90,6 +90,31 @@ defmodule LambdaRuntime.AWS.Credentials do
     end
   end
 
+  @doc """
+  Where `resolve/2` would take credentials from, without running a
+  `credential_process` (for `--dry-run`): `{:ok, source}` or the error
+  `resolve/2` would give.
+  """
+  @spec locate(map(), keyword()) :: {:ok, String.t()} | {:error, Error.t()}
+  def locate(env \\ System.get_env(), opts \\ []) do
+    result =
+      case from_env(env) do
+        {:ok, creds} -> {:ok, creds}
+        :none -> from_profile(env, opts[:profile] || env["AWS_PROFILE"] || "default", false)
+      end
+
+    case result do
+      {:ok, %__MODULE__{} = creds} ->
+        with {:ok, creds} <- check_header_safe(creds), do: {:ok, creds.source}
+
+      {:ok, source} when is_binary(source) ->
+        {:ok, source}
+
+      {:error, _} = error ->
+        error
+    end
+  end
+
   @doc "The profile `opts[:profile]`/`AWS_PROFILE`/`default` resolves to."
   @spec profile_name(map(), keyword()) :: String.t()
   def profile_name(env, opts), do: opts[:profile] || env["AWS_PROFILE"] || "default"
@@ -113,7 +138,7 @@ defmodule LambdaRuntime.AWS.Credentials do
     end
   end
 
-  defp from_profile(env, profile) do
+  defp from_profile(env, profile, run? \\ true) do
     creds_file = Map.get(ProfileFile.credentials(env), profile)
     config = Map.get(ProfileFile.config(env), profile)
 
@@ -125,7 +150,9 @@ defmodule LambdaRuntime.AWS.Credentials do
         {:ok, static}
 
       process = (creds_file || %{})["credential_process"] || (config || %{})["credential_process"] ->
-        run_process(process, profile)
+        if run?,
+          do: run_process(process, profile),
+          else: {:ok, "credential_process of profile #{profile} (not run in a dry run)"}
 
       creds_file == nil and config == nil ->
         {:error,
