@@ -39,6 +39,7 @@ pub mod atoms {
     closed,
     protocol,
     too_large,
+    timeout,
     other,
     // invocation metadata keys
     request_id,
