@@ -199,6 +199,7 @@ fn a_post_without_an_answer_times_out_within_its_bound() {
         drop(sock);
     });
     let client = Client::with_timeout(&addr, std::time::Duration::from_millis(200)).unwrap();
+    assert_eq!(client.post_timeout(), std::time::Duration::from_millis(200));
     let err = client
         .response::<Vec<u8>>("r1", None, b"\"hi\"")
         .unwrap_err();
