@@ -17,10 +17,10 @@ defmodule LambdaRuntime.AppConfig do
   `config.exs`'s, as in a release.
 
   Evaluating `runtime.exs` costs no parser or compiler at cold start: its
-  code was compiled when the package was built, into a function that runs
-  now (`import Config` there means `LambdaRuntime.AppConfig.DSL`:
-  `config/2`, `config/3`, `config_env/0`, `config_target/0`). The cost is
-  measured in `bench/runtime_config/` (BENCHMARKS.md).
+  code was compiled when the package was built, into a function of that
+  one self-contained module (with `Config`'s `config/2`, `config/3`,
+  `config_env/0` and `config_target/0` as its own private functions). The
+  cost is measured by `bench/runtime_config/run.sh` (BENCHMARKS.md).
 
   A package without the file (built by an older `mix lambda.package`) has
   nothing applied. A `runtime.exs` that raises makes the cold start fail
@@ -32,7 +32,10 @@ defmodule LambdaRuntime.AppConfig do
 
   @module LambdaRuntime.AppConfig.Compiled
 
-  @doc "Where the compiled configuration is, relative to `LAMBDA_TASK_ROOT`."
+  @doc """
+  Where the compiled configuration is, relative to `LAMBDA_TASK_ROOT`
+  (`LambdaRuntime.Bootstrap` names the same path).
+  """
   @spec relative_path() :: String.t()
   def relative_path, do: "lambda_runtime/config.beam"
 
@@ -67,28 +70,23 @@ defmodule LambdaRuntime.AppConfig do
   defp evaluate(path) do
     # A variable: the module exists only once loaded from the package.
     compiled = module()
-    build = compiled.build_config()
-    info = compiled.info()
 
     try do
-      compiled.runtime_config()
+      compiled.config()
     catch
       kind, reason ->
-        stack = __STACKTRACE__
-        caught = ErrorReport.from_caught(kind, reason, stack)
+        caught = ErrorReport.from_caught(kind, reason, __STACKTRACE__)
+        runtime_path = compiled.info().runtime_path
 
         {:error,
          %{
            caught
            | type: "Runtime.ConfigError",
-             message: "#{info.runtime_path} failed: #{caught.type}: #{caught.message}"
+             message: "#{runtime_path} failed: #{caught.type}: #{caught.message}"
          }}
     else
-      runtime when is_list(runtime) ->
-        {:ok, merge(build, runtime)}
-
-      other ->
-        {:error, error("#{path} gave #{inspect(other)}, not a keyword list")}
+      config when is_list(config) -> {:ok, config}
+      other -> {:error, error("#{path} gave #{inspect(other)}, not a keyword list")}
     end
   end
 
@@ -99,23 +97,6 @@ defmodule LambdaRuntime.AppConfig do
   @spec apply_config(keyword()) :: :ok
   def apply_config([]), do: :ok
   def apply_config(config), do: :application.set_env(config, persistent: true)
-
-  @doc """
-  Deep-merges two configurations the way `Config` does: per application,
-  keyword lists are merged recursively, other values replaced.
-  """
-  @spec merge(keyword(), keyword()) :: keyword()
-  def merge(config1, config2) do
-    Keyword.merge(config1, config2, fn _app, app1, app2 ->
-      Keyword.merge(app1, app2, &deep_merge/3)
-    end)
-  end
-
-  defp deep_merge(_key, value1, value2) do
-    if Keyword.keyword?(value1) and Keyword.keyword?(value2),
-      do: Keyword.merge(value1, value2, &deep_merge/3),
-      else: value2
-  end
 
   defp error(message), do: ErrorReport.new("Runtime.ConfigError", message)
 end

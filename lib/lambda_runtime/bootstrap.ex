@@ -39,12 +39,17 @@ defmodule LambdaRuntime.Bootstrap do
   end
 
   # The function's config.exs and runtime.exs, before any application
-  # starts (the handler's, and :logger).
+  # starts (the handler's, and :logger). A package without them costs one
+  # file lookup, not the loading of LambdaRuntime.AppConfig.
+  @app_config "lambda_runtime/config.beam"
+
   defp app_config(task_root) do
-    case LambdaRuntime.AppConfig.load(task_root) do
-      :none -> :ok
-      {:ok, config} -> LambdaRuntime.AppConfig.apply_config(config)
-      {:error, report} -> Application.put_env(:lambda_runtime, :config_error, report)
+    with {:ok, _} <- :file.read_file_info(task_root <> "/" <> @app_config) do
+      case LambdaRuntime.AppConfig.load(task_root) do
+        :none -> :ok
+        {:ok, config} -> LambdaRuntime.AppConfig.apply_config(config)
+        {:error, report} -> Application.put_env(:lambda_runtime, :config_error, report)
+      end
     end
   end
 

@@ -89,7 +89,7 @@ defmodule LambdaRuntime.AppConfigTest do
 
       File.write!(ctx.runtime, "import Config\nimport_config \"other.exs\"\n")
       assert {:error, message} = Build.build(runtime_path: ctx.runtime, env: :prod)
-      assert message =~ "import_config/1 is not available in config/runtime.exs"
+      assert message =~ "runtime.exs:2: runtime.exs calls import_config/1, which is not available"
 
       File.write!(ctx.runtime, "import Config\nconfig :a, b: \n")
       assert {:error, message} = Build.build(runtime_path: ctx.runtime, env: :prod)

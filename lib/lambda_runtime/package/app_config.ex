@@ -7,10 +7,15 @@ defmodule LambdaRuntime.Package.AppConfig do
     * `config/config.exs` (and what it imports), read now with
       `Config.Reader` for the Mix environment and target, kept as data;
     * `config/runtime.exs`, compiled now into a function that runs at cold
-      start with the function's environment: `import Config` becomes
-      `import LambdaRuntime.AppConfig.DSL`. It is refused when it mentions
-      `Mix` (there is no Mix on Lambda; use `config_env/0`) or calls
-      `import_config/1`.
+      start with the function's environment. The module is self-contained:
+      `Config`'s `config/2`, `config/3`, `config_env/0` and
+      `config_target/0` are private functions of it (`import Config` is
+      dropped), with `Config`'s semantics (keyword lists deep-merged, over
+      `config.exs`'s; `config_env/0` is the Mix environment the package is
+      built in, as in a release), so that a cold start loads this one module
+      and nothing of a parser, compiler or Mix. It is refused when it
+      mentions `Mix` (there is no Mix on Lambda; use `config_env/0`) or
+      calls `import_config/1` (releases refuse it in `runtime.exs` too).
 
   Used by `mix lambda.package` and, for local runs, `mix lambda.invoke`.
   """
@@ -99,8 +104,8 @@ defmodule LambdaRuntime.Package.AppConfig do
   defp runtime_body(path) do
     with {:ok, text} <- File.read(path),
          {:ok, quoted} <- Code.string_to_quoted(text, file: path, columns: true),
-         :ok <- refuse_mix(quoted, path) do
-      {:ok, {Macro.prewalk(quoted, &config_import/1), path}}
+         :ok <- refuse(quoted, path) do
+      {:ok, {Macro.prewalk(quoted, &local_config/1), path}}
     else
       {:error, {meta, message, token}} when is_list(meta) ->
         {:error, "#{path}:#{meta[:line]}: #{inspect_message(message)}#{token}"}
@@ -116,53 +121,121 @@ defmodule LambdaRuntime.Package.AppConfig do
   defp inspect_message({prefix, suffix}), do: prefix <> suffix
   defp inspect_message(message), do: message
 
-  # `import Config` (with or without options) imports the DSL instead.
-  defp config_import({:import, meta, [{:__aliases__, alias_meta, [:Config]} | rest]}),
-    do: {:import, meta, [{:__aliases__, alias_meta, [:LambdaRuntime, :AppConfig, :DSL]} | rest]}
+  @config_functions [:config, :config_env, :config_target]
 
-  defp config_import(node), do: node
+  # `import Config` is dropped and `Config.config(...)` made local: the
+  # module defines them itself.
+  defp local_config({:import, meta, [{:__aliases__, _, [:Config]} | _]}),
+    do: {:__block__, meta, []}
 
-  defp refuse_mix(quoted, path) do
-    {_, lines} =
+  defp local_config({{:., _, [{:__aliases__, _, [:Config]}, fun]}, meta, args})
+       when fun in @config_functions,
+       do: {fun, meta, args}
+
+  defp local_config(node), do: node
+
+  defp refuse(quoted, path) do
+    {_, found} =
       Macro.prewalk(quoted, [], fn
-        {:__aliases__, meta, [:Mix | _]} = node, acc -> {node, [meta[:line] | acc]}
-        node, acc -> {node, acc}
+        {:__aliases__, meta, [:Mix | _]} = node, acc ->
+          {node,
+           [
+             {meta[:line],
+              "uses Mix, which does not exist on Lambda (nor in a release): " <>
+                "use config_env/0 instead of Mix.env/0"}
+             | acc
+           ]}
+
+        {:import_config, meta, [_]} = node, acc ->
+          {node,
+           [
+             {meta[:line],
+              "calls import_config/1, which is not available in " <>
+                "config/runtime.exs on Lambda (as in a release): put the configuration " <>
+                "in runtime.exs itself"}
+             | acc
+           ]}
+
+        node, acc ->
+          {node, acc}
       end)
 
-    case Enum.sort(lines) do
-      [] ->
-        :ok
-
-      [line | _] ->
-        {:error,
-         "#{path}:#{line}: runtime.exs uses Mix, which does not exist on Lambda " <>
-           "(nor in a release): use config_env/0 instead of Mix.env/0"}
+    case Enum.sort(found) do
+      [] -> :ok
+      [{line, why} | _] -> {:error, "#{path}:#{line}: runtime.exs #{why}"}
     end
   end
 
   defp compile(build_config, body, env, target, runtime_path) do
-    runtime_config =
+    quoted_body =
       case body do
-        nil ->
-          []
-
-        {quoted, _path} ->
-          quote do
-            LambdaRuntime.AppConfig.DSL.run(unquote(env), unquote(target), fn ->
-              unquote(quoted)
-            end)
-          end
+        nil -> nil
+        {quoted, _path} -> quoted
       end
 
     module =
       quote do
         defmodule unquote(AppConfig.module()) do
           @moduledoc false
-          def build_config, do: unquote(Macro.escape(build_config))
-          def runtime_config, do: unquote(runtime_config)
+          # Config's semantics; only what runtime.exs calls is used.
+          @compile {:nowarn_unused_function,
+                    [
+                      config: 2,
+                      config: 3,
+                      config_env: 0,
+                      config_target: 0,
+                      put: 1,
+                      merge: 2,
+                      deep_merge: 3
+                    ]}
+          @state {__MODULE__, :config}
 
           def info,
             do: %{env: unquote(env), target: unquote(target), runtime_path: unquote(runtime_path)}
+
+          # config.exs as read when the package was built, with runtime.exs's
+          # config calls deep-merged over it as they run.
+          def config do
+            :erlang.put(@state, unquote(Macro.escape(build_config)))
+
+            try do
+              unquote(quoted_body)
+              :erlang.get(@state)
+            after
+              :erlang.erase(@state)
+            end
+          end
+
+          defp config(root_key, opts) when is_atom(root_key) and is_list(opts) do
+            unless Keyword.keyword?(opts) do
+              raise ArgumentError, "config/2 expected a keyword list, got: #{inspect(opts)}"
+            end
+
+            put([{root_key, opts}])
+          end
+
+          defp config(root_key, key, opts) when is_atom(root_key) and is_atom(key),
+            do: put([{root_key, [{key, opts}]}])
+
+          defp config_env, do: unquote(env)
+          defp config_target, do: unquote(target)
+
+          defp put(config) do
+            :erlang.put(@state, merge(:erlang.get(@state), config))
+            :ok
+          end
+
+          defp merge(config1, config2) do
+            Keyword.merge(config1, config2, fn _app, app1, app2 ->
+              Keyword.merge(app1, app2, &deep_merge/3)
+            end)
+          end
+
+          defp deep_merge(_key, value1, value2) do
+            if Keyword.keyword?(value1) and Keyword.keyword?(value2),
+              do: Keyword.merge(value1, value2, &deep_merge/3),
+              else: value2
+          end
         end
       end
 
