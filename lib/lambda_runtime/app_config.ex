@@ -31,6 +31,8 @@ defmodule LambdaRuntime.AppConfig do
   alias LambdaRuntime.ErrorReport
 
   @module LambdaRuntime.AppConfig.Compiled
+  # It exists only once loaded from a function package.
+  @compile {:no_warn_undefined, @module}
 
   @doc """
   Where the compiled configuration is, relative to `LAMBDA_TASK_ROOT`
@@ -68,15 +70,12 @@ defmodule LambdaRuntime.AppConfig do
   end
 
   defp evaluate(path) do
-    # A variable: the module exists only once loaded from the package.
-    compiled = module()
-
     try do
-      compiled.config()
+      @module.config()
     catch
       kind, reason ->
         caught = ErrorReport.from_caught(kind, reason, __STACKTRACE__)
-        runtime_path = compiled.info().runtime_path
+        runtime_path = @module.info().runtime_path
 
         {:error,
          %{

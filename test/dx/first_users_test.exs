@@ -116,7 +116,12 @@ defmodule LambdaRuntime.FirstUsersTest do
       # next to it (on Lambda the layer holds it).
       task = Path.join(dir, "task")
       File.rm_rf!(task)
-      {:ok, _} = :zip.extract(to_charlist(Path.join(dir, "_build/lambda/tally.zip")), cwd: task)
+
+      {:ok, _} =
+        :zip.extract(to_charlist(Path.join(dir, "_build/lambda/tally.zip")),
+          cwd: to_charlist(task)
+        )
+
       assert File.regular?(Path.join(task, "lambda_runtime/config.beam"))
 
       File.ln_s!(
