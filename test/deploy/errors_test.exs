@@ -134,6 +134,31 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
     refute error.message =~ "the credentials are valid"
   end
 
+  test "#14.10 credentials the endpoint refuses stop the deploy at GetFunction, before the layer",
+       ctx do
+    stub = SignatureStub.start!(@key_id, @secret, &aws_answer/2)
+    Moto.put_env(%{"AWS_ENDPOINT_URL_LAMBDA" => stub.url, "AWS_ACCESS_KEY_ID" => "AKIDOTHER"})
+    layer = Path.join(ctx.tmp_dir, "layer.zip")
+    LambdaRuntime.TestSupport.LayerZips.write!(layer, "x86_64")
+
+    args = [
+      "--function-name",
+      "hello",
+      "--handler",
+      "Hello.handle",
+      "--zip",
+      ctx.zip,
+      "--layer-zip",
+      layer
+    ]
+
+    error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Deploy.run(args) end
+    assert error.message =~ "UnrecognizedClientException"
+    assert_received {:stub_request, %{method: "GET", path: "/2015-03-31/functions/hello"}, _}
+    # Nothing else: no ListLayerVersions, no PublishLayerVersion.
+    refute_received {:stub_request, _, _}
+  end
+
   test "#14.14 a session token with CR LF: refused before any request, value not shown", ctx do
     stub = SignatureStub.start!(@key_id, @secret, &aws_answer/2)
 
