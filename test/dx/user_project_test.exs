@@ -68,10 +68,16 @@ defmodule LambdaRuntime.UserProjectTest do
   test "mix lambda.deploy --dry-run signs nothing, sends nothing, lists the requests", %{
     project: dir
   } do
+    # A dry run builds nothing: it is given the package to read.
+    {output, status} = mix(dir, ["lambda.package"])
+    assert status == 0, output
+
     {output, status} =
       mix(dir, [
         "lambda.deploy",
         "--dry-run",
+        "--zip",
+        Path.join(dir, "_build/lambda/shop.zip"),
         "--layer-arn",
         @layer_arn,
         "--role",
@@ -97,7 +103,16 @@ defmodule LambdaRuntime.UserProjectTest do
       for app <- [:kernel, :stdlib, :compiler, :elixir, :logger, :lambda_runtime],
           do: {"lib/#{app}-#{Application.spec(app, :vsn)}/ebin/#{app}.app", "{}"}
 
-    Moto.zip!(layer_zip, [{"bootstrap", "#!/bin/sh\n"} | apps])
+    manifest =
+      "x86_64"
+      |> LambdaRuntime.TestSupport.LayerZips.manifest_fields()
+      |> LambdaRuntime.Layer.Manifest.new()
+      |> LambdaRuntime.Layer.Manifest.encode()
+
+    Moto.zip!(layer_zip, [
+      {"bootstrap", "#!/bin/sh\n"},
+      {LambdaRuntime.Layer.Manifest.file_name(), manifest} | apps
+    ])
 
     env =
       Map.merge(Moto.env(moto), %{
