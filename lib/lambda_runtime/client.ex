@@ -18,9 +18,13 @@ defmodule LambdaRuntime.Client do
   @typedoc "A client: one keep-alive connection to the Runtime API."
   @opaque t :: reference()
 
-  @typedoc "Why a request got no HTTP answer."
+  @typedoc """
+  Why a request got no HTTP answer. `:timeout`: no answer (or no progress
+  writing) within the client's bound, which applies to every call but
+  `/next`; `:too_large`: an answer larger than the client reads.
+  """
   @type transport_error ::
-          {:refused | :closed | :protocol | :too_large | :other, String.t()}
+          {:refused | :closed | :protocol | :too_large | :timeout | :other, String.t()}
 
   @typedoc "The headers of `/next`, by name; absent ones are `nil`."
   @type next_answer ::
@@ -42,9 +46,16 @@ defmodule LambdaRuntime.Client do
   @doc """
   Creates a client for the value of `AWS_LAMBDA_RUNTIME_API`: `host:port`
   (as Lambda sets it) or `http://host:port/prefix` (as emulators do).
+
+  Every call but the `/next` long poll waits at most `timeout_ms` (default
+  #{LambdaRuntime.Config.default_api_timeout_ms()}) to connect, for each
+  write and for its answer; `/runtime/init/error` at most 2 s, since the
+  runtime exits right after it.
   """
-  @spec new(String.t()) :: {:ok, t()} | {:error, String.t()}
-  def new(api) when is_binary(api), do: Native.client_new(api)
+  @spec new(String.t(), pos_integer()) :: {:ok, t()} | {:error, String.t()}
+  def new(api, timeout_ms \\ LambdaRuntime.Config.default_api_timeout_ms())
+      when is_binary(api) and is_integer(timeout_ms) and timeout_ms > 0,
+      do: Native.client_new(api, timeout_ms)
 
   @doc "The base URL every endpoint path is appended to."
   @spec base_url(t()) :: String.t()

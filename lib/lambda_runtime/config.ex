@@ -7,7 +7,8 @@ defmodule LambdaRuntime.Config do
   `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, on Lambda Managed
   Instances `AWS_LAMBDA_MAX_CONCURRENCY`, and the runtime's own
   `LAMBDA_RUNTIME_REGISTER_EXTENSION` (`true` registers
-  `LambdaRuntime.Extension`).
+  `LambdaRuntime.Extension`) and `LAMBDA_RUNTIME_API_TIMEOUT_MS` (how long
+  a Runtime API call other than `/next` may wait; default #{10_000}).
 
   It runs before the first `/next`, so it parses with Erlang's `:string`
   (loaded by the `elixir` application's own start) rather than Elixir's
@@ -25,7 +26,8 @@ defmodule LambdaRuntime.Config do
     :log_format,
     :log_level,
     :max_concurrency,
-    register_extension: false
+    register_extension: false,
+    api_timeout_ms: 10_000
   ]
 
   @type t :: %__MODULE__{
@@ -39,8 +41,13 @@ defmodule LambdaRuntime.Config do
           log_format: String.t() | nil,
           log_level: String.t() | nil,
           max_concurrency: pos_integer() | nil,
-          register_extension: boolean()
+          register_extension: boolean(),
+          api_timeout_ms: pos_integer()
         }
+
+  @doc "How long a Runtime API call other than `/next` waits by default, in ms."
+  @spec default_api_timeout_ms() :: pos_integer()
+  def default_api_timeout_ms, do: 10_000
 
   @doc "Reads the configuration from an environment map (default: the OS environment)."
   @spec from_env(%{optional(String.t()) => String.t()}) :: t()
@@ -56,7 +63,8 @@ defmodule LambdaRuntime.Config do
       log_format: blank_to_nil(env["AWS_LAMBDA_LOG_FORMAT"]),
       log_level: blank_to_nil(env["AWS_LAMBDA_LOG_LEVEL"]),
       max_concurrency: concurrency(env["AWS_LAMBDA_MAX_CONCURRENCY"]),
-      register_extension: true?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"])
+      register_extension: true?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"]),
+      api_timeout_ms: parse_int(env["LAMBDA_RUNTIME_API_TIMEOUT_MS"]) || default_api_timeout_ms()
     }
   end
 

@@ -38,7 +38,10 @@ defmodule LambdaRuntime.Emulator do
   (`Lambda-Runtime-Deadline-Ms`, now plus the timeout), a function ARN and
   an X-Ray trace id. If the runtime has not answered by the deadline, the
   invocation fails with `Sandbox.Timedout`, as on Lambda; a late answer gets
-  410. Responses over 6 MB get 413, as on Lambda. After every invocation a
+  410. The limits are Lambda's (`LambdaRuntime.Limits`): an event over
+  6 MiB is refused (`RequestEntityTooLargeException`, 413 on the HTTP
+  endpoint), a response over 6 MB gets 413 and a stream past 200 MiB fails
+  the invocation, both with `Function.ResponseSizeTooLarge`. After every invocation a
   `LambdaRuntime.Emulator.Report` is kept (see `reports/1`) and, with the
   `:log` option, its REPORT line is written.
 
@@ -48,6 +51,8 @@ defmodule LambdaRuntime.Emulator do
     * `:function_name` - default `"function"`; `:function_version` - default `"$LATEST"`
     * `:timeout` - the function timeout in seconds (default 3; floats allowed)
     * `:memory_size` - in MB (default 128), for the REPORT line
+    * `:max_stream_bytes` - the streamed response limit (default
+      `LambdaRuntime.Limits.max_streamed_bytes/0`, 200 MiB)
     * `:region` (default `"us-east-1"`) and `:account_id` (default
       `"123456789012"`), for the function ARN
     * `:log` - where REPORT lines go: `nil` (default), `:stdio`, a pid
@@ -113,12 +118,19 @@ defmodule LambdaRuntime.Emulator do
     client_context = opts[:client_context] && LambdaRuntime.JSON.encode!(opts[:client_context])
     meta = %{client_context: client_context, caller: self()}
     monitor = emu |> GenServer.whereis() |> Process.monitor()
-    {:ok, id} = GenServer.call(emu, {:submit, IO.iodata_to_binary(json), meta})
 
-    try do
-      await(id, monitor, [], Keyword.get(opts, :wait, :infinity))
-    after
-      Process.demonitor(monitor, [:flush])
+    case GenServer.call(emu, {:submit, IO.iodata_to_binary(json), meta}) do
+      {:ok, id} ->
+        try do
+          await(id, monitor, [], Keyword.get(opts, :wait, :infinity))
+        after
+          Process.demonitor(monitor, [:flush])
+        end
+
+      # As Lambda's Invoke API refuses it (413), before any runtime sees it.
+      {:error, :too_large} ->
+        Process.demonitor(monitor, [:flush])
+        {:error, LambdaRuntime.Limits.request_too_large_json(), nil}
     end
   end
 
@@ -197,6 +209,8 @@ defmodule LambdaRuntime.Emulator do
           function_version: version,
           timeout_ms: round(Keyword.get(opts, :timeout, 3) * 1000),
           memory_size: Keyword.get(opts, :memory_size, 128),
+          max_stream_bytes:
+            Keyword.get(opts, :max_stream_bytes, LambdaRuntime.Limits.max_streamed_bytes()),
           region: Keyword.get(opts, :region, "us-east-1"),
           account_id: Keyword.get(opts, :account_id, "123456789012"),
           log: Keyword.get(opts, :log),

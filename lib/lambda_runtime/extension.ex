@@ -19,9 +19,10 @@ defmodule LambdaRuntime.Extension do
   phase ends only when the runtime and every registered extension wait in
   their `next`. With no events subscribed, that call never returns.
 
-  Registration is one loopback round trip; if the Extensions API refuses,
-  fails or does not answer within a second, a warning is logged and the
-  runtime carries on without the extension (and without SIGTERM).
+  Registration is one loopback round trip, bounded as a whole (connect,
+  send and answer) by a second; if the Extensions API refuses, fails or
+  does not answer in time, a warning is logged and the runtime carries on
+  without the extension (and without SIGTERM).
   """
 
   require Logger
@@ -125,11 +126,20 @@ defmodule LambdaRuntime.Extension do
     ])
   end
 
+  # The connect, and every send on the connection, bounded by `timeout`
+  # (reads are bounded by the caller's deadline).
   defp connect(endpoint, timeout) do
     :gen_tcp.connect(
       endpoint.host,
       endpoint.port,
-      [:binary, active: false, nodelay: true, packet: :http_bin],
+      [
+        :binary,
+        active: false,
+        nodelay: true,
+        packet: :http_bin,
+        send_timeout: timeout,
+        send_timeout_close: true
+      ],
       timeout
     )
   end

@@ -21,15 +21,24 @@ defmodule LambdaRuntime.HTTPResponse do
     * `:v1` (REST API proxy): `statusCode`, `headers`, `multiValueHeaders`
       (repeated headers and `Set-Cookie`, one per cookie), `body`,
       `isBase64Encoded`;
-    * `:alb`: as `:v1`, plus `statusDescription` (`"200 OK"`).
+    * `:alb` (a load balancer without multi-value headers): `statusCode`,
+      `statusDescription` (`"200 OK"`), `headers` only (repeated headers
+      joined with `, `), `body`, `isBase64Encoded`. Such a load balancer
+      passes one `Set-Cookie`: the last cookie is sent (turn on multi-value
+      headers on the target group to send several);
+    * `:alb_multi` (a load balancer with multi-value headers on):
+      `statusCode`, `statusDescription`, `multiValueHeaders` only (every
+      header a list, one `Set-Cookie` per cookie), `body`, `isBase64Encoded`.
 
-  `for_event/2` picks the format from the request event; `to_map/1` gives
-  the plain map.
+  A load balancer reads either `headers` or `multiValueHeaders`, never both,
+  according to the target group's setting; its request event says which
+  (it carries `multiValueHeaders` exactly when the setting is on), so
+  `for_event/2` follows the request. `to_map/1` gives the plain map.
   """
 
   defstruct status: 200, headers: [], cookies: [], body: "", base64?: false, format: :v2
 
-  @type format :: :v1 | :v2 | :alb
+  @type format :: :v1 | :v2 | :alb | :alb_multi
   @type t :: %__MODULE__{
           status: 100..599,
           headers: [{String.t(), String.t()}],
@@ -115,7 +124,9 @@ defmodule LambdaRuntime.HTTPResponse do
 
   @doc """
   Sets the format the request `event` calls for: `:v2` for payload format
-  2.0 (HTTP APIs, function URLs), `:alb` for a load balancer, else `:v1`.
+  2.0 (HTTP APIs, function URLs), `:alb_multi` for a load balancer whose
+  request has `multiValueHeaders`, `:alb` for another load balancer
+  request, else `:v1`.
   """
   @spec for_event(t(), map()) :: t()
   def for_event(%__MODULE__{} = r, event), do: %{r | format: format_of(event)}
@@ -123,7 +134,11 @@ defmodule LambdaRuntime.HTTPResponse do
   @doc "The format of a request event (see `for_event/2`)."
   @spec format_of(map()) :: format()
   def format_of(%{"version" => "2.0"}), do: :v2
-  def format_of(%{"requestContext" => %{"elb" => _}}), do: :alb
+
+  def format_of(%{"requestContext" => %{"elb" => _}} = event) do
+    if is_map(event["multiValueHeaders"]), do: :alb_multi, else: :alb
+  end
+
   def format_of(_event), do: :v1
 
   @doc "The response as the map Lambda returns (see the formats above)."
@@ -139,23 +154,40 @@ defmodule LambdaRuntime.HTTPResponse do
     |> then(&if r.cookies == [], do: &1, else: Map.put(&1, "cookies", r.cookies))
   end
 
-  def to_map(%__MODULE__{format: format} = r) when format in [:v1, :alb] do
-    grouped =
-      Enum.reduce(r.headers ++ Enum.map(r.cookies, &{"Set-Cookie", &1}), %{}, fn {k, v}, acc ->
-        Map.update(acc, k, [v], &(&1 ++ [v]))
+  def to_map(%__MODULE__{format: :v1} = r) do
+    {single, multi} = Enum.split_with(grouped(r), fn {_, values} -> length(values) == 1 end)
+
+    base(r)
+    |> Map.put("headers", Map.new(single, fn {k, [v]} -> {k, v} end))
+    |> then(&if multi == [], do: &1, else: Map.put(&1, "multiValueHeaders", Map.new(multi)))
+  end
+
+  # One value per name: the load balancer takes the last of a repeated
+  # header, and one Set-Cookie.
+  def to_map(%__MODULE__{format: :alb} = r) do
+    cookies = Enum.take(r.cookies, -1)
+
+    headers =
+      Enum.map(grouped(%{r | cookies: cookies}), fn
+        {name, values} -> {name, Enum.join(values, ", ")}
       end)
 
-    {single, multi} = Enum.split_with(grouped, fn {_, values} -> length(values) == 1 end)
-
-    map =
-      base(r)
-      |> Map.put("headers", Map.new(single, fn {k, [v]} -> {k, v} end))
-      |> then(&if multi == [], do: &1, else: Map.put(&1, "multiValueHeaders", Map.new(multi)))
-
-    if format == :alb,
-      do: Map.put(map, "statusDescription", "#{r.status} #{reason(r.status)}"),
-      else: map
+    r |> base() |> Map.put("headers", Map.new(headers)) |> status_description(r)
   end
+
+  def to_map(%__MODULE__{format: :alb_multi} = r) do
+    r |> base() |> Map.put("multiValueHeaders", Map.new(grouped(r))) |> status_description(r)
+  end
+
+  # Headers and cookies (as Set-Cookie) by name, values in order.
+  defp grouped(r) do
+    Enum.reduce(r.headers ++ Enum.map(r.cookies, &{"Set-Cookie", &1}), %{}, fn {k, v}, acc ->
+      Map.update(acc, k, [v], &(&1 ++ [v]))
+    end)
+  end
+
+  defp status_description(map, r),
+    do: Map.put(map, "statusDescription", "#{r.status} #{reason(r.status)}")
 
   defp base(r),
     do: %{"statusCode" => r.status, "body" => r.body, "isBase64Encoded" => r.base64?}

@@ -7,6 +7,9 @@ defmodule LambdaRuntime.Invoker do
   A handler that returns a stream (see `LambdaRuntime.Stream`) has it sent
   from its own process when a Runtime API `:client` is given; without one
   (as in `LambdaRuntime.Test`), the chunks are collected into the body.
+  Without a client, Lambda's response limits (`LambdaRuntime.Limits`) are
+  applied here, as the Runtime API would apply them: a buffered response
+  over 6 MB, or a stream past 200 MiB, is `Function.ResponseSizeTooLarge`.
 
   The handler process is not linked to the caller: whatever it does (raise,
   exit, get killed, loop forever), the caller gets an outcome. When the
@@ -17,6 +20,8 @@ defmodule LambdaRuntime.Invoker do
   require Logger
 
   alias LambdaRuntime.{Context, ErrorReport, HandlerRef, JSON}
+
+  @max_response_bytes LambdaRuntime.Limits.max_response_bytes()
 
   @type outcome ::
           {:ok, binary()} | {:error, ErrorReport.t()} | LambdaRuntime.Streamer.result()
@@ -166,10 +171,10 @@ defmodule LambdaRuntime.Invoker do
   # Plain data (a map that is not a struct, a list, a binary, a number, an
   # atom) is never a stream: it is encoded without loading the streaming
   # modules, which a function that never streams does not need.
-  defp response(response, _context, _stream_to)
+  defp response(response, _context, stream_to)
        when (is_map(response) and not is_struct(response)) or is_list(response) or
               is_binary(response) or is_number(response) or is_atom(response),
-       do: encode(response)
+       do: response |> encode() |> buffered_limit(stream_to)
 
   defp response(response, context, stream_to) do
     case LambdaRuntime.Stream.from_response(response) do
@@ -181,13 +186,30 @@ defmodule LambdaRuntime.Invoker do
         collect(stream)
 
       :error ->
-        encode(response)
+        response |> encode() |> buffered_limit(stream_to)
     end
   end
 
-  # Without a Runtime API to stream to, the chunks become the body.
+  # With a Runtime API, it enforces the limit (413); without one, this does.
+  defp buffered_limit({:ok, body}, nil) when byte_size(body) > @max_response_bytes,
+    do: {:error, LambdaRuntime.Limits.response_too_large(byte_size(body))}
+
+  defp buffered_limit(outcome, _stream_to), do: outcome
+
+  # Without a Runtime API to stream to, the chunks become the body, up to
+  # the streaming limit.
   defp collect(stream) do
-    {:ok, stream.enumerable |> Enum.to_list() |> IO.iodata_to_binary()}
+    limit = LambdaRuntime.Limits.max_streamed_bytes()
+
+    stream.enumerable
+    |> Enum.reduce_while({[], 0}, fn chunk, {acc, size} ->
+      size = size + IO.iodata_length(chunk)
+      if size > limit, do: {:halt, {:too_large, size}}, else: {:cont, {[acc | chunk], size}}
+    end)
+    |> case do
+      {:too_large, size} -> {:error, LambdaRuntime.Limits.response_too_large(size, limit)}
+      {body, _size} -> {:ok, IO.iodata_to_binary(body)}
+    end
   catch
     kind, reason -> {:error, ErrorReport.from_caught(kind, reason, __STACKTRACE__)}
   end

@@ -16,7 +16,9 @@ defmodule LambdaRuntime.JSON do
     * objects become maps with binary keys (the last of duplicate keys wins)
     * arrays become lists, strings binaries, `null` becomes `nil`
     * integers of any size stay integers; numbers with a fraction or an
-      exponent become floats
+      exponent become floats, except those beyond a float's range (`1e400`),
+      which become `LambdaRuntime.JSON.BigNumber` structs holding their
+      text (Python would give `inf`, Node `Infinity`; neither is JSON)
     * nesting deeper than #{1024} levels is an error, never a crash
 
   ## Encoding
@@ -24,6 +26,10 @@ defmodule LambdaRuntime.JSON do
     * maps with atom, binary or integer keys; lists; UTF-8 binaries;
       integers of any size; floats; `true`, `false` and `nil` (as `null`)
     * any other atom becomes a string (`:ok` is `"ok"`)
+    * a map with two keys that name the same object key (`%{:a => 1, "a" => 2}`,
+      `%{1 => 1, "1" => 2}`) is an error: JSON with a repeated name is
+      ambiguous (readers keep either value)
+    * `LambdaRuntime.JSON.BigNumber` is written as its text
     * structs go through the `LambdaRuntime.JSON.Encoder` protocol:
       `DateTime`, `NaiveDateTime`, `Date` and `Time` become ISO 8601
       strings, other structs their fields as an object unless they
@@ -110,7 +116,9 @@ defmodule LambdaRuntime.JSON do
     end
   end
 
-  # Replaces every struct, at any depth, with what its Encoder gives.
+  # Replaces every struct, at any depth, with what its Encoder gives. A
+  # BigNumber stays: the NIF writes its text.
+  defp expand_structs(%LambdaRuntime.JSON.BigNumber{} = number), do: number
   defp expand_structs(%_{} = struct), do: struct |> Encoder.encode() |> expand_structs()
 
   defp expand_structs(map) when is_map(map),

@@ -19,7 +19,7 @@ defmodule LambdaRuntime.Native do
 
   # Runtime API client (dirty IO, except the constructors and
   # client_response_ahead, a non-blocking write).
-  def client_new(_api), do: :erlang.nif_error(:nif_not_loaded)
+  def client_new(_api, _timeout_ms), do: :erlang.nif_error(:nif_not_loaded)
   def client_base_url(_client), do: :erlang.nif_error(:nif_not_loaded)
   def client_next(_client), do: :erlang.nif_error(:nif_not_loaded)
 

@@ -7,7 +7,9 @@ defmodule LambdaRuntime.Poller do
   `/next` answers: 200 is an event; 408 (an emulator's long-poll timeout) is
   asked again; 5xx means the container is broken and the runtime exits; a
   broken connection is retried with backoff (`LambdaRuntime.Retry`), then the
-  runtime exits.
+  runtime exits; an answer too large to read (head over 120 KiB, or a body
+  over 64 MiB without a request id) is logged and skipped, and polling goes
+  on.
 
   After an invocation whose response Lambda accepts, the next `/next` has
   already been made, in the same NIF call as the `/response`
@@ -25,8 +27,15 @@ defmodule LambdaRuntime.Poller do
 
   @impl true
   def init(opts) do
-    case Client.new(Keyword.fetch!(opts, :runtime_api)) do
+    timeout_ms = Keyword.get(opts, :api_timeout_ms, LambdaRuntime.Config.default_api_timeout_ms())
+
+    case Client.new(Keyword.fetch!(opts, :runtime_api), timeout_ms) do
       {:ok, client} ->
+        # One poller: its metadata names the running invocation, for the
+        # log lines of processes the handler starts (LogContext).
+        single? = Keyword.get(opts, :set_trace_env, true)
+        LambdaRuntime.LogContext.install(if single?, do: self())
+
         state = %{
           client: client,
           handler: Keyword.fetch!(opts, :handler),
@@ -74,6 +83,18 @@ defmodule LambdaRuntime.Poller do
 
   defp handle_next({:ok, status, _meta, body}, _state) do
     Logger.error("the Runtime API answered /next with #{status}: #{body}")
+    Process.sleep(100)
+  end
+
+  # An answer that cannot be read (its head or, without a request id, its
+  # body past what the client reads): nothing can be reported for it, and
+  # Lambda is still there. Skipped; polling goes on.
+  defp handle_next({:error, {:too_large, message}}, _state) do
+    Logger.error(
+      "the Runtime API's /next answer could not be read (#{message}); it is skipped " <>
+        "(no request id to answer it with) and polling goes on"
+    )
+
     Process.sleep(100)
   end
 

@@ -12,6 +12,7 @@ defmodule LambdaRuntime.Reporter do
   | 400, 403, other 4xx          | logs the status and the body, carries on                 |
   | 5xx                          | the container is broken: logs and exits non-zero         |
   | connection refused or broken | retries with backoff, then logs and exits non-zero       |
+  | no answer within the bound (`LAMBDA_RUNTIME_API_TIMEOUT_MS`, 10 s) | logs it, carries on (not retried) |
   | a streamed response's connection breaks mid-body | logs it, carries on (the next `/next` shows whether the API is there) |
   """
 
@@ -19,8 +20,7 @@ defmodule LambdaRuntime.Reporter do
 
   alias LambdaRuntime.{Client, ErrorReport, Retry, Runtime}
 
-  # Lambda's own wording for an oversized response.
-  @max_response_bytes 6_291_556
+  @max_response_bytes LambdaRuntime.Limits.max_response_bytes()
 
   @doc """
   Posts a response or an error for one invocation.
@@ -100,13 +100,7 @@ defmodule LambdaRuntime.Reporter do
 
   defp send_retrying(request), do: Retry.transport(request)
 
-  defp too_large(body) do
-    ErrorReport.new(
-      "Function.ResponseSizeTooLarge",
-      "Response payload size (#{IO.iodata_length(body)} bytes) exceeded maximum allowed payload size " <>
-        "(#{@max_response_bytes} bytes)."
-    )
-  end
+  defp too_large(body), do: LambdaRuntime.Limits.response_too_large(IO.iodata_length(body))
 
   defp check({:ok, status, _}, _path, _id) when status in 200..299, do: :ok
 
@@ -122,6 +116,13 @@ defmodule LambdaRuntime.Reporter do
 
   defp check({:ok, status, body}, path, _id) do
     Runtime.halt("the Runtime API answered #{path} with #{status}: #{body}")
+  end
+
+  # No answer within the client's bound: the outcome may or may not have
+  # arrived, and Lambda decides; the connection is dropped and polling goes
+  # on (the next /next shows whether the API is still there).
+  defp check({:error, {:timeout, message}}, path, id) do
+    Logger.error("#{path} for #{inspect(id)} got no answer (#{message}); carrying on")
   end
 
   defp check({:error, {kind, message}}, path, _id) do

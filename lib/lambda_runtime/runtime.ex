@@ -43,7 +43,7 @@ defmodule LambdaRuntime.Runtime do
   @impl true
   def handle_continue(:start, %Config{} = config) do
     client =
-      case config.runtime_api && Client.new(config.runtime_api) do
+      case config.runtime_api && Client.new(config.runtime_api, config.api_timeout_ms) do
         {:ok, client} ->
           client
 
@@ -58,10 +58,12 @@ defmodule LambdaRuntime.Runtime do
 
     base_context = Context.for_function(config)
 
-    with {:ok, handler} <- HandlerRef.resolve(config.handler),
+    with :ok <- app_config_loaded(),
+         {:ok, handler} <- HandlerRef.resolve(config.handler),
          {:ok, handler_state} <- HandlerRef.init(handler, base_context) do
       opts = [
         runtime_api: config.runtime_api,
+        api_timeout_ms: config.api_timeout_ms,
         handler: handler,
         handler_state: handler_state,
         base_context: base_context,
@@ -82,8 +84,37 @@ defmodule LambdaRuntime.Runtime do
     else
       {:error, %ErrorReport{} = error} ->
         Logger.error("Init failed: #{error.type}: #{error.message}")
-        Reporter.report_init_error(client, error)
+        report_init_error(client, error)
         halt("init failed (#{error.type}); exiting")
+    end
+  end
+
+  # The report is bounded in the client (2 s per attempt); this bounds the
+  # whole of it, retries included, so that the runtime exits within a few
+  # seconds of an init error whatever the Runtime API does. A NIF call
+  # still blocked on its dirty thread does not hold up System.halt/1.
+  @init_error_budget_ms 5_000
+
+  defp report_init_error(client, error) do
+    task = Task.async(fn -> Reporter.report_init_error(client, error) end)
+
+    case Task.yield(task, @init_error_budget_ms) || Task.shutdown(task, :brutal_kill) do
+      {:ok, _} ->
+        :ok
+
+      nil ->
+        Logger.error(
+          "lambda_runtime: /runtime/init/error got no answer within #{@init_error_budget_ms} ms"
+        )
+    end
+  end
+
+  # LambdaRuntime.Bootstrap keeps a config/runtime.exs failure for here:
+  # the handler's application must not start without its configuration.
+  defp app_config_loaded do
+    case Application.get_env(:lambda_runtime, :config_error) do
+      nil -> :ok
+      %ErrorReport{} = report -> {:error, report}
     end
   end
 
@@ -156,12 +187,20 @@ defmodule LambdaRuntime.Runtime do
     {:noreply, state}
   end
 
+  @halt_flush_ms 2_000
+
   @doc """
   Logs `message` and stops the VM with `status` at once: what the runtime
   does when the Runtime API says the environment is broken.
   """
   @spec halt(String.t(), non_neg_integer()) :: no_return()
   def halt(message, status \\ 1) do
+    # Whatever blocks the log flush (an output nobody reads), the VM stops.
+    spawn(fn ->
+      Process.sleep(@halt_flush_ms)
+      :erlang.halt(status, flush: false)
+    end)
+
     Logger.error("lambda_runtime: " <> message)
     Logger.flush()
     System.halt(status)

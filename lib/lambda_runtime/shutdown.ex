@@ -118,8 +118,20 @@ defmodule LambdaRuntime.Shutdown do
   @impl :gen_event
   def handle_info(_info, state), do: {:ok, state}
 
+  # Past the budget and this margin (terminate/2 gets at least 100 ms, then
+  # the log flush) the VM stops whatever else blocks, e.g. a flush into an
+  # output nobody reads: on Lambda its SIGKILL comes first; elsewhere the
+  # shutdown still ends.
+  @halt_margin_ms 1_000
+
   defp graceful(budget) do
     deadline = System.monotonic_time(:millisecond) + budget
+
+    spawn(fn ->
+      Process.sleep(budget + @halt_margin_ms)
+      :erlang.halt(0, flush: false)
+    end)
+
     Logger.info("SIGTERM received: finishing running invocations (up to #{budget} ms)")
     wait_idle(deadline)
     LambdaRuntime.Runtime.terminate_handler(:sigterm, max(deadline - now(), 100))

@@ -29,10 +29,17 @@ defmodule LambdaRuntime.Test do
 
   The event goes through JSON on the way in and the response on the way
   out, so atoms become strings and structs are encoded by
-  `LambdaRuntime.JSON.Encoder`, as they would be on Lambda.
+  `LambdaRuntime.JSON.Encoder`, as they would be on Lambda. Lambda's size
+  limits apply as on Lambda and in `mix lambda.invoke`
+  (`LambdaRuntime.Limits`): an event over 6 MiB gives
+  `{:error, %{"errorType" => "RequestEntityTooLargeException", ...}}`, a
+  response over 6 MB (or a stream past 200 MiB)
+  `Function.ResponseSizeTooLarge`.
   """
 
   alias LambdaRuntime.{Context, ErrorReport, HandlerRef, Invoker, JSON}
+
+  @max_request_bytes LambdaRuntime.Limits.max_request_bytes()
 
   @typedoc "A `_HANDLER` string, a module (`use LambdaRuntime.Handler`), or `{module, function}`."
   @type handler :: String.t() | module() | {module(), atom()}
@@ -91,9 +98,9 @@ defmodule LambdaRuntime.Test do
     {state_opt, opts} = Keyword.split(opts, [:state])
     context = context || context(opts)
 
-    with {:ok, ref} <- HandlerRef.resolve(handler_string(handler)),
-         {:ok, state} <- init(ref, state_opt, context),
-         {:ok, json} <- JSON.encode(event) do
+    with {:ok, json} <- event_json(event),
+         {:ok, ref} <- HandlerRef.resolve(handler_string(handler)),
+         {:ok, state} <- init(ref, state_opt, context) do
       ref
       |> Invoker.run(state, json, context)
       |> lambda_view()
@@ -101,7 +108,20 @@ defmodule LambdaRuntime.Test do
       {:error, %ErrorReport{} = report} ->
         lambda_view({:error, report})
 
-      {:error, %JSON.EncodeError{} = e} ->
+      {:error, :too_large} ->
+        {:error, JSON.decode!(LambdaRuntime.Limits.request_too_large_json())}
+    end
+  end
+
+  defp event_json(event) do
+    case JSON.encode(event) do
+      {:ok, json} when byte_size(json) > @max_request_bytes ->
+        {:error, :too_large}
+
+      {:ok, json} ->
+        {:ok, json}
+
+      {:error, e} ->
         raise ArgumentError, "the event is not JSON: " <> Exception.message(e)
     end
   end

@@ -19,11 +19,11 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
     :ok
   end
 
-  defp start(env) do
+  defp start(env, handler \\ "Adv.Logging.handle") do
     api = RecordingApi.start!()
 
     url = RecordingApi.runtime_api(api)
-    runtime = AdvancedFixture.start_runtime!(url, "Adv.Logging.handle", env: env)
+    runtime = AdvancedFixture.start_runtime!(url, handler, env: env)
 
     {api, runtime}
   end
@@ -96,6 +96,42 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
       assert failure["errorMessage"] == "failing id-#{n}"
       assert [_ | _] = failure["stackTrace"]
       assert Enum.any?(failure["stackTrace"], &(&1 =~ "Adv.Logging.handle/2"))
+    end
+  end
+
+  for format <- ["JSON", "Text"] do
+    test "#14.6 #{format}: Logger lines and direct writes keep their order" do
+      {api, runtime} = start([{"AWS_LAMBDA_LOG_FORMAT", unquote(format)}], "Adv.Logging.ordered")
+      RecordingApi.invoke(api, "req-1", ~s({"n":50}), [], 60_000)
+
+      output =
+        AdvancedFixture.await_output(runtime, &(&1 =~ "written 50\n" and &1 =~ "logged 50"))
+
+      order =
+        for line <- String.split(output, "\n", trim: true),
+            [_, what, i] <- [Regex.run(~r/(logged|written) (\d+)/, line)],
+            do: {what, String.to_integer(i)}
+
+      assert order == Enum.flat_map(1..50, &[{"logged", &1}, {"written", &1}])
+    end
+  end
+
+  test "#14.7 processes the handler starts log with its request id, crashes included" do
+    {api, runtime} = start([{"AWS_LAMBDA_LOG_FORMAT", "JSON"}], "Adv.Logging.spawned")
+    RecordingApi.invoke(api, "req-7", "{}", [], 60_000)
+
+    output =
+      AdvancedFixture.await_output(
+        runtime,
+        &(&1 =~ "from a task" and &1 =~ "task crash" and &1 =~ "agent crash" and
+            &1 =~ "spawn crash")
+      )
+
+    events = for line <- String.split(output, "\n", trim: true), do: JSON.decode!(line)
+
+    for text <- ["from a task", "task crash", "agent crash", "spawn crash"] do
+      event = Enum.find(events, &(&1["message"] =~ text or inspect(&1) =~ text))
+      assert event["requestId"] == "req-7", "#{text}: #{inspect(event)}"
     end
   end
 

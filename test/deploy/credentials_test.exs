@@ -117,6 +117,80 @@ defmodule LambdaRuntime.AWS.CredentialsTest do
     refute error.message =~ "not-json-secret"
   end
 
+  describe "#14.14 a key or token with CR or LF" do
+    @injected "abc\r\nX-Injected: 1"
+
+    test "from the environment: refused, naming the variable, never the value", %{tmp_dir: dir} do
+      env =
+        files(dir, "", "")
+        |> Map.merge(%{
+          "AWS_ACCESS_KEY_ID" => "ENVKEY",
+          "AWS_SECRET_ACCESS_KEY" => "envsecret",
+          "AWS_SESSION_TOKEN" => @injected
+        })
+
+      assert {:error, error} = Credentials.resolve(env)
+      assert error.code == "InvalidCredentials"
+      assert error.message =~ "session token from the environment (AWS_SESSION_TOKEN)"
+      refute Exception.message(error) =~ "Injected"
+      refute Exception.message(error) =~ "abc"
+
+      env = %{env | "AWS_SESSION_TOKEN" => "fine", "AWS_ACCESS_KEY_ID" => "KEY\nX"}
+      assert {:error, %{message: message}} = Credentials.resolve(env)
+      assert message =~ "access key id from the environment (AWS_ACCESS_KEY_ID)"
+    end
+
+    test "from the credentials file and from credential_process", %{tmp_dir: dir} do
+      env =
+        files(
+          dir,
+          "[default]\naws_access_key_id = K\naws_secret_access_key = S\n" <>
+            "aws_session_token = abc\rX-Injected: 1\n",
+          ""
+        )
+
+      assert {:error, error} = Credentials.resolve(env)
+
+      assert error.message =~
+               "session token from the profile default in the shared credentials file"
+
+      refute Exception.message(error) =~ "Injected"
+
+      json = ~s({"AccessKeyId":"K","SecretAccessKey":"S","SessionToken":"abc\\r\\nX-Injected: 1"})
+      script = Path.join(dir, "creds.sh")
+      File.write!(script, "#!/bin/sh\nprintf '%s\\n' '#{json}'\n")
+      File.chmod!(script, 0o755)
+      env = files(dir, "", "[profile proc]\ncredential_process = #{script}\n")
+
+      assert {:error, error} = Credentials.resolve(Map.put(env, "AWS_PROFILE", "proc"))
+      assert error.message =~ "session token from the credential_process of profile proc"
+      refute Exception.message(error) =~ "Injected"
+    end
+  end
+
+  test "#14.12 an endpoint's user:password is dropped, and redacted in errors" do
+    env = %{"AWS_REGION" => "eu-west-1", "HOME" => "/nonexistent"}
+
+    assert {:ok, ep} =
+             Endpoint.resolve(
+               "lambda",
+               Map.put(env, "AWS_ENDPOINT_URL", "http://key:hunter2@127.0.0.1:5000")
+             )
+
+    assert ep.uri.userinfo == nil
+    assert URI.to_string(ep.uri) == "http://127.0.0.1:5000"
+
+    for bad <- ["ftp://key:hunter2@host", "key:hunter2@localhost:4566", "http://u:p@ss@"] do
+      assert {:error, error} =
+               Endpoint.resolve("lambda", Map.put(env, "AWS_ENDPOINT_URL_LAMBDA", bad))
+
+      assert error.code == "InvalidEndpoint"
+      assert error.message =~ "***@"
+      refute error.message =~ "hunter2"
+      refute error.message =~ "p@ss"
+    end
+  end
+
   test "no credentials anywhere says where they were looked for", %{tmp_dir: dir} do
     env = files(dir, "", "")
     assert {:error, error} = Credentials.resolve(env)

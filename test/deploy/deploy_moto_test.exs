@@ -45,7 +45,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     layer_zip = Path.join(dir, "layer.zip")
     LayerZips.write!(layer_zip, "x86_64")
     fun_zip = Path.join(dir, "function.zip")
-    Moto.zip!(fun_zip, [{"lib/hello/ebin/Elixir.Hello.beam", "v1"}])
+    Moto.handler_zip!(fun_zip)
     %{role: role, layer_zip: layer_zip, fun_zip: fun_zip}
   end
 
@@ -141,7 +141,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     before = get_function(moto, "hello")["Configuration"]
     _ = output()
 
-    v2 = Moto.zip!(ctx.fun_zip, [{"lib/hello/ebin/Elixir.Hello.beam", "version two"}])
+    v2 = Moto.handler_zip!(ctx.fun_zip, "Hello", "version two")
     deploy(base_args(ctx) ++ ["--memory-size", "2048", "--timeout", "60", "--env", "A=2"])
 
     conf = get_function(moto, "hello")["Configuration"]
@@ -168,7 +168,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert live["FunctionVersion"] == "1"
     assert first.alias_arn == live["AliasArn"]
 
-    Moto.zip!(ctx.fun_zip, [{"lib/hello/ebin/Elixir.Hello.beam", "v2"}])
+    Moto.handler_zip!(ctx.fun_zip, "Hello", "v2")
     second = deploy(base_args(ctx) ++ ["--publish", "--alias", "live"])
     assert second.version == "2"
     {:ok, _, live} = Moto.lambda!(moto, Lambda.get_alias("hello", "live"))
@@ -255,11 +255,38 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     refute error.message =~ @secret
   end
 
-  test "creating a function without a role says how to give one", ctx do
+  test "#14.10 creating a function without a role stops before any upload",
+       %{moto_server: moto} = ctx do
     args = base_args(ctx) |> List.delete_at(5) |> List.delete_at(4)
     error = assert_raise Mix.Error, fn -> deploy(args) end
     assert error.message =~ "function hello does not exist yet, and creating it needs a role"
+    assert error.message =~ "nothing was uploaded"
     assert error.message =~ "--role"
+    # The 9 MB layer used to go up first.
+    assert layer_versions(moto) == []
+  end
+
+  test "#14.10 a handler that is not in the package stops before any upload",
+       %{moto_server: moto} = ctx do
+    args = base_args(ctx) |> List.replace_at(3, "Nope.handle")
+    error = assert_raise Mix.Error, fn -> deploy(args) end
+
+    assert error.message =~
+             "the handler Nope.handle cannot work: module Nope is not in the function package"
+
+    assert error.message =~ "(it has Hello)"
+
+    args = base_args(ctx) |> List.replace_at(3, "Hello.missing")
+    error = assert_raise Mix.Error, fn -> deploy(args) end
+    assert error.message =~ "Hello.missing/2 (or /1) is not exported"
+    assert error.message =~ "it exports handle/2"
+
+    args = base_args(ctx) |> List.replace_at(3, "Hello")
+    error = assert_raise Mix.Error, fn -> deploy(args) end
+    assert error.message =~ "Hello does not implement LambdaRuntime.Handler"
+
+    assert layer_versions(moto) == []
+    assert {:error, %{status: 404}} = Moto.lambda!(moto, Lambda.get_function("hello"))
   end
 
   test "settings come from the lambda: key of the project's mix.exs",
@@ -289,6 +316,8 @@ defmodule LambdaRuntime.Deploy.MotoTest do
       end
     end
     """)
+
+    Moto.handler_zip!(ctx.fun_zip, "Greeter")
 
     Mix.Project.in_project(:greeter, project, fn _ ->
       deploy(["--zip", ctx.fun_zip, "--layer-zip", ctx.layer_zip, "--timeout", "20"])

@@ -40,7 +40,7 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
     end)
 
     zip = Path.join(dir, "function.zip")
-    Moto.zip!(zip, [{"lib/hello/ebin/Elixir.Hello.beam", "v1"}])
+    Moto.handler_zip!(zip)
     %{zip: zip}
   end
 
@@ -117,6 +117,82 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
     assert_received {:stub_request, _, :unknown_key}
     assert error.message =~ "UnrecognizedClientException"
     assert error.message =~ "check your credentials"
+  end
+
+  test "#14.11 InvalidClientTokenId: the key is unknown there, not 'valid but not allowed'",
+       ctx do
+    stub =
+      SignatureStub.start!(@key_id, @secret, fn _req, _verdict ->
+        {403, "InvalidClientTokenId",
+         ~s({"message":"The security token included in the request is invalid."})}
+      end)
+
+    Moto.put_env(%{"AWS_ENDPOINT_URL_LAMBDA" => stub.url})
+    error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Deploy.run(deploy_args(ctx.zip)) end
+    assert error.message =~ "InvalidClientTokenId (HTTP 403)"
+    assert error.message =~ "the access key is not known to this account/endpoint"
+    refute error.message =~ "the credentials are valid"
+  end
+
+  test "#14.10 credentials the endpoint refuses stop the deploy at GetFunction, before the layer",
+       ctx do
+    stub = SignatureStub.start!(@key_id, @secret, &aws_answer/2)
+    Moto.put_env(%{"AWS_ENDPOINT_URL_LAMBDA" => stub.url, "AWS_ACCESS_KEY_ID" => "AKIDOTHER"})
+    layer = Path.join(ctx.tmp_dir, "layer.zip")
+    LambdaRuntime.TestSupport.LayerZips.write!(layer, "x86_64")
+
+    args = [
+      "--function-name",
+      "hello",
+      "--handler",
+      "Hello.handle",
+      "--zip",
+      ctx.zip,
+      "--layer-zip",
+      layer
+    ]
+
+    error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Deploy.run(args) end
+    assert error.message =~ "UnrecognizedClientException"
+    assert_received {:stub_request, %{method: "GET", path: "/2015-03-31/functions/hello"}, _}
+    # Nothing else: no ListLayerVersions, no PublishLayerVersion.
+    refute_received {:stub_request, _, _}
+  end
+
+  test "#14.14 a session token with CR LF: refused before any request, value not shown", ctx do
+    stub = SignatureStub.start!(@key_id, @secret, &aws_answer/2)
+
+    Moto.put_env(%{
+      "AWS_ENDPOINT_URL_LAMBDA" => stub.url,
+      "AWS_SESSION_TOKEN" => "token\r\nX-Injected: 1"
+    })
+
+    error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Deploy.run(deploy_args(ctx.zip)) end
+    assert error.message =~ "InvalidCredentials"
+    assert error.message =~ "AWS_SESSION_TOKEN"
+    refute error.message =~ "Injected"
+    refute_received {:stub_request, _, _}
+  end
+
+  test "#14.12 --dry-run and errors never print the endpoint's user:password", ctx do
+    Moto.put_env(%{"AWS_ENDPOINT_URL_LAMBDA" => "http://admin:hunter2@127.0.0.1:1"})
+    Mix.Tasks.Lambda.Deploy.run(deploy_args(ctx.zip) ++ ["--dry-run"])
+    output = collect_shell()
+    assert output =~ "http://127.0.0.1:1"
+    refute output =~ "hunter2"
+
+    Moto.put_env(%{"AWS_ENDPOINT_URL_LAMBDA" => "admin:hunter2@127.0.0.1:1"})
+    error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Deploy.run(deploy_args(ctx.zip)) end
+    assert error.message =~ "InvalidEndpoint"
+    refute error.message =~ "hunter2"
+  end
+
+  defp collect_shell(acc \\ []) do
+    receive do
+      {:mix_shell, _, [line]} -> collect_shell([line | acc])
+    after
+      0 -> acc |> Enum.reverse() |> Enum.join("\n")
+    end
   end
 
   test "throttling and 5xx answers are retried until one succeeds" do

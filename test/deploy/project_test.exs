@@ -92,6 +92,50 @@ defmodule LambdaRuntime.Deploy.ProjectTest do
     assert output() == ""
   end
 
+  describe "#14.10 a dry run warns where the deploy would stop" do
+    test "no role, no credentials, a handler not in the named zip", %{conn: conn, tmp_dir: dir} do
+      {:ok, config} = Config.load([lambda: [handler: "Nope.handle"]], [], :hello)
+      fun = Path.join(dir, "fun.zip")
+      LambdaRuntime.TestSupport.Moto.handler_zip!(fun)
+
+      env = %{
+        "AWS_CONFIG_FILE" => Path.join(dir, "none"),
+        "AWS_SHARED_CREDENTIALS_FILE" => Path.join(dir, "none")
+      }
+
+      arn = "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:7"
+
+      assert {:ok, _} =
+               Project.deploy(conn, %{config | layer_arn: arn}, tasks: @tasks, zip: fun, env: env)
+
+      out = output()
+      assert out =~ "warning: a deploy would stop here: the handler Nope.handle cannot work"
+      assert out =~ "warning: a deploy would stop here: credentials: NoCredentials"
+      assert out =~ "warning: a deploy would stop here: no role is set"
+      # Every request is shown, Role included.
+      assert out =~ "GetFunction: GET /2015-03-31/functions/hello"
+      assert out =~ "Role=<none: CreateFunction needs a role>"
+    end
+
+    test "a fine deploy gets no warning; an unbuilt zip is checked in the project's build",
+         %{conn: conn, tmp_dir: dir} do
+      env = %{"AWS_ACCESS_KEY_ID" => "AKID", "AWS_SECRET_ACCESS_KEY" => "secret"}
+      fun = Path.join(dir, "fun.zip")
+      LambdaRuntime.TestSupport.Moto.handler_zip!(fun)
+      arn = "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:7"
+      config = config(layer_arn: arn)
+
+      assert {:ok, _} = Project.deploy(conn, config, tasks: @tasks, zip: fun, env: env)
+      out = output()
+      refute out =~ "a deploy would stop here"
+      assert out =~ "Role=#{@role}"
+
+      # No zip: this project's build has no Hello module.
+      assert {:ok, _} = Project.deploy(conn, config, tasks: @tasks, env: env)
+      assert output() =~ "module Hello is not compiled in this project"
+    end
+  end
+
   test "with a layer ARN no layer zip is read or built", %{conn: conn} do
     arn = "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:7"
     assert {:ok, result} = Project.deploy(conn, config(layer_arn: arn), tasks: @tasks)

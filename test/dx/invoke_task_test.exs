@@ -76,6 +76,20 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
     assert output =~ ~s("message": "Hello, Grace!")
   end
 
+  @tag :tmp_dir
+  test "#14.3 --event over 6 MiB is refused as Lambda's Invoke refuses it", %{tmp_dir: dir} do
+    path = Path.join(dir, "big.json")
+    File.write!(path, ~s({"big":"#{String.duplicate("e", 6_291_456)}"}))
+
+    {output, message} = invoke_failing(["--handler", "DxHandlers.Hello.handle", "--event", path])
+
+    assert output =~
+             "** (RequestEntityTooLargeException) Request must be smaller than 6291456 bytes"
+
+    refute output =~ "Hello, "
+    assert message =~ "1 of 1 invocations failed"
+  end
+
   test "a function error prints the error and its stack trace, and the task fails" do
     {output, message} = invoke_failing(["--handler", "DxHandlers.Echo.fail"])
     assert output =~ "** (ArgumentError) asked to fail"

@@ -76,6 +76,63 @@ defmodule LambdaRuntime.ResponsesTest do
       assert alb["statusCode"] == 404
     end
 
+    test "#14.17 ALB without multi-value headers: headers only, never multiValueHeaders" do
+      event = Samples.load!("alb")
+      refute Map.has_key?(event, "multiValueHeaders")
+
+      map =
+        "hi"
+        |> HTTPResponse.text()
+        |> HTTPResponse.add_header("Vary", "Accept")
+        |> HTTPResponse.add_header("Vary", "Origin")
+        |> HTTPResponse.put_cookie("a=1")
+        |> HTTPResponse.put_cookie("b=2")
+        |> HTTPResponse.for_event(event)
+        |> wire()
+
+      assert map == %{
+               "statusCode" => 200,
+               "statusDescription" => "200 OK",
+               "headers" => %{
+                 "content-type" => "text/plain; charset=utf-8",
+                 "Vary" => "Accept, Origin",
+                 "Set-Cookie" => "b=2"
+               },
+               "body" => "hi",
+               "isBase64Encoded" => false
+             }
+    end
+
+    test "#14.17 ALB with multi-value headers: multiValueHeaders only, content-type included" do
+      event = Samples.load!("alb")
+
+      event =
+        event
+        |> Map.delete("headers")
+        |> Map.put("multiValueHeaders", Map.new(event["headers"], fn {k, v} -> {k, [v]} end))
+
+      assert HTTPResponse.format_of(event) == :alb_multi
+
+      map =
+        %{"ok" => true}
+        |> HTTPResponse.json(status: 201)
+        |> HTTPResponse.put_cookie("a=1")
+        |> HTTPResponse.put_cookie("b=2")
+        |> HTTPResponse.for_event(event)
+        |> wire()
+
+      assert map == %{
+               "statusCode" => 201,
+               "statusDescription" => "201 Created",
+               "multiValueHeaders" => %{
+                 "content-type" => ["application/json"],
+                 "Set-Cookie" => ["a=1", "b=2"]
+               },
+               "body" => ~s({"ok":true}),
+               "isBase64Encoded" => false
+             }
+    end
+
     test "a redirect, and a header set twice keeps the last value" do
       map =
         "/login"

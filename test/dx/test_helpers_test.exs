@@ -72,6 +72,62 @@ defmodule LambdaRuntime.TestHelpersTest do
     assert invoke("DxHandlers.Streaming.gated", %{"gate" => "/"}) == {:ok, "first\nsecond\n"}
   end
 
+  describe "#14.3 the same size limits as Lambda and the emulator" do
+    test "a 7 MB response is Function.ResponseSizeTooLarge in both" do
+      emu = start_supervised!({Emulator, function_name: "test-function"})
+      DxRuntime.start!(emu, "DxHandlers.Echo.sized")
+      event = %{"bytes" => 7_000_000}
+
+      assert {:error, %{"errorType" => "Function.ResponseSizeTooLarge"} = error} =
+               invoke("DxHandlers.Echo.sized", event)
+
+      assert error["errorMessage"] =~ "Response payload size (7000000 bytes) exceeded"
+      assert {:error, error} == Emulator.invoke(emu, event)
+
+      # At the limit itself, both succeed.
+      event = %{"bytes" => LambdaRuntime.Limits.max_response_bytes()}
+      assert {:ok, body} = invoke("DxHandlers.Echo.sized", event)
+      assert {:ok, ^body} = Emulator.invoke(emu, event)
+    end
+
+    test "an event over 6 MiB is refused before the handler runs, in both" do
+      emu = start_supervised!({Emulator, function_name: "test-function"})
+      DxRuntime.start!(emu, "DxHandlers.Echo.dispatch")
+      event = %{"big" => String.duplicate("e", LambdaRuntime.Limits.max_request_bytes())}
+
+      assert {:error, %{"errorType" => "RequestEntityTooLargeException"} = error} =
+               invoke("DxHandlers.Echo.dispatch", event)
+
+      assert error["errorMessage"] =~ "smaller than 6291456 bytes"
+      assert {:error, error} == Emulator.invoke(emu, event)
+    end
+
+    test "a stream past its limit is Function.ResponseSizeTooLarge in both" do
+      # LambdaRuntime.Test: Lambda's 200 MiB (the same 1 MiB binary 201 times).
+      assert {:error,
+              %{"errorType" => "Function.ResponseSizeTooLarge", "errorMessage" => message}} =
+               invoke("DxHandlers.Streaming.sized", %{"mib" => 201})
+
+      assert message =~ "(209715200 bytes)"
+      assert {:ok, body} = invoke("DxHandlers.Streaming.sized", %{"mib" => 2})
+      assert byte_size(body) == 2 * 1024 * 1024
+
+      # The emulator, with a 1 MiB limit for the test's sake.
+      emu =
+        start_supervised!({Emulator, function_name: "test-function", max_stream_bytes: 1_048_576})
+
+      DxRuntime.start!(emu, "DxHandlers.Streaming.sized")
+
+      assert {:error,
+              %{"errorType" => "Function.ResponseSizeTooLarge", "errorMessage" => message}} =
+               Emulator.invoke(emu, %{"mib" => 2})
+
+      assert message =~ "(1048576 bytes)"
+      assert {:ok, body} = Emulator.invoke(emu, %{"mib" => 1})
+      assert byte_size(body) == 1_048_576
+    end
+  end
+
   test "the handler may be a string, a {module, function} or a behaviour module" do
     assert invoke({DxHandlers.Echo, :handle}, 1) ==
              {:ok, %{"event" => 1, "function_name" => "test-function"}}

@@ -115,6 +115,35 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
       serves_next!(api, "a-garbage")
     end
 
+    test "#14.15 a /next head over 64 KiB (100 KiB): the event is served", %{api: api} do
+      big = String.duplicate("h", 100 * 1024)
+      FaultApi.event(api, "a-big-head", ~s({"do":"ok"}), headers: [{"X-Big", big}])
+      assert JSON.decode!(posted(api, "a-big-head").body)["request_id"] == "a-big-head"
+      serves_next!(api, "a-big-head")
+    end
+
+    test "#14.15 a /next head too large to read (200 KiB): skipped, polling goes on",
+         %{api: api, shared: shared} do
+      idle!(api)
+      big = String.duplicate("h", 200 * 1024)
+
+      FaultApi.push_next(
+        api,
+        {:raw,
+         "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: a-huge-head\r\nX-Big: #{big}\r\n" <>
+           "Content-Length: 2\r\n\r\n{}"}
+      )
+
+      assert served!(api, "a-after-huge-head", %{"do" => "ok"})["ok"] == true
+
+      assert Shared.await_output(shared, "is skipped") =~
+               "the Runtime API's /next answer could not be read"
+
+      assert all_posted(api, "a-huge-head", "response") == []
+      assert {_, nil} = Shared.output(shared)
+      serves_next!(api, "a-after-huge-head")
+    end
+
     test "/next answered only after #{@stall_ms} ms: the runtime just waits, then serves",
          %{api: api} do
       waiting = idle!(api)
@@ -126,6 +155,29 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
       assert served!(api, "a-stall-next", %{"do" => "ok"})["request_id"] == "a-stall-next"
       assert pushed_at - waiting.at >= @stall_ms
       serves_next!(api, "a-stall-next")
+    end
+  end
+
+  describe "bounded waits" do
+    test "#14.16 /response never answered: logged after the bound, not retried; next served" do
+      api = FaultApi.start!()
+      on_exit(fn -> FaultApi.stop(api) end)
+
+      runtime =
+        Fixture.start_runtime!(FaultApi.runtime_api(api), "Fixture.Matrix.handle",
+          env: [{"LAMBDA_RUNTIME_API_TIMEOUT_MS", "1000"}]
+        )
+
+      on_exit(fn -> Fixture.kill_runtime(runtime) end)
+      FaultApi.push_reply(api, :response, :hang)
+      FaultApi.event(api, "a-hang", ~s({"do":"ok"}))
+      assert served!(api, "a-after-hang", %{"do" => "ok"})["request_id"] == "a-after-hang"
+      assert [_] = all_posted(api, "a-hang", "response")
+      assert all_posted(api, "a-hang", "error") == []
+      serves_next!(api, "a-after-hang")
+      assert RuntimeProcess.output(runtime) =~ ~s(/response for "a-hang" got no answer)
+      port = runtime.port
+      refute_received {^port, {:exit_status, _}}
     end
   end
 
@@ -141,6 +193,23 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
       assert status != 0
       assert log =~ ~s(the Runtime API answered /next with 500: {"errorType":"ServiceException"})
       assert next_count(api) == 1
+    end
+
+    test "#14.16 /init/error never answered: the runtime still exits non-zero" do
+      api = FaultApi.start!()
+      on_exit(fn -> FaultApi.stop(api) end)
+      FaultApi.push_reply(api, :init_error, :hang)
+      runtime = Fixture.start_runtime!(FaultApi.runtime_api(api), "Nope.handle")
+      on_exit(fn -> Fixture.kill_runtime(runtime) end)
+
+      # Without a bound it waited for ever (cargo-lambda's emulator does not
+      # answer after a runtime was killed mid-poll).
+      assert {status, log} = RuntimeProcess.await_exit(runtime, 20_000)
+      assert status != 0
+      assert log =~ "Runtime.HandlerNotFound"
+
+      assert [_] =
+               FaultApi.requests(api) |> Enum.filter(&String.ends_with?(&1.path, "/init/error"))
     end
 
     test "connection refused at start: retries, a clear log line, non-zero exit" do

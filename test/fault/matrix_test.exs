@@ -111,6 +111,14 @@ defmodule LambdaRuntime.Fault.MatrixTest do
       serves_next!(api, "h-7mb")
     end
 
+    test "#14.9 returns %{:a => 1, \"a\" => 2}: Runtime.InvalidResponse naming both keys",
+         %{api: api} do
+      {type, body, _} = failed!(api, "h-dup", %{"do" => "dup_keys"})
+      assert type == "Runtime.InvalidResponse"
+      assert body["errorMessage"] =~ ~s(both keys :a and "a")
+      serves_next!(api, "h-dup")
+    end
+
     test "returns invalid UTF-8: Runtime.InvalidResponse showing the bytes; next served",
          %{api: api} do
       {type, body, _} = failed!(api, "h-utf8", %{"do" => "bad_utf8"})
@@ -169,6 +177,13 @@ defmodule LambdaRuntime.Fault.MatrixTest do
              }
 
       serves_next!(api, "e-6mb")
+    end
+
+    test "#14.8 a number beyond a float's range (1e400): served, kept as its text", %{api: api} do
+      body = served!(api, "e-1e400", ~s({"do":"ok","x":1e400,"y":-2.5E+999}))
+      assert body["event"]["x"] == %JSON.BigNumber{text: "1e400"}
+      assert body["event"]["y"] == %JSON.BigNumber{text: "-2.5E+999"}
+      serves_next!(api, "e-1e400")
     end
 
     test "invalid UTF-8 inside a string: Runtime.InvalidEvent with the byte offset",

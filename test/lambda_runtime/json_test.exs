@@ -91,9 +91,41 @@ defmodule LambdaRuntime.JSONTest do
       for bad <- ["[01]", "[1.]", "[.5]", "[+1]", "[NaN]", "[1e]", "[-]"] do
         assert {:error, %DecodeError{}} = JSON.decode(bad), "expected an error for #{bad}"
       end
+    end
+  end
 
-      assert {:error, %DecodeError{message: message}} = JSON.decode("[1e400]")
-      assert message =~ "too large"
+  describe "#14.8 numbers beyond a float's range" do
+    alias LambdaRuntime.JSON.BigNumber
+
+    test "decode to BigNumber with their text; the event is not lost" do
+      assert JSON.decode!(~s({"x":1e400})) == %{"x" => %BigNumber{text: "1e400"}}
+
+      assert JSON.decode!("[-2.5E+999, 1.8e308, 1e308]") ==
+               [%BigNumber{text: "-2.5E+999"}, %BigNumber{text: "1.8e308"}, 1.0e308]
+
+      # Underflow is 0.0, as in Python and Node.
+      assert JSON.decode!("[1e-400]") == [0.0]
+    end
+
+    test "encode back to the same text: a document round-trips byte for byte" do
+      doc = ~s({"big":-1.5e400,"list":[1E+999,2],"n":1})
+      assert doc |> JSON.decode!() |> JSON.encode!() |> JSON.decode!() == JSON.decode!(doc)
+      assert JSON.encode!([JSON.decode!("1e400")]) == "[1e400]"
+    end
+
+    test "a BigNumber whose text is not a JSON number is an encode error, not raw output" do
+      for text <- ["1e400,\"x\":1", "Infinity", "", "01", "1e", "--1", " 1"] do
+        assert {:error, %JSON.EncodeError{reason: :bad_number} = e} =
+                 JSON.encode(%{"a" => %BigNumber{text: text}})
+
+        assert Exception.message(e) =~ "not a JSON number"
+      end
+    end
+
+    test "after the 32 KiB encode budget, too" do
+      filler = String.duplicate("x", 40_000)
+      term = [filler, %BigNumber{text: "9e9999"}, %{"k" => %BigNumber{text: "-1E400"}}]
+      assert JSON.encode!(term) == ~s(["#{filler}",9e9999,{"k":-1E400}])
     end
   end
 
@@ -146,6 +178,52 @@ defmodule LambdaRuntime.JSONTest do
       assert JSON.decode!(~s({"1": true, "nil": null})) == %{"1" => true, "nil" => nil}
     end
   end
+
+  describe "#14.9 duplicate keys on encode" do
+    test "an atom and a string key of the same name are an error naming both" do
+      assert {:error, %JSON.EncodeError{reason: :duplicate_key} = e} =
+               JSON.encode(%{:a => 1, "a" => 2})
+
+      assert Exception.message(e) =~ ~s(both keys :a and "a")
+      assert Exception.message(e) =~ ~s(the object key "a")
+    end
+
+    test "integer and string keys, deep inside a document, after the encode budget" do
+      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} =
+               JSON.encode(%{"outer" => [%{1 => :x, "1" => :y}]})
+
+      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} =
+               JSON.encode(%{:"1" => 1, 1 => 2})
+
+      filler = String.duplicate("x", 40_000)
+      big = Map.new(1..100, &{"k#{&1}", &1}) |> Map.put(:k50, 0)
+
+      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} = JSON.encode([filler, big])
+
+      # Paused inside a large map whose mixed keys come after the pause.
+      wide = Map.new(1..3_000, &{"key-#{&1}", String.duplicate("v", 20)})
+
+      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} =
+               JSON.encode(Map.merge(wide, %{:"key-2999" => 1}))
+    end
+
+    test "mixed key types with distinct names encode; so do one-type maps" do
+      assert JSON.decode!(JSON.encode!(%{:a => 1, "b" => 2, 3 => 3})) ==
+               %{"a" => 1, "b" => 2, "3" => 3}
+
+      wide = Map.new(1..3_000, &{"key-#{&1}", &1})
+      assert wide |> Map.put(:other, 0) |> JSON.encode!() |> JSON.decode!() |> map_size() == 3_001
+    end
+
+    test "a handler returning such a map gets Runtime.InvalidResponse" do
+      assert {:error, %{"errorType" => "Runtime.InvalidResponse", "errorMessage" => message}} =
+               LambdaRuntime.Test.invoke(fn_handler(), %{})
+
+      assert message =~ ~s(both keys :a and "a")
+    end
+  end
+
+  defp fn_handler, do: "LambdaRuntime.TestHandlers.Outcomes.duplicate_keys"
 
   describe "malformed documents" do
     test "each is a DecodeError naming the position" do

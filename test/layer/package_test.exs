@@ -43,7 +43,6 @@ defmodule LambdaRuntime.Package.BuilderTest do
     config = [fake_fn: [greeting: "hi"], logger: [level: :info]]
     assert {:ok, result} = Builder.build(Keyword.put(opts, :config, config))
     assert result.apps == [:fake_fn, :fake_dep]
-    assert result.unapplied_config == [logger: [level: :info]]
 
     {:ok, [{:zip_comment, comment} | entries]} = :zip.list_dir(String.to_charlist(opts[:output]))
     assert to_string(comment) =~ "fake_fn MIX_ENV=prod"
@@ -77,6 +76,82 @@ defmodule LambdaRuntime.Package.BuilderTest do
     assert apply(FakeFn, :hello, []) == :world
     :code.purge(FakeFn)
     :code.delete(FakeFn)
+  end
+
+  test "#14.2 the compiled configuration goes in as lambda_runtime/config.beam", %{opts: opts} do
+    assert {:ok, _} = Builder.build(Keyword.put(opts, :app_config, "BEAM-BYTES"))
+    {:ok, files} = :zip.extract(String.to_charlist(opts[:output]), [:memory])
+    assert {~c"lambda_runtime/config.beam", "BEAM-BYTES"} in files
+  end
+
+  describe "#14.13 symbolic links under priv/" do
+    defp zip_names(opts) do
+      {:ok, [_ | entries]} = :zip.list_dir(String.to_charlist(opts[:output]))
+      for {:zip_file, name, _, _, _, _} <- entries, not dir?(name), do: to_string(name)
+    end
+
+    test "a link to the directory itself or a parent is a loop, refused with its path", ctx do
+      priv = Path.join(ctx.lib, "fake_dep/priv")
+      File.ln_s!(".", Path.join(priv, "loop"))
+      assert {:error, message} = Builder.build(ctx.opts)
+      assert message =~ "lib/fake_dep/priv/loop is a symbolic link to"
+      assert message =~ "a loop"
+      refute File.exists?(ctx.opts[:output])
+
+      File.rm!(Path.join(priv, "loop"))
+      File.mkdir_p!(Path.join(priv, "deep/er"))
+      File.ln_s!("../..", Path.join(priv, "deep/er/up"))
+      assert {:error, message} = Builder.build(ctx.opts)
+      assert message =~ "lib/fake_dep/priv/deep/er/up is a symbolic link to"
+
+      # Two links that name each other's directories.
+      File.rm!(Path.join(priv, "deep/er/up"))
+      File.mkdir_p!(Path.join(priv, "a"))
+      File.mkdir_p!(Path.join(priv, "b"))
+      File.ln_s!("../b", Path.join(priv, "a/to_b"))
+      File.ln_s!("../a", Path.join(priv, "b/to_a"))
+      assert {:error, message} = Builder.build(ctx.opts)
+      assert message =~ "a loop"
+    end
+
+    test "links inside the project are stored as the files they name", ctx do
+      priv = Path.join(ctx.lib, "fake_dep/priv")
+      File.mkdir_p!(Path.join(priv, "assets"))
+      File.write!(Path.join(priv, "assets/app.css"), "body{}")
+      File.ln_s!("data.txt", Path.join(priv, "alias.txt"))
+      File.ln_s!("assets", Path.join(priv, "static"))
+      File.ln_s!("nowhere", Path.join(priv, "dangling"))
+
+      assert {:ok, _} = Builder.build(ctx.opts)
+      names = zip_names(ctx.opts)
+
+      for name <- ~w(data.txt alias.txt assets/app.css static/app.css),
+          do: assert(("lib/fake_dep/priv/" <> name) in names)
+
+      refute "lib/fake_dep/priv/dangling" in names
+      {:ok, files} = :zip.extract(String.to_charlist(ctx.opts[:output]), [:memory])
+      assert {~c"lib/fake_dep/priv/alias.txt", "data"} in files
+    end
+
+    test "a link out of the project is refused, unless allowed", ctx do
+      outside = Path.join(System.tmp_dir!(), "outside_#{System.unique_integer([:positive])}")
+      File.write!(outside, "SECRET")
+      on_exit(fn -> File.rm(outside) end)
+      File.ln_s!(outside, Path.join(ctx.lib, "fake_dep/priv/creds"))
+
+      opts = Keyword.put(ctx.opts, :project_root, ctx.dir)
+      assert {:error, message} = Builder.build(opts)
+
+      assert message =~
+               "lib/fake_dep/priv/creds is a symbolic link to #{outside}, outside the project"
+
+      assert message =~ "--allow-external-links"
+      refute File.exists?(ctx.opts[:output])
+
+      assert {:ok, _} = Builder.build(Keyword.put(opts, :allow_external_links, true))
+      {:ok, files} = :zip.extract(String.to_charlist(ctx.opts[:output]), [:memory])
+      assert {~c"lib/fake_dep/priv/creds", "SECRET"} in files
+    end
   end
 
   test "refuses an OTP application the layer does not hold", %{lib: lib, opts: opts} do

@@ -18,7 +18,8 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
     * `{:raw, bytes}`: `bytes` are written as they are, then the connection closes
 
   `/response`, `/error` and `/init/error` are answered 202 unless a
-  `{status, body}` (or `:reset`) was queued for that kind with `push_reply/3`.
+  `{status, body}` (or `:reset`, or `:hang`: read, never answered, the
+  connection held open) was queued for that kind with `push_reply/3`.
   `:cut` queued for `:response` cuts a streamed (chunked) `/response` off:
   its first chunk is read, then the connection closes without an answer.
   Every request is recorded (method, path, lower-cased headers, body).
@@ -49,7 +50,7 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   @doc "Queues the answer to the next `/response`, `/error` or `/init/error`."
   def push_reply(%__MODULE__{pid: pid}, kind, reply)
       when kind in [:response, :error, :init_error] and
-             (reply in [:reset, :cut] or tuple_size(reply) == 2),
+             (reply in [:reset, :cut, :hang] or tuple_size(reply) == 2),
       do: GenServer.call(pid, {:push_reply, kind, reply})
 
   @doc "Every request so far, oldest first."
@@ -164,8 +165,8 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
 
       kind ->
         case :queue.out(state.replies[kind]) do
-          {{:value, :reset}, rest} ->
-            {:reply, :reset, put_in(state.replies[kind], rest)}
+          {{:value, simple}, rest} when simple in [:reset, :hang] ->
+            {:reply, simple, put_in(state.replies[kind], rest)}
 
           {{:value, {status, body}}, rest} ->
             {:reply, {:status, status, body}, put_in(state.replies[kind], rest)}
@@ -345,6 +346,13 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
     :inet.setopts(socket, linger: {true, 0})
     :gen_tcp.close(socket)
     :closed
+  end
+
+  # Never answers; the connection stays open until the API stops.
+  defp answer(_socket, :hang) do
+    receive do
+      :never -> :closed
+    end
   end
 
   defp answer(socket, {:raw, bytes}) do

@@ -81,9 +81,7 @@ defmodule Mix.Tasks.Lambda.DeployTestPackage do
   def run(args) do
     {opts, _, _} = OptionParser.parse(args, strict: [output: :string, layer: :string])
     send(self(), {:package_build_args, args})
-    {:ok, {_, zip}} = :zip.create(~c"f.zip", [{~c"lib/hello/ebin/x.beam", "beam"}], [:memory])
-    File.mkdir_p!(Path.dirname(opts[:output]))
-    File.write!(opts[:output], zip)
+    LambdaRuntime.TestSupport.Moto.handler_zip!(opts[:output])
     :ok
   end
 end

@@ -105,6 +105,42 @@ defmodule LambdaRuntime.TestSupport.Moto do
   @doc "Sends a Lambda API request to moto (for reading results back)."
   def lambda!(moto, request), do: Client.call(client(moto, "lambda"), request)
 
+  @doc """
+  Writes a function zip holding `Elixir.MODULE` (`handler_beam/2`) at
+  `lib/APP/ebin/`, APP from the module's first segment; returns its bytes.
+  """
+  def handler_zip!(path, module \\ "Hello", tag \\ "v1") do
+    app = module |> String.split(".") |> hd() |> Macro.underscore()
+    zip!(path, [{"lib/#{app}/ebin/Elixir.#{module}.beam", handler_beam(module, tag)}])
+  end
+
+  @doc """
+  A real beam of module `Elixir.MODULE` exporting `handle/2` (what the
+  deploy's handler check looks for) and `tag/0` returning `tag` (so that
+  two versions differ), compiled without loading it.
+  """
+  def handler_beam(module, tag) do
+    mod = String.to_atom("Elixir." <> module)
+
+    forms = [
+      {:attribute, 1, :module, mod},
+      {:attribute, 2, :export, [handle: 2, tag: 0]},
+      {:function, 3, :handle, 2,
+       [{:clause, 3, [{:var, 3, :_}, {:var, 3, :_}], [], [{:atom, 3, :ok}]}]},
+      {:function, 4, :tag, 0,
+       [
+         {:clause, 4, [], [],
+          [
+            {:bin, 4,
+             [{:bin_element, 4, {:string, 4, String.to_charlist(tag)}, :default, :default}]}
+          ]}
+       ]}
+    ]
+
+    {:ok, ^mod, bin} = :compile.forms(forms, [])
+    bin
+  end
+
   @doc "Writes a small zip of `files` (`[{name, content}]`) to `path`; returns the bytes."
   def zip!(path, files) do
     entries = Enum.map(files, fn {name, content} -> {String.to_charlist(name), content} end)

@@ -32,6 +32,7 @@ defmodule LambdaRuntime.TestHandlers do
     def kill_self(_event, _context), do: Process.exit(self(), :kill)
     def unencodable(_event, _context), do: {:ok, %{"pid" => self()}}
     def bad_utf8(_event, _context), do: {:ok, <<"ok", 0xFF>>}
+    def duplicate_keys(_event, _context), do: {:ok, %{:a => 1, "a" => 2}}
     def exploding(_event, _context), do: {:ok, %LambdaRuntime.TestSupport.Exploding{}}
 
     def log_line(_event, _context) do

@@ -13,6 +13,11 @@ defmodule LambdaRuntime.AWS.Credentials do
 
   The secret and the token never leave this struct except to sign a
   request: `inspect/1` shows only where the credentials came from.
+
+  A key or token holding a control character (CR or LF above all: in a
+  header it would end the line and start a new header of the value's
+  choosing) is refused, wherever it came from, with an error that names
+  the value and its source, never its content.
   """
 
   alias LambdaRuntime.AWS.{Error, ProfileFile}
@@ -34,9 +39,79 @@ defmodule LambdaRuntime.AWS.Credentials do
   """
   @spec resolve(map(), keyword()) :: {:ok, t()} | {:error, Error.t()}
   def resolve(env \\ System.get_env(), opts \\ []) do
-    case from_env(env) do
-      {:ok, creds} -> {:ok, creds}
-      :none -> from_profile(env, opts[:profile] || env["AWS_PROFILE"] || "default")
+    result =
+      case from_env(env) do
+        {:ok, creds} -> {:ok, creds}
+        :none -> from_profile(env, opts[:profile] || env["AWS_PROFILE"] || "default")
+      end
+
+    with {:ok, creds} <- result, do: check_header_safe(creds)
+  end
+
+  @fields [
+    access_key_id: "access key id",
+    secret_access_key: "secret access key",
+    session_token: "session token"
+  ]
+
+  @env_vars %{
+    access_key_id: "AWS_ACCESS_KEY_ID",
+    secret_access_key: "AWS_SECRET_ACCESS_KEY",
+    session_token: "AWS_SESSION_TOKEN"
+  }
+
+  # The access key id and the token go into headers, the secret into the
+  # signature; none of them may hold a control character.
+  defp check_header_safe(%__MODULE__{} = creds) do
+    bad =
+      Enum.find(@fields, fn {field, _name} ->
+        value = Map.fetch!(creds, field)
+        is_binary(value) and String.match?(value, ~r/[\x00-\x1f\x7f]/)
+      end)
+
+    case bad do
+      nil ->
+        {:ok, creds}
+
+      {field, name} ->
+        source =
+          if creds.source == "environment variables",
+            do: "the environment (#{@env_vars[field]})",
+            else: "the " <> creds.source
+
+        {:error,
+         Error.new(
+           "InvalidCredentials",
+           "the #{name} from #{source} contains a line break or another control " <>
+             "character, which would break the signed request's headers; it is not used",
+           "fix the value where it is set (a stray CR from a Windows-edited file, or a " <>
+             "pasted newline); its content is not shown here"
+         )}
+    end
+  end
+
+  @doc """
+  Where `resolve/2` would take credentials from, without running a
+  `credential_process` (for `--dry-run`): `{:ok, source}` or the error
+  `resolve/2` would give.
+  """
+  @spec locate(map(), keyword()) :: {:ok, String.t()} | {:error, Error.t()}
+  def locate(env \\ System.get_env(), opts \\ []) do
+    result =
+      case from_env(env) do
+        {:ok, creds} -> {:ok, creds}
+        :none -> from_profile(env, opts[:profile] || env["AWS_PROFILE"] || "default", false)
+      end
+
+    case result do
+      {:ok, %__MODULE__{} = creds} ->
+        with {:ok, creds} <- check_header_safe(creds), do: {:ok, creds.source}
+
+      {:ok, source} when is_binary(source) ->
+        {:ok, source}
+
+      {:error, _} = error ->
+        error
     end
   end
 
@@ -63,7 +138,7 @@ defmodule LambdaRuntime.AWS.Credentials do
     end
   end
 
-  defp from_profile(env, profile) do
+  defp from_profile(env, profile, run? \\ true) do
     creds_file = Map.get(ProfileFile.credentials(env), profile)
     config = Map.get(ProfileFile.config(env), profile)
 
@@ -75,7 +150,9 @@ defmodule LambdaRuntime.AWS.Credentials do
         {:ok, static}
 
       process = (creds_file || %{})["credential_process"] || (config || %{})["credential_process"] ->
-        run_process(process, profile)
+        if run?,
+          do: run_process(process, profile),
+          else: {:ok, "credential_process of profile #{profile} (not run in a dry run)"}
 
       creds_file == nil and config == nil ->
         {:error,

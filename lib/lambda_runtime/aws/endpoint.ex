@@ -8,6 +8,9 @@ defmodule LambdaRuntime.AWS.Endpoint do
   (e.g. `AWS_ENDPOINT_URL_LAMBDA`), else `AWS_ENDPOINT_URL`, else the
   public endpoint `https://<service>.<region>.amazonaws.com` (`.com.cn` in
   China regions). Plain `http` is used only when an override says so.
+
+  A `user:password@` part of an override is dropped (requests never carry
+  it) and never printed: errors show it as `***@` (`redact/1`).
   """
 
   alias LambdaRuntime.AWS.{Credentials, Error, ProfileFile}
@@ -25,6 +28,20 @@ defmodule LambdaRuntime.AWS.Endpoint do
          {:ok, uri} <- uri(service, region, env) do
       {:ok, %__MODULE__{service: service, region: region, uri: uri}}
     end
+  end
+
+  @doc """
+  `url` with any `user:password@` part shown as `***@`, for output; works on
+  text that does not parse as a URL too.
+
+      iex> LambdaRuntime.AWS.Endpoint.redact("http://key:secret@127.0.0.1:5000/x")
+      "http://***@127.0.0.1:5000/x"
+  """
+  @spec redact(String.t()) :: String.t()
+  def redact(url) when is_binary(url) do
+    # Everything up to the last @: a password may hold an unescaped @ or
+    # /, and hiding too much of a URL is better than showing a secret.
+    Regex.replace(~r{^([A-Za-z][A-Za-z0-9+.-]*://)?.*@}s, url, "\\1***@")
   end
 
   @doc "Checks that `region` looks like an AWS region name."
@@ -84,13 +101,13 @@ defmodule LambdaRuntime.AWS.Endpoint do
         case URI.parse(override) do
           %URI{scheme: scheme, host: host} = uri
           when scheme in ["http", "https"] and is_binary(host) and host != "" ->
-            {:ok, %URI{uri | path: String.trim_trailing(uri.path || "", "/")}}
+            {:ok, %URI{uri | path: String.trim_trailing(uri.path || "", "/"), userinfo: nil}}
 
           _ ->
             {:error,
              Error.new(
                "InvalidEndpoint",
-               "the endpoint override #{inspect(override)} is not an http(s) URL",
+               "the endpoint override #{inspect(redact(override))} is not an http(s) URL",
                "set #{var} or AWS_ENDPOINT_URL to e.g. http://127.0.0.1:5000"
              )}
         end

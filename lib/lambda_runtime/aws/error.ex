@@ -32,8 +32,13 @@ defmodule LambdaRuntime.AWS.Error do
   @spec hint(String.t(), String.t(), non_neg_integer()) :: String.t() | nil
   def hint(code, message, status) do
     cond do
-      code in ["UnrecognizedClientException", "InvalidSignatureException"] or
-          code == "SignatureDoesNotMatch" ->
+      # Not a permissions problem: the endpoint does not know the key at all.
+      code in ["InvalidClientTokenId", "UnrecognizedClientException"] ->
+        "the access key is not known to this account/endpoint: check your credentials " <>
+          "(AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials) and that the endpoint " <>
+          "(AWS_ENDPOINT_URL_LAMBDA / AWS_ENDPOINT_URL) and region are the ones the key belongs to"
+
+      code in ["InvalidSignatureException", "SignatureDoesNotMatch"] ->
         "check your credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, " <>
           "~/.aws/credentials) and that the clock is right"
 

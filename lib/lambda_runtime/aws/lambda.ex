@@ -55,7 +55,9 @@ defmodule LambdaRuntime.AWS.Lambda do
       method: "POST",
       path: @functions,
       body: body,
-      summary: configuration_summary(config) <> ", " <> zip_summary(zip)
+      summary:
+        configuration_summary(config, "<none: CreateFunction needs a role>") <>
+          ", " <> zip_summary(zip)
     }
   end
 
@@ -174,14 +176,14 @@ defmodule LambdaRuntime.AWS.Lambda do
     }
   end
 
-  defp configuration_summary(config) do
+  defp configuration_summary(config, no_role \\ "(unchanged)") do
     env_keys = config.environment |> Map.keys() |> Enum.sort() |> Enum.join(",")
 
     [
       "FunctionName=#{config.function_name}",
       "Runtime=#{@runtime}",
       "Handler=#{config.handler}",
-      "Role=#{config.role || "(unchanged)"}",
+      "Role=#{config.role || no_role}",
       "MemorySize=#{config.memory_size}",
       "Timeout=#{config.timeout}",
       "Environment keys=[#{env_keys}]",

@@ -41,7 +41,10 @@ defmodule LambdaRuntime.Deploy.Config do
     * `:layer_name` - the runtime layer's name, default `"elixir-runtime"`
     * `:layer_arn` - use this runtime layer version instead of publishing one
 
-  Unknown keys and bad values are errors that name the key.
+  Unknown keys and bad values are errors that name the key (and the key a
+  misspelt one resembles) and the accepted values. Every task that reads
+  the `lambda:` key validates it here: `mix lambda.deploy`, `mix
+  lambda.layer.publish` and `mix lambda.invoke`.
   """
 
   alias LambdaRuntime.AWS.Endpoint
@@ -134,8 +137,20 @@ defmodule LambdaRuntime.Deploy.Config do
 
       [key | _] ->
         {:error,
-         "unknown key #{inspect(key)} in the lambda: config of mix.exs; " <>
+         "unknown key #{inspect(key)} in the lambda: config of mix.exs#{suggestion(key)}; " <>
            "the known keys are #{Enum.map_join(@keys, ", ", &inspect/1)}"}
+    end
+  end
+
+  # A misspelt key (`hanlder:`) is named with the key it resembles.
+  defp suggestion(key) do
+    name = to_string(key)
+
+    case Enum.max_by(@keys, &String.jaro_distance(name, to_string(&1))) do
+      best ->
+        if String.jaro_distance(name, to_string(best)) > 0.8,
+          do: " (did you mean #{inspect(best)}?)",
+          else: ""
     end
   end
 

@@ -2,6 +2,9 @@ defmodule LambdaRuntime.Deploy.Project do
   @moduledoc """
   What `mix lambda.deploy` does, in order:
 
+    0. GetFunction (`LambdaRuntime.Deploy.Preflight.function/2`): bad
+       credentials, or a function that must be created without a role,
+       stop the deploy before anything is built or uploaded;
     1. the runtime layer (unless `layer_arn` is set): the zip named with
        `:layer_zip` or built by the layer task, its manifest checked and
        the function's architecture settled from it
@@ -9,14 +12,18 @@ defmodule LambdaRuntime.Deploy.Project do
        sent;
     2. the function zip: the one named with `:zip`, or built by the package
        task (`--layer LAYER_ZIP` when there is one);
-    3. the layer published (`LambdaRuntime.Deploy.LayerPublisher`) and the
+    3. the handler checked against the function zip
+       (`LambdaRuntime.Deploy.Preflight.handler/2`): its module must be in
+       the package and export the function;
+    4. the layer published (`LambdaRuntime.Deploy.LayerPublisher`) and the
        function created or updated (`LambdaRuntime.Deploy.Deployer`) with
        `Architectures` from step 1.
 
   A dry run builds nothing: named zips are read (and the layer's manifest
   checked as in a deploy); a zip that would be built shows as a
   placeholder in the requests, and a note says which command would build
-  it.
+  it. It also warns where the real run would stop
+  (`LambdaRuntime.Deploy.Preflight.dry_run_warnings/3`).
   """
 
   alias LambdaRuntime.Deploy.{
@@ -25,6 +32,7 @@ defmodule LambdaRuntime.Deploy.Project do
     Connection,
     Deployer,
     LayerPublisher,
+    Preflight,
     RuntimeLayer
   }
 
@@ -36,6 +44,9 @@ defmodule LambdaRuntime.Deploy.Project do
   `%{layer: "lambda.layer", package: "lambda.package"}`), `:outputs`
   (where they write, default their own defaults under `_build/lambda/`).
 
+  `:env` and `:profile` (where a dry run looks for credentials to warn
+  about, default the process environment).
+
   Returns `{:ok, result}` (`Deployer`'s result plus `:layer_arn` and
   `:architecture`) or `{:error, message | LambdaRuntime.AWS.Error.t()}`.
   """
@@ -45,12 +56,17 @@ defmodule LambdaRuntime.Deploy.Project do
     outputs = Map.new(Keyword.get(opts, :outputs, %{}))
     dry_run = conn.dry_run
 
-    with {:ok, layer} <-
+    with :ok <- function_state(conn, config),
+         {:ok, layer} <-
            runtime_layer(config, opts[:layer_zip], dry_run, tasks.layer, outputs[:layer]),
          config = %{config | architecture: architecture(config, layer)},
          {:ok, zip_path, zip} <-
-           function_zip(opts[:zip], layer, dry_run, tasks.package, outputs[:package]) do
-      if dry_run, do: dry_run_header(conn, zip_path, layer, tasks.package)
+           function_zip(opts[:zip], layer, dry_run, tasks.package, outputs[:package]),
+         :ok <- handler_in_zip(dry_run, zip, config.handler) do
+      if dry_run do
+        dry_run_header(conn, zip_path, layer, tasks.package)
+        dry_run_warnings(config, zip, opts)
+      end
 
       with {:ok, layer_arn} <- publish_layer(conn, config, layer),
            config = %{config | layers: [layer_arn | config.layers]},
@@ -62,6 +78,29 @@ defmodule LambdaRuntime.Deploy.Project do
         {:ok, Map.merge(result, %{layer_arn: layer_arn, architecture: config.architecture})}
       end
     end
+  end
+
+  defp function_state(%Connection{dry_run: true}, _config), do: :ok
+
+  defp function_state(conn, config) do
+    with {:ok, _exists_or_missing} <- Preflight.function(conn, config), do: :ok
+  end
+
+  defp handler_in_zip(true, _zip, _handler), do: :ok
+  defp handler_in_zip(false, zip, handler), do: Preflight.handler(zip, handler)
+
+  defp dry_run_warnings(config, zip, opts) do
+    ebin_dirs = Path.wildcard(Path.join(Mix.Project.build_path(), "lib/*/ebin"))
+
+    warnings =
+      Preflight.dry_run_warnings(config, zip,
+        ebin_dirs: ebin_dirs,
+        env: Keyword.get_lazy(opts, :env, &System.get_env/0),
+        profile: opts[:profile]
+      )
+
+    for warning <- warnings,
+        do: Mix.shell().info("  warning: a deploy would stop here: " <> warning)
   end
 
   defp runtime_layer(%Config{layer_arn: arn}, _path, _dry_run, _task, _output) when arn != nil,

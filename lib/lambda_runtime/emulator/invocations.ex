@@ -13,8 +13,8 @@ defmodule LambdaRuntime.Emulator.Invocations do
   alias LambdaRuntime.JSON
 
   @tag LambdaRuntime.Emulator
-  # Lambda's limit for a synchronous response, in bytes.
-  @max_response_bytes 6_291_556
+  @max_response_bytes LambdaRuntime.Limits.max_response_bytes()
+  @max_request_bytes LambdaRuntime.Limits.max_request_bytes()
   @kept_reports 1000
   @kept_ids 100_000
 
@@ -33,6 +33,9 @@ defmodule LambdaRuntime.Emulator.Invocations do
   def new(config), do: %__MODULE__{config: config, init_started: now()}
 
   # A new event from a caller.
+  def handle({:submit, body, _meta}, _from, s) when byte_size(body) > @max_request_bytes,
+    do: {{:reply, {:error, :too_large}}, s}
+
   def handle({:submit, body, meta}, _from, s) do
     inv = %{
       id: Ids.request_id(),
@@ -83,9 +86,25 @@ defmodule LambdaRuntime.Emulator.Invocations do
     end
   end
 
+  # Past the streaming limit the invocation fails, as on Lambda; what the
+  # runtime still sends is dropped, and its end of the stream gets 410.
   def handle({:stream_chunk, id, data}, _from, s) do
-    with {:ok, inv} <- lookup(s, id), do: notify(inv, {:stream, data})
-    {:noreply, s}
+    case lookup(s, id) do
+      {:ok, inv} ->
+        sent = Map.get(inv, :streamed_bytes, 0) + byte_size(data)
+
+        if sent > s.config.max_stream_bytes do
+          report = LambdaRuntime.Limits.response_too_large(sent, s.config.max_stream_bytes)
+          body = error_json(report.type, report.message)
+          {:noreply, finish(s, Map.put(inv, :streamed?, false), :error, body, :error)}
+        else
+          notify(inv, {:stream, data})
+          {:noreply, put_in(s.inflight[id], Map.put(inv, :streamed_bytes, sent))}
+        end
+
+      _ ->
+        {:noreply, s}
+    end
   end
 
   # /response or /error: status is :ok or :error.

@@ -6,8 +6,7 @@ defmodule LambdaRuntime.Emulator.InvokeAPI do
 
   alias LambdaRuntime.Emulator.{EventStream, HTTP}
 
-  # Lambda's limit for a synchronous Invoke request, in bytes.
-  @max_request_bytes 6_291_456
+  @max_request_bytes LambdaRuntime.Limits.max_request_bytes()
 
   @doc """
   Invoke (`streaming_path?` false) or InvokeWithResponseStream (true), in
@@ -15,23 +14,29 @@ defmodule LambdaRuntime.Emulator.InvokeAPI do
   """
   def invoke(socket, request, streaming_path?, ctx) do
     if HTTP.content_length(request) > @max_request_bytes do
-      HTTP.send_response(
-        socket,
-        413,
-        [
-          {"content-type", "application/json"},
-          {"x-amzn-errortype", "RequestEntityTooLargeException"},
-          {"connection", "close"}
-        ],
-        ~s({"Type":"User","message":"Request must be smaller than #{@max_request_bytes} bytes for the InvokeFunction operation"})
-      )
-
-      {:error, :closed}
+      too_large(socket)
     else
       with {:ok, body} <- HTTP.read_full_body(socket, request) do
-        invoke(socket, request, body, streaming_path?, ctx)
+        if byte_size(body) > @max_request_bytes,
+          do: too_large(socket),
+          else: invoke(socket, request, body, streaming_path?, ctx)
       end
     end
+  end
+
+  defp too_large(socket) do
+    HTTP.send_response(
+      socket,
+      413,
+      [
+        {"content-type", "application/json"},
+        {"x-amzn-errortype", "RequestEntityTooLargeException"},
+        {"connection", "close"}
+      ],
+      ~s({"Type":"User","message":"Request must be smaller than #{@max_request_bytes} bytes for the InvokeFunction operation"})
+    )
+
+    {:error, :closed}
   end
 
   defp invoke(socket, request, body, streaming_path?, ctx) do

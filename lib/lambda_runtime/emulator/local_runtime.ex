@@ -33,7 +33,7 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
       of output
   """
 
-  alias LambdaRuntime.Emulator.Sandbox
+  alias LambdaRuntime.Emulator.{ProcessGuard, Sandbox}
 
   defstruct [:pid, :os_pid]
 
@@ -54,13 +54,20 @@ defmodule LambdaRuntime.Emulator.LocalRuntime do
 
     pid =
       spawn_link(fn ->
-        # A clean environment, as in Lambda: `env -i` drops this VM's.
+        # A clean environment, as in Lambda: `env -i` drops this VM's. The
+        # process dies with this VM, however it ends (ProcessGuard).
+        [guard | guard_args] =
+          ProcessGuard.command(
+            [System.find_executable("env"), "-i" | Enum.map(env, fn {k, v} -> "#{k}=#{v}" end)] ++
+              [exe | args]
+          )
+
         port =
-          Port.open({:spawn_executable, System.find_executable("env")}, [
+          Port.open({:spawn_executable, guard}, [
             :binary,
             :exit_status,
             :stderr_to_stdout,
-            args: ["-i" | Enum.map(env, fn {k, v} -> "#{k}=#{v}" end)] ++ [exe | args]
+            args: guard_args
           ])
 
         {:os_pid, os_pid} = Port.info(port, :os_pid)

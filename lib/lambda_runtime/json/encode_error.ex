@@ -5,7 +5,14 @@ defmodule LambdaRuntime.JSON.EncodeError do
   """
   defexception [:reason, :term]
 
-  @type reason :: :unsupported | :invalid_utf8 | :invalid_key | :improper_list | :too_deep
+  @type reason ::
+          :unsupported
+          | :invalid_utf8
+          | :invalid_key
+          | :improper_list
+          | :too_deep
+          | :duplicate_key
+          | :bad_number
   @type t :: %__MODULE__{reason: reason(), term: term()}
 
   @impl true
@@ -21,6 +28,16 @@ defmodule LambdaRuntime.JSON.EncodeError do
 
   def message(%{reason: :invalid_key, term: term}),
     do: "cannot encode map key #{shown(term)} as JSON: keys must be atoms, strings or integers"
+
+  def message(%{reason: :duplicate_key, term: {key1, key2}}) do
+    name = if is_binary(key2), do: key2, else: to_string(key1)
+
+    "cannot encode a map with both keys #{shown(key1)} and #{shown(key2)} as JSON: " <>
+      "both would be the object key #{shown(name)}; keep one of them"
+  end
+
+  def message(%{reason: :bad_number, term: term}),
+    do: "cannot encode #{shown(term)} as JSON: its text is not a JSON number"
 
   def message(%{reason: :improper_list, term: term}),
     do: "cannot encode the improper list ending in #{shown(term)} as JSON"

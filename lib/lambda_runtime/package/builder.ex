@@ -11,21 +11,29 @@ defmodule LambdaRuntime.Package.Builder do
   (`bootstrap` puts both on the code path). Beams are stripped like the
   layer's. The project's compile-time config (`config/config.exs`) is
   written into the `env` of each packaged `.app`, since no Mix runs on
-  Lambda to load it.
+  Lambda to load it; the whole configuration, for every application
+  (`:logger` too) and with `config/runtime.exs` compiled, also goes in as
+  `lambda_runtime/config.beam` (`LambdaRuntime.Package.AppConfig`), which
+  `LambdaRuntime.AppConfig` applies at cold start.
 
   Never packaged: `:lambda_runtime`, Erlang/OTP and Elixir applications,
   dotfiles (`.env`, `.mix`, ...) and anything outside the chosen
-  environment's build directory.
+  environment's build directory. Symbolic links under `priv/` are stored
+  as the files they name, and refused when they loop or leave the project
+  (`LambdaRuntime.Package.PrivFiles`).
   """
 
   alias LambdaRuntime.Layer.{Builder, Summary}
   alias LambdaRuntime.OTPApps
-  alias LambdaRuntime.Package.{CompilerCheck, LayerInfo, ZipWriter}
+  alias LambdaRuntime.Package.{CompilerCheck, LayerInfo, PrivFiles, ZipWriter}
 
   @doc """
   Options: `:app`, `:build_path` (`_build/ENV`), `:env`, `:layer`
   (`LayerInfo`), `:output`, `:stage`, `:config` (keyword of app envs, from
-  the project's config files), `:consolidated` (the consolidation path).
+  the project's config files), `:app_config` (the compiled configuration
+  module's beam, or nil), `:consolidated` (the consolidation path),
+  `:project_root` and `:allow_external_links` (see
+  `LambdaRuntime.Package.PrivFiles`).
   Returns `{:ok, stats}` or `{:error, message}`.
   """
   def build(opts) do
@@ -36,7 +44,7 @@ defmodule LambdaRuntime.Package.Builder do
     stage = Keyword.fetch!(opts, :stage)
 
     with {:ok, apps} <- closure(app, lib, layer),
-         files = Enum.flat_map(apps, &app_files(lib, &1)),
+         {:ok, files} <- all_files(apps, lib, opts),
          :ok <- compiler_check(files, layer) do
       File.rm_rf!(stage)
 
@@ -54,10 +62,16 @@ defmodule LambdaRuntime.Package.Builder do
         for {_, rel} <- files ++ consolidated(app, Keyword.get(opts, :consolidated)),
             do: {rel, {:file, Path.join(stage, rel)}, 0o644}
 
+      entries =
+        case opts[:app_config] do
+          nil -> entries
+          beam -> entries ++ [{LambdaRuntime.AppConfig.relative_path(), {:data, beam}, 0o644}]
+        end
+
       comment = "#{app} MIX_ENV=#{opts[:env]} compiler #{layer.compiler_vsn}"
       stats = ZipWriter.write!(output, entries, comment: comment)
       Summary.print(output, stats)
-      {:ok, %{apps: apps, stats: stats, unapplied_config: Keyword.drop(config, apps)}}
+      {:ok, %{apps: apps, stats: stats}}
     end
   end
 
@@ -117,7 +131,16 @@ defmodule LambdaRuntime.Package.Builder do
     end
   end
 
-  defp app_files(lib, app) do
+  defp all_files(apps, lib, opts) do
+    Enum.reduce_while(apps, {:ok, []}, fn app, {:ok, acc} ->
+      case app_files(lib, app, opts) do
+        {:ok, files} -> {:cont, {:ok, acc ++ files}}
+        {:error, _} = error -> {:halt, error}
+      end
+    end)
+  end
+
+  defp app_files(lib, app, opts) do
     dir = Path.join(lib, "#{app}")
 
     ebin =
@@ -125,14 +148,11 @@ defmodule LambdaRuntime.Package.Builder do
           Path.extname(path) in [".beam", ".app"],
           do: {path, "lib/#{app}/ebin/#{Path.basename(path)}"}
 
-    # priv/ is usually a symlink into the project: wildcard follows it;
-    # dotfiles (.env, .gitignore, ...) are skipped at every depth.
-    priv =
-      for path <- Path.wildcard(Path.join(dir, "priv/**")),
-          File.regular?(path),
-          do: {path, "lib/#{app}/" <> Path.relative_to(path, dir)}
-
-    ebin ++ priv
+    # priv/ is usually a symlink into the project; links inside it are
+    # checked (PrivFiles): no loops, nothing from outside the project.
+    with {:ok, priv} <-
+           PrivFiles.list(dir, app, Keyword.take(opts, [:project_root, :allow_external_links])),
+         do: {:ok, ebin ++ priv}
   end
 
   defp consolidated(_app, nil), do: []

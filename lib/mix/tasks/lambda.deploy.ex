@@ -24,6 +24,16 @@ defmodule Mix.Tasks.Lambda.Deploy do
       mix lambda.deploy --memory-size 1024 --env LOG_LEVEL=debug --publish --alias live
       mix lambda.deploy --dry-run
 
+  ## Checks before anything is uploaded
+
+  The region is resolved first; then GetFunction is the first request, so
+  credentials that do not work (`InvalidClientTokenId`, a bad signature)
+  and a function that does not exist yet with no role to create it with
+  stop the deploy before anything is built or uploaded. Once the function
+  zip is there, the handler is checked against it: its module must be in
+  the package and export the function (arity 2 or 1), or `handle_event/3`
+  for a `Module` handler (`LambdaRuntime.Deploy.Preflight`).
+
   ## The runtime layer's manifest
 
   Before anything is built or uploaded, the runtime layer zip's manifest
@@ -47,7 +57,12 @@ defmodule Mix.Tasks.Lambda.Deploy do
   build appears as `ZipFile=<not built in a dry run>`, and a note names the
   command that would build it (`mix lambda.layer --arch ARCH`,
   `mix lambda.package`); the architecture shown is then the one you gave,
-  else `x86_64`.
+  else `x86_64`. Every request is shown with its settings, `Role`
+  included, and a `warning: a deploy would stop here: ...` line names each
+  check the real run would fail: no role (if the function does not exist),
+  credentials that do not resolve (a `credential_process` is not run), a
+  handler missing from the named zip or, when the zip is not built, from
+  the project's compiled beams.
 
   ## Options
 
@@ -118,6 +133,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
     result =
       ok!(
         Project.deploy(conn, config,
+          profile: opts[:profile],
           zip: opts[:zip],
           layer_zip: opts[:layer_zip],
           publish: Keyword.get(opts, :publish, false),

@@ -102,8 +102,9 @@ defmodule Mix.Tasks.Lambda.Invoke do
   @impl Mix.Task
   def run(args) do
     opts = parse!(args)
-    Mix.Task.run("compile")
     settings = settings(opts)
+    Mix.Task.run("compile")
+    if !opts[:task_root], do: LambdaRuntime.Package.AppConfig.write_project!(settings.task_root)
     event = read_event(opts)
     task = self()
 
@@ -149,20 +150,25 @@ defmodule Mix.Tasks.Lambda.Invoke do
     end
   end
 
-  # The `lambda:` config of mix.exs, under the options.
+  # The `lambda:` config of mix.exs, under the options, validated as every
+  # task validates it (LambdaRuntime.Deploy.Config).
   defp settings(opts) do
     project = Mix.Project.config()
-    config = project[:lambda] || []
+    flags = Keyword.take(opts, [:handler, :memory_size, :function_name, :env])
+
+    config =
+      case LambdaRuntime.Deploy.Config.load(project, flags, project[:app]) do
+        {:ok, config} -> config
+        {:error, message} -> Mix.raise("mix lambda.invoke: " <> message)
+      end
 
     %{
-      handler: opts[:handler] || config[:handler] || Mix.raise(no_handler()),
-      timeout: opts[:timeout] || config[:timeout] || 30,
-      memory: opts[:memory_size] || config[:memory_size] || 512,
-      name: opts[:function_name] || config[:function_name] || to_string(project[:app]),
-      region: config[:region] || "us-east-1",
-      env:
-        Map.to_list(config[:environment] || %{}) ++
-          Enum.map(Keyword.get_values(opts, :env), &env_pair/1),
+      handler: config.handler || Mix.raise(no_handler()),
+      timeout: opts[:timeout] || config.timeout,
+      memory: config.memory_size,
+      name: config.function_name,
+      region: config.region || "us-east-1",
+      env: Enum.sort(config.environment),
       task_root: opts[:task_root] || Mix.Project.build_path()
     }
   end
@@ -223,8 +229,12 @@ defmodule Mix.Tasks.Lambda.Invoke do
 
         timeout = opts[:timeout]
 
-        if timeout && timeout <= 0,
-          do: Mix.raise("mix lambda.invoke: --timeout must be a positive number of seconds")
+        if timeout && (timeout <= 0 or timeout > 900),
+          do:
+            Mix.raise(
+              "mix lambda.invoke: --timeout must be a number of seconds above 0 and " <>
+                "at most 900 (Lambda's maximum), got #{timeout}"
+            )
 
         Keyword.put(opts, :repeat, repeat)
 
@@ -261,13 +271,6 @@ defmodule Mix.Tasks.Lambda.Invoke do
   defp no_handler do
     "mix lambda.invoke needs a handler: pass --handler MyApp.Handler.handle, " <>
       "or set lambda: [handler: \"MyApp.Handler.handle\"] in the project of mix.exs"
-  end
-
-  defp env_pair(text) do
-    case String.split(text, "=", parts: 2) do
-      [name, value] when name != "" -> {name, value}
-      _ -> Mix.raise("mix lambda.invoke: --env takes NAME=VALUE, got #{inspect(text)}")
-    end
   end
 
   defp read_event(opts) do

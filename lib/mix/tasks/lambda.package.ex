@@ -21,13 +21,25 @@ defmodule Mix.Tasks.Lambda.Package do
 
   ## Checks
 
+  Symbolic links under `priv/` are stored as the files they name; a link
+  that loops (`ln -s . priv/loop`) or leaves the project is refused with
+  its path (see `--allow-external-links`).
+
   The task refuses to write the zip when the project's beams were compiled
   by a newer Erlang/OTP than the layer's, or when the function needs an
   application that is neither in the layer nor compiled in the project
-  (for example `:xmerl`). The project's `config/config.exs` is written
-  into the packaged applications' `.app` env; configuration for the
-  layer's applications (`:logger`, ...) and `config/runtime.exs` are not
-  applied, and the task warns about them.
+  (for example `:xmerl`), and when `config/runtime.exs` cannot be
+  compiled or uses `Mix`.
+
+  ## Configuration
+
+  The project's `config/config.exs` (for the packaged environment) and
+  `config/runtime.exs` are applied on Lambda at cold start, before any
+  application starts, for every application (`:logger` included):
+  `config.exs` as read now, `runtime.exs` compiled now and evaluated then,
+  with the function's environment variables (`LambdaRuntime.AppConfig`).
+  They go into the zip as `lambda_runtime/config.beam`; `config.exs` is
+  also written into the packaged applications' `.app` env.
 
   ## Options
 
@@ -35,12 +47,16 @@ defmodule Mix.Tasks.Lambda.Package do
       `_build/lambda/APP.zip`, under `MIX_BUILD_ROOT` when set).
     * `--layer PATH` - a layer zip built by `mix lambda.layer` to check
       against (default: the layer this machine builds).
+    * `--allow-external-links` - package what symbolic links under `priv/`
+      point at even outside the project (refused by default, naming the
+      link: it would upload a file of this machine). A link that loops is
+      refused always.
   """
   use Mix.Task
 
-  alias LambdaRuntime.Package.{Builder, LayerInfo}
+  alias LambdaRuntime.Package.{AppConfig, Builder, LayerInfo}
 
-  @switches [output: :string, layer: :string]
+  @switches [output: :string, layer: :string, allow_external_links: :boolean]
 
   @impl Mix.Task
   def run(args) do
@@ -93,13 +109,36 @@ defmodule Mix.Tasks.Lambda.Package do
         output: Path.expand(opts[:output] || Path.join(build_root, "lambda/#{app}.zip")),
         stage: Path.join(build_root, "lambda/#{app}"),
         config: read_config(config),
+        app_config: app_config(config),
+        project_root: File.cwd!(),
+        allow_external_links: Keyword.get(opts, :allow_external_links, false),
         consolidated:
           if(config[:consolidate_protocols] != false, do: Mix.Project.consolidation_path())
       )
 
     case result do
-      {:ok, %{unapplied_config: unapplied}} -> warn_config(unapplied, config)
+      {:ok, _} -> :ok
       {:error, message} -> Mix.raise(message)
+    end
+  end
+
+  defp app_config(config) do
+    case AppConfig.files(config) do
+      {nil, nil} ->
+        nil
+
+      {config_path, runtime_path} ->
+        opts = [
+          config_path: config_path,
+          runtime_path: runtime_path,
+          env: Mix.env(),
+          target: Mix.target()
+        ]
+
+        case AppConfig.build(opts) do
+          {:ok, beam} -> beam
+          {:error, message} -> Mix.raise("mix lambda.package: " <> message)
+        end
     end
   end
 
@@ -123,23 +162,5 @@ defmodule Mix.Tasks.Lambda.Package do
     else
       []
     end
-  end
-
-  defp warn_config(unapplied, config) do
-    for {app, _} <- unapplied do
-      Mix.shell().info([
-        :yellow,
-        "    warning: config for :#{app} is not applied on Lambda (the app is in the layer)",
-        :reset
-      ])
-    end
-
-    runtime = config[:config_path] |> Kernel.||("config/config.exs") |> Path.dirname()
-
-    if File.regular?(Path.join(runtime, "runtime.exs")) do
-      Mix.shell().info([:yellow, "    warning: config/runtime.exs is not run on Lambda", :reset])
-    end
-
-    :ok
   end
 end

@@ -19,6 +19,26 @@ use crate::post::Poster;
 /// server exhaust memory.
 pub const NEXT_BODY_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// Largest `/next` head (status line and headers) we read. Lambda's are a
+/// few KiB (the client context is at most 3.5 KiB); with ureq's default,
+/// 64 KiB, a larger one was a transport error that ended the runtime. The
+/// head must fit ureq's input buffer (128 KiB, allocated per connection);
+/// a limit just under it makes a larger head `LargeResponseHeader`
+/// (`TransportKind::TooLarge`: skipped, polling goes on) rather than a
+/// stalled read that looks like a broken connection.
+pub const NEXT_HEAD_LIMIT: usize = 120 * 1024;
+
+/// The tests' bound for a POST (`/response`, `/error`) or a streamed
+/// response: the connect, each write, the answer. The runtime sets its own
+/// (`LAMBDA_RUNTIME_API_TIMEOUT_MS`, default 10 s, through `with_timeout`).
+/// `/next` is a long poll and has none.
+#[cfg(test)]
+pub const DEFAULT_POST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The bound for `/runtime/init/error` (at most the client's): the runtime
+/// exits right after it, whatever the Runtime API does.
+pub const INIT_ERROR_TIMEOUT: Duration = Duration::from_secs(2);
+
 const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
 const ERROR_TYPE_HEADER: &str = "Lambda-Runtime-Function-Error-Type";
 const INVOCATION_ID_HEADER: &str = "Lambda-Runtime-Invocation-Id";
@@ -70,8 +90,10 @@ pub enum TransportKind {
     Closed,
     /// The server spoke something that is not HTTP/1.1.
     Protocol,
-    /// The body is larger than we accept.
+    /// The body (or the head) is larger than we accept.
     TooLarge,
+    /// No answer (or no progress writing) within the call's bound.
+    Timeout,
     Other,
 }
 
@@ -97,7 +119,9 @@ impl From<ureq::Error> for TransportError {
             ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => TransportKind::Refused,
             ureq::Error::Protocol(_) => TransportKind::Protocol,
             ureq::Error::Timeout(_) => TransportKind::Closed,
-            ureq::Error::BodyExceedsLimit(_) => TransportKind::TooLarge,
+            ureq::Error::BodyExceedsLimit(_) | ureq::Error::LargeResponseHeader(_, _) => {
+                TransportKind::TooLarge
+            }
             _ => TransportKind::Other,
         };
         TransportError {
@@ -109,6 +133,15 @@ impl From<ureq::Error> for TransportError {
 
 impl From<std::io::Error> for TransportError {
     fn from(err: std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        // Our own sockets' read and write timeouts (SO_RCVTIMEO and
+        // SO_SNDTIMEO give EAGAIN on Linux).
+        if matches!(err.kind(), K::WouldBlock | K::TimedOut) {
+            return TransportError {
+                kind: TransportKind::Timeout,
+                message: format!("no answer within the time allowed ({err})"),
+            };
+        }
         TransportError::from(ureq::Error::Io(err))
     }
 }
@@ -155,14 +188,22 @@ impl BodySink for Vec<u8> {
 pub struct Client {
     /// `/next` (a GET, no body).
     agent: Agent,
-    /// `/response`, `/error`, `/init/error`: head and body in one write.
+    /// `/response`, `/error`: head and body in one write.
     poster: Poster,
     base: String,
+    /// The bound of every call but `/next` (`DEFAULT_POST_TIMEOUT`).
+    post_timeout: Duration,
 }
 
 impl Client {
-    /// Builds a client from the value of `AWS_LAMBDA_RUNTIME_API`.
+    /// Builds a client from the value of `AWS_LAMBDA_RUNTIME_API` (tests).
+    #[cfg(test)]
     pub fn new(api: &str) -> Result<Client, String> {
+        Client::with_timeout(api, DEFAULT_POST_TIMEOUT)
+    }
+
+    /// The same, with `post_timeout` as the bound of every call but `/next`.
+    pub fn with_timeout(api: &str, post_timeout: Duration) -> Result<Client, String> {
         let base = address::base_url(api)?;
         let config = Agent::config_builder()
             .http_status_as_error(false)
@@ -175,17 +216,23 @@ impl Client {
             .max_idle_connections(4)
             .max_idle_connections_per_host(4)
             .max_idle_age(Duration::from_secs(3600))
+            .max_response_header_size(NEXT_HEAD_LIMIT)
             .build();
-        let poster = Poster::new(&base, USER_AGENT)?;
+        let poster = Poster::new(&base, USER_AGENT, post_timeout)?;
         Ok(Client {
             agent: config.into(),
             poster,
             base,
+            post_timeout,
         })
     }
 
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    pub fn post_timeout(&self) -> Duration {
+        self.post_timeout
     }
 
     /// `GET /runtime/invocation/next`.
@@ -258,47 +305,54 @@ impl Client {
             "/runtime/invocation/{}/error",
             address::path_segment(request_id)
         );
-        self.post_error(&path, invocation_id, headers, error)
+        post_error(&self.poster, &path, invocation_id, headers, error)
     }
 
-    /// `POST /runtime/init/error`.
+    /// `POST /runtime/init/error`, on a connection of its own bounded by
+    /// `INIT_ERROR_TIMEOUT`: the runtime exits right after.
     pub fn init_error<B: BodySink>(
         &self,
         headers: &ErrorHeaders,
         error: &ErrorRequest,
     ) -> Result<Reply<B>, TransportError> {
-        self.post_error("/runtime/init/error", None, headers, error)
+        let bound = self.post_timeout.min(INIT_ERROR_TIMEOUT);
+        let poster =
+            Poster::new(&self.base, USER_AGENT, bound).map_err(|message| TransportError {
+                kind: TransportKind::Other,
+                message,
+            })?;
+        post_error(&poster, "/runtime/init/error", None, headers, error)
     }
+}
 
-    fn post_error<B: BodySink>(
-        &self,
-        path: &str,
-        invocation_id: Option<&str>,
-        headers: &ErrorHeaders,
-        error: &ErrorRequest,
-    ) -> Result<Reply<B>, TransportError> {
-        let body = serde_json::to_vec(error).map_err(|e| TransportError {
-            kind: TransportKind::Other,
-            message: e.to_string(),
-        })?;
-        let error_type = header_error_type(headers.error_type);
-        let mut head = vec![
-            ("Content-Type", ERROR_CONTENT_TYPE),
-            (ERROR_TYPE_HEADER, error_type.as_str()),
-        ];
-        if let Some(id) = invocation_id {
-            head.push((INVOCATION_ID_HEADER, id));
-        }
-        // A header value must be visible ASCII; a cause that is not is
-        // dropped rather than let it fail the whole error report.
-        if let Some(cause) = headers
-            .xray_cause
-            .filter(|c| c.bytes().all(|b| (0x20..0x7f).contains(&b)))
-        {
-            head.push((XRAY_CAUSE_HEADER, cause));
-        }
-        into_sink(self.poster.post(path, &head, &body)?)
+fn post_error<B: BodySink>(
+    poster: &Poster,
+    path: &str,
+    invocation_id: Option<&str>,
+    headers: &ErrorHeaders,
+    error: &ErrorRequest,
+) -> Result<Reply<B>, TransportError> {
+    let body = serde_json::to_vec(error).map_err(|e| TransportError {
+        kind: TransportKind::Other,
+        message: e.to_string(),
+    })?;
+    let error_type = header_error_type(headers.error_type);
+    let mut head = vec![
+        ("Content-Type", ERROR_CONTENT_TYPE),
+        (ERROR_TYPE_HEADER, error_type.as_str()),
+    ];
+    if let Some(id) = invocation_id {
+        head.push((INVOCATION_ID_HEADER, id));
     }
+    // A header value must be visible ASCII; a cause that is not is
+    // dropped rather than let it fail the whole error report.
+    if let Some(cause) = headers
+        .xray_cause
+        .filter(|c| c.bytes().all(|b| (0x20..0x7f).contains(&b)))
+    {
+        head.push((XRAY_CAUSE_HEADER, cause));
+    }
+    into_sink(poster.post(path, &head, &body)?)
 }
 
 /// The value of `Lambda-Runtime-Function-Error-Type`: always `Category.Reason`

@@ -160,3 +160,65 @@ fn transport_failures_are_classified() {
         TransportKind::Closed
     );
 }
+
+// #14.15: Lambda's heads are a few KiB; one over ureq's default 64 KiB
+// used to be a transport error that ended the runtime.
+#[test]
+fn next_reads_a_head_over_64_kib() {
+    let big = "x".repeat(100 * 1024);
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: big-head\r\nX-Big: {big}\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    let (addr, server) = serve(vec![Box::leak(answer.into_bytes().into_boxed_slice())]);
+    let client = Client::new(&addr).unwrap();
+    let next = client.next::<Vec<u8>>().unwrap();
+    assert_eq!(next.invocation.request_id.as_deref(), Some("big-head"));
+    assert_eq!(next.body, b"{}");
+    server.join().unwrap();
+}
+
+#[test]
+fn next_with_a_head_past_the_limit_is_too_large_not_fatal_kind() {
+    let big = "x".repeat(crate::client::NEXT_HEAD_LIMIT + 1024);
+    let answer = format!("HTTP/1.1 200 OK\r\nX-Big: {big}\r\nContent-Length: 2\r\n\r\n{{}}");
+    let (addr, _server) = serve(vec![Box::leak(answer.into_bytes().into_boxed_slice())]);
+    let client = Client::new(&addr).unwrap();
+    let err = client.next::<Vec<u8>>().unwrap_err();
+    assert_eq!(err.kind, TransportKind::TooLarge, "{}", err.message);
+}
+
+// #14.16: a POST whose answer never comes returns within its bound.
+#[test]
+fn a_post_without_an_answer_times_out_within_its_bound() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let silent = thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        // Holds the connection open, never answers.
+        thread::sleep(std::time::Duration::from_secs(1));
+        drop(sock);
+    });
+    let client = Client::with_timeout(&addr, std::time::Duration::from_millis(200)).unwrap();
+    assert_eq!(client.post_timeout(), std::time::Duration::from_millis(200));
+    let err = client
+        .response::<Vec<u8>>("r1", None, b"\"hi\"")
+        .unwrap_err();
+    assert_eq!(err.kind, TransportKind::Timeout);
+    let err = client
+        .init_error::<Vec<u8>>(
+            &ErrorHeaders {
+                error_type: "Runtime.InitError",
+                xray_cause: None,
+            },
+            &ErrorRequest {
+                error_message: "m".into(),
+                error_type: "Runtime.InitError".into(),
+                stack_trace: vec![],
+            },
+        )
+        .unwrap_err();
+    // The listener accepted only one connection; the init error's own
+    // connection waits in the backlog and gets no answer either.
+    assert_eq!(err.kind, TransportKind::Timeout);
+    silent.join().unwrap();
+}

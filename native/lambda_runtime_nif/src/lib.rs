@@ -39,6 +39,7 @@ pub mod atoms {
     closed,
     protocol,
     too_large,
+    timeout,
     other,
     // invocation metadata keys
     request_id,
@@ -57,6 +58,8 @@ pub mod atoms {
     r#struct = "struct",
     too_deep,
     bad_frames,
+    duplicate_key,
+    bad_number,
     // json_encode/1: paused past its budget, json_encode_resume/2 finishes
     cont,
     truncated,

@@ -34,9 +34,11 @@ impl BodySink for ErlBody {
     }
 }
 
+/// A client for `api` whose calls other than `/next` wait at most
+/// `timeout_ms` (connect, each write, the answer).
 #[rustler::nif]
-fn client_new<'a>(env: Env<'a>, api: String) -> Term<'a> {
-    match Client::new(&api) {
+fn client_new<'a>(env: Env<'a>, api: String, timeout_ms: u64) -> Term<'a> {
+    match Client::with_timeout(&api, std::time::Duration::from_millis(timeout_ms.max(1))) {
         Ok(c) => (
             atoms::ok(),
             ResourceArc::new(ClientResource(AssertUnwindSafe(c))),
@@ -311,6 +313,7 @@ pub(crate) fn transport_error(env: Env<'_>, e: TransportError) -> Term<'_> {
         TransportKind::Closed => atoms::closed(),
         TransportKind::Protocol => atoms::protocol(),
         TransportKind::TooLarge => atoms::too_large(),
+        TransportKind::Timeout => atoms::timeout(),
         TransportKind::Other => atoms::other(),
     };
     (atoms::error(), (kind, e.message)).encode(env)

@@ -80,6 +80,8 @@ fn encoded_term<'a>(env: Env<'a>, encoded: Result<Encoded<'a>, EncodeError<'a>>)
                 EncodeError::Struct(t) => (atoms::r#struct(), t).encode(env),
                 EncodeError::TooDeep => (atoms::too_deep(), MAX_DEPTH).encode(env),
                 EncodeError::BadFrames(t) => (atoms::bad_frames(), t).encode(env),
+                EncodeError::DuplicateKey(a, b) => (atoms::duplicate_key(), (a, b)).encode(env),
+                EncodeError::BadNumber(t) => (atoms::bad_number(), t).encode(env),
             };
             (atoms::error(), reason).encode(env)
         }

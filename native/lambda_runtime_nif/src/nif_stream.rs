@@ -24,7 +24,14 @@ fn stream_open<'a>(
     content_type: String,
 ) -> Term<'a> {
     let base = client.0.base_url();
-    match ResponseStream::open(base, &request_id, invocation_id.as_deref(), &content_type) {
+    let timeout = client.0.post_timeout();
+    match ResponseStream::open(
+        base,
+        &request_id,
+        invocation_id.as_deref(),
+        &content_type,
+        timeout,
+    ) {
         Ok(s) => (
             atoms::ok(),
             ResourceArc::new(StreamResource(Mutex::new(Some(s)))),

@@ -22,12 +22,16 @@ use crate::address;
 use crate::client::{Reply, TransportError, TransportKind};
 use crate::stream::{header_value, read_reply};
 
+/// A connection attempt never waits longer than this, nor than the
+/// caller's bound.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Poster {
     authority: String,
     prefix: String,
     user_agent: String,
+    /// Bounds the connect, each write and each read of the answer.
+    timeout: Duration,
     conn: Mutex<Conn>,
 }
 
@@ -41,13 +45,14 @@ struct Conn {
 }
 
 impl Poster {
-    pub fn new(base_url: &str, user_agent: &str) -> Result<Poster, String> {
+    pub fn new(base_url: &str, user_agent: &str, timeout: Duration) -> Result<Poster, String> {
         let (authority, prefix) =
             address::split_base(base_url).ok_or_else(|| format!("cannot post to {base_url}"))?;
         Ok(Poster {
             authority: authority.to_string(),
             prefix: prefix.to_string(),
             user_agent: user_agent.to_string(),
+            timeout,
             conn: Mutex::new(Conn::default()),
         })
     }
@@ -131,7 +136,7 @@ impl Poster {
                 Some(sock) => sock,
                 None => {
                     written = 0;
-                    connect(&self.authority)?
+                    connect(&self.authority, self.timeout)?
                 }
             };
             match exchange(&mut sock, &request[written..]) {
@@ -202,14 +207,18 @@ fn write_nonblocking(sock: &mut TcpStream, bytes: &[u8]) -> std::io::Result<usiz
     result
 }
 
-/// Opens a Runtime API connection to `authority` (`host:port`): a bounded
-/// connect, TCP_NODELAY. Shared by the POSTs here and streamed responses.
-pub(crate) fn connect(authority: &str) -> Result<TcpStream, TransportError> {
+/// Opens a Runtime API connection to `authority` (`host:port`): a connect
+/// bounded by `timeout` (and `CONNECT_TIMEOUT`), TCP_NODELAY, and every
+/// later read and write on it bounded by `timeout`. Shared by the POSTs
+/// here and streamed responses.
+pub(crate) fn connect(authority: &str, timeout: Duration) -> Result<TcpStream, TransportError> {
     let mut last = None;
     for addr in authority.to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+        match TcpStream::connect_timeout(&addr, timeout.min(CONNECT_TIMEOUT)) {
             Ok(sock) => {
                 sock.set_nodelay(true)?;
+                sock.set_read_timeout(Some(timeout))?;
+                sock.set_write_timeout(Some(timeout))?;
                 return Ok(sock);
             }
             Err(e) => last = Some(e),

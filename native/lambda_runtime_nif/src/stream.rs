@@ -25,17 +25,19 @@ pub struct ResponseStream {
 
 impl ResponseStream {
     /// Connects and sends the request head for `request_id`'s streamed response.
+    /// Every write, and the wait for the answer, is bounded by `timeout`.
     pub fn open(
         base_url: &str,
         request_id: &str,
         invocation_id: Option<&str>,
         content_type: &str,
+        timeout: std::time::Duration,
     ) -> Result<ResponseStream, TransportError> {
         let (authority, prefix) = address::split_base(base_url).ok_or(TransportError {
             kind: TransportKind::Other,
             message: format!("cannot stream to {base_url}"),
         })?;
-        let sock = post::connect(authority)?;
+        let sock = post::connect(authority, timeout)?;
         let mut head = format!(
             "POST {prefix}/runtime/invocation/{}/response HTTP/1.1\r\n\
              Host: {authority}\r\n\
@@ -204,6 +206,8 @@ mod tests {
     use std::net::TcpListener;
     use std::thread;
 
+    const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
     /// Accepts one streamed request, returns its raw bytes, answers 202.
     fn server() -> (String, thread::JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -235,7 +239,8 @@ mod tests {
     fn streams_chunks_then_ends_cleanly() {
         let (addr, server) = server();
         let base = address::base_url(&format!("http://{addr}/.rt")).unwrap();
-        let mut s = ResponseStream::open(&base, "req-1", Some("inv-1"), "text/plain").unwrap();
+        let mut s =
+            ResponseStream::open(&base, "req-1", Some("inv-1"), "text/plain", TIMEOUT).unwrap();
         s.write(b"hello ").unwrap();
         s.write(b"").unwrap();
         s.write(b"world").unwrap();
@@ -258,7 +263,7 @@ mod tests {
     fn a_failure_is_sent_as_trailers() {
         let (addr, server) = server();
         let base = address::base_url(&addr).unwrap();
-        let mut s = ResponseStream::open(&base, "r", None, "application/json").unwrap();
+        let mut s = ResponseStream::open(&base, "r", None, "application/json", TIMEOUT).unwrap();
         s.write(b"{\"partial\":").unwrap();
         let reply = s.fail("Function.RuntimeError", "eyJlcnJvciI6MX0=").unwrap();
         assert_eq!(reply.status, 202);

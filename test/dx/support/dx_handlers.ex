@@ -34,6 +34,9 @@ defmodule DxHandlers.Echo do
 
   def env(%{"name" => name}, _context), do: {:ok, %{name => System.get_env(name)}}
 
+  # A response of `bytes` bytes of JSON (a string of bytes - 2 characters).
+  def sized(%{"bytes" => bytes}, _context), do: {:ok, String.duplicate("x", bytes - 2)}
+
   def sleep(%{"ms" => ms}, _context) do
     Process.sleep(ms)
     {:ok, "slept"}
@@ -112,6 +115,12 @@ defmodule DxHandlers.Streaming do
       )
 
     {:ok, LambdaRuntime.Stream.new(chunks, content_type: "text/plain")}
+  end
+
+  # `mib` chunks of 1 MiB (one binary, sent again and again).
+  def sized(%{"mib" => mib}, _context) do
+    chunk = :binary.copy("x", 1024 * 1024)
+    {:ok, LambdaRuntime.Stream.new(Stream.map(1..mib, fn _ -> chunk end))}
   end
 
   def fails_midway(_event, _context) do

@@ -1,6 +1,9 @@
 //! JSON text to Erlang terms: objects become maps with binary keys, arrays
 //! lists, strings binaries, `null` the atom `nil`, numbers integers (of any
-//! size) or floats. Duplicate keys: the last one wins.
+//! size) or floats. Duplicate keys: the last one wins. A number with a
+//! fraction or exponent beyond a float's range (`1e400`) becomes a
+//! `%LambdaRuntime.JSON.BigNumber{text: "1e400"}` struct that keeps its text:
+//! an Erlang float has no infinity, and refusing it would lose the event.
 
 use rustler::sys::ErlNifTerm;
 use rustler::types::atom;
@@ -264,7 +267,7 @@ impl<'a> Parser<'a, '_> {
         if float {
             return match s.parse::<f64>() {
                 Ok(f) if f.is_finite() => Ok(f.encode(self.env)),
-                _ => err(start, "number is too large for a float"),
+                _ => self.big_number(start, text),
             };
         }
         if let Ok(i) = s.parse::<i64>() {
@@ -281,6 +284,24 @@ impl<'a> Parser<'a, '_> {
             Some((term, _)) => Ok(term),
             None => err(start, "could not build a big integer"),
         }
+    }
+
+    /// `%LambdaRuntime.JSON.BigNumber{text: text}`, for a number whose
+    /// magnitude no float holds. The encoder writes `text` back as it is.
+    fn big_number(&self, start: usize, text: &[u8]) -> Result<Term<'a>, DecodeError> {
+        let env = self.env;
+        let mut bin = rustler::NewBinary::new(env, text.len());
+        bin.as_mut_slice().copy_from_slice(text);
+        let text: Term<'a> = Binary::from(bin).encode(env);
+        let keys = [
+            big_number_atoms::__struct__().encode(env),
+            big_number_atoms::text().encode(env),
+        ];
+        let values = [big_number_atoms::big_number_module().encode(env), text];
+        Term::map_from_term_arrays(env, &keys, &values).map_err(|_| DecodeError {
+            offset: start,
+            message: "could not build a big number".into(),
+        })
     }
 
     fn digits(&mut self) {
@@ -330,6 +351,10 @@ impl<'a> Parser<'a, '_> {
 
 /// A list of `items`, in one call. (rustler's `list_new_empty` goes through
 /// the variadic `enif_make_list`, which does not give `[]` here.)
+mod big_number_atoms {
+    rustler::atoms! { __struct__, text, big_number_module = "Elixir.LambdaRuntime.JSON.BigNumber" }
+}
+
 fn make_list<'a>(env: Env<'a>, items: &[ErlNifTerm]) -> Term<'a> {
     // SAFETY: `items` are valid terms of `env`; the call copies them.
     unsafe {

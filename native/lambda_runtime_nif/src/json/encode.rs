@@ -1,13 +1,23 @@
 //! Erlang terms to JSON text. Maps (atom, binary or integer keys), lists,
 //! UTF-8 binaries, integers of any size, floats, `true`/`false`/`nil`, and
 //! other atoms as strings. Structs are not handled here: the Elixir side
-//! converts them through a protocol and calls again (see `EncodeError::Struct`).
+//! converts them through a protocol and calls again (see `EncodeError::Struct`),
+//! except `LambdaRuntime.JSON.BigNumber`, whose `text` (a JSON number the
+//! decoder kept) is written as it is.
+//!
+//! A map whose keys are not all of one type (atoms, binaries, integers) may
+//! hold two keys that write the same name (`:a` and `"a"`, `1` and `"1"`):
+//! such a map is an error (`EncodeError::DuplicateKey`), never an object with
+//! a repeated name. Maps of one key type, nearly all of them, are never
+//! checked: their keys are distinct terms of one type, so distinct names.
 //!
 //! With a budget, an encode that outgrows it *pauses*: the output so far and
 //! the open containers come back as plain terms (`Paused::into_terms`), and
 //! `resume` carries on from them, on a dirty scheduler, instead of starting
 //! again. A string value (not a map key) too large for what is left of the
 //! budget is left for `resume` as well.
+
+use std::collections::HashMap;
 
 use rustler::types::atom;
 use rustler::types::map::MapIterator;
@@ -34,6 +44,10 @@ pub enum EncodeError<'a> {
     TooDeep,
     /// `resume` was given frames that `Paused::into_terms` did not make.
     BadFrames(Term<'a>),
+    /// Two keys of one map that write the same object key (`:a` and `"a"`).
+    DuplicateKey(Term<'a>, Term<'a>),
+    /// A `LambdaRuntime.JSON.BigNumber` whose `text` is not a JSON number.
+    BadNumber(Term<'a>),
 }
 
 /// What an encode gives: the whole text, or, past the budget, where it
@@ -56,11 +70,14 @@ enum Frame<'a> {
     /// The rest of a list still to write; `first` until an item is written.
     List { rest: Term<'a>, first: bool },
     /// A map being written: `written` of its entries are out already.
+    /// `keys` is the type of the keys seen so far, until a second type shows
+    /// up; the whole map is then checked for duplicate names once.
     Map {
         map: Term<'a>,
         iter: MapIterator<'a>,
         written: usize,
         first: bool,
+        keys: Keys,
     },
     /// One value still to write (its comma or key is written already): a
     /// string too large for what is left of the budget, or the whole term.
@@ -103,11 +120,15 @@ pub fn resume<'a>(prefix: &[u8], frames: Term<'a>) -> Result<Encoded<'a>, Encode
                     iter.next().ok_or_else(bad)?;
                 }
                 let first = first.decode().map_err(|_| bad())?;
+                // The key types written before the pause are not known
+                // here: the whole map is checked now, once.
+                check_duplicate_keys(map)?;
                 stack.push(Frame::Map {
                     map,
                     iter,
                     written,
                     first,
+                    keys: Keys::Checked,
                 });
             }
             _ => return Err(bad()),
@@ -172,16 +193,20 @@ fn run<'a>(
                 }
             }
             Frame::Map {
+                map,
                 iter,
                 written,
                 first,
-                ..
+                keys,
             } => match iter.next() {
                 None => {
                     out.push(b'}');
                     None
                 }
                 Some((k, v)) => {
+                    if keys.mixed_by(k) {
+                        check_duplicate_keys(*map)?;
+                    }
                     *written += 1;
                     if !std::mem::take(first) {
                         out.push(b',');
@@ -273,7 +298,10 @@ fn value<'a>(
         }
         TermType::Map => {
             let env = term.get_env();
-            if term.map_get(atom::__struct__().to_term(env)).is_ok() {
+            if let Ok(module) = term.map_get(atom::__struct__().to_term(env)) {
+                if module == big_number_atoms::big_number_module().to_term(env) {
+                    return big_number(out, term).map(|()| Written::Done);
+                }
                 return Err(EncodeError::Struct(term));
             }
             if term.map_size().unwrap_or(0) == 0 {
@@ -287,12 +315,132 @@ fn value<'a>(
                     iter,
                     written: 0,
                     first: true,
+                    keys: Keys::None,
                 });
             }
         }
         _ => return Err(EncodeError::Unsupported(term)),
     }
     Ok(Written::Done)
+}
+
+mod big_number_atoms {
+    rustler::atoms! { text, big_number_module = "Elixir.LambdaRuntime.JSON.BigNumber" }
+}
+
+/// A `LambdaRuntime.JSON.BigNumber`: its `text`, if it is a JSON number.
+fn big_number<'a>(out: &mut Vec<u8>, term: Term<'a>) -> Result<(), EncodeError<'a>> {
+    let env = term.get_env();
+    let text: Binary = term
+        .map_get(big_number_atoms::text().to_term(env))
+        .and_then(|t| t.decode())
+        .map_err(|_| EncodeError::BadNumber(term))?;
+    if !is_json_number(text.as_slice()) {
+        return Err(EncodeError::BadNumber(term));
+    }
+    out.extend_from_slice(text.as_slice());
+    Ok(())
+}
+
+/// RFC 8259's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+pub fn is_json_number(s: &[u8]) -> bool {
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < s.len() && s[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    if s.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match s.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(s.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == s.len()
+}
+
+/// The type of a map's keys, as far as they have been written.
+#[derive(Clone, Copy, PartialEq)]
+enum Keys {
+    None,
+    Atoms,
+    Binaries,
+    Integers,
+    /// Checked for duplicate names already.
+    Checked,
+}
+
+impl Keys {
+    /// Notes the type of `key`; true the first time a second type appears.
+    #[inline]
+    fn mixed_by(&mut self, key: Term) -> bool {
+        let kind = match key.get_type() {
+            TermType::Atom => Keys::Atoms,
+            TermType::Binary => Keys::Binaries,
+            TermType::Integer => Keys::Integers,
+            // Not a valid key: `key()` reports it.
+            _ => return false,
+        };
+        match *self {
+            Keys::None => {
+                *self = kind;
+                false
+            }
+            Keys::Checked => false,
+            seen if seen == kind => false,
+            _ => {
+                *self = Keys::Checked;
+                true
+            }
+        }
+    }
+}
+
+/// Fails when two keys of `map` write the same object key.
+fn check_duplicate_keys<'a>(map: Term<'a>) -> Result<(), EncodeError<'a>> {
+    let iter = MapIterator::new(map).ok_or(EncodeError::Unsupported(map))?;
+    let mut seen: HashMap<Vec<u8>, Term<'a>> = HashMap::new();
+    let mut name = Vec::new();
+    for (k, _) in iter {
+        name.clear();
+        match k.get_type() {
+            TermType::Binary => {
+                let bin: Binary = k.decode().map_err(|_| EncodeError::InvalidKey(k))?;
+                name.extend_from_slice(bin.as_slice());
+            }
+            TermType::Atom => {
+                let text = k.atom_to_string().map_err(|_| EncodeError::InvalidKey(k))?;
+                name.extend_from_slice(text.as_bytes());
+            }
+            TermType::Integer => integer(&mut name, k)?,
+            _ => return Err(EncodeError::InvalidKey(k)),
+        }
+        if let Some(other) = seen.insert(name.clone(), k) {
+            return Err(EncodeError::DuplicateKey(other, k));
+        }
+    }
+    Ok(())
 }
 
 fn depth<'a>(stack: &[Frame<'a>]) -> Result<(), EncodeError<'a>> {
