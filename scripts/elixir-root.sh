@@ -28,7 +28,7 @@
 # /tmp and /run, the host's rustup and cargo homes bound in (not installed;
 # rustup read-only), and this checkout read-only at its own path. The
 # checkout's build outputs are the root's own: _build, target, priv/native,
-# tmp, examples/hello/_build and .venv are directories of the root
+# tmp, examples/*/_build, .venv-durable and .venv are directories of the root
 # (var/lib/lambda_runtime/checkouts/ID, /opt/lambda_runtime/venv) mounted
 # over the checkout's, so the host's builds and the root's never mix. The
 # environment is cleared to HOME, PATH, LANG, TERM, the Rust variables and
@@ -184,9 +184,14 @@ run_in_root() {
   [ ! -L "$venv" ] || venv=$(readlink -f "$venv")
   [ -e "$venv" ] || mkdir -p "$venv"
 
-  # Mount points for the root's own build directories (all git-ignored).
-  local -a own=(_build target priv/native tmp examples/hello/_build)
+  # Mount points for the root's own build directories (all git-ignored):
+  # the project's, each example's, and the durable tools' venv.
+  local -a own=(_build target priv/native tmp .venv-durable)
   local d
+  for d in "$checkout"/examples/*/mix.exs; do
+    d=${d%/mix.exs}
+    own+=("${d#"$checkout"/}/_build")
+  done
   for d in "${own[@]}"; do
     mkdir -p "$checkout/$d" "$root$state/${d//\//_}"
   done

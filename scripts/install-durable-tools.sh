@@ -29,7 +29,8 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 
 echo "==> pip install $testing $conformance (into $venv)"
-rm -rf "$venv"
+# Emptied, not removed: in scripts/elixir-root.sh's root it is a mount point.
+if [ -d "$venv" ]; then find "$venv" -mindepth 1 -maxdepth 1 -exec rm -rf {} +; fi
 "$python" -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check "$testing"
 "$venv/bin/pip" install -q --disable-pip-version-check --ignore-requires-python "$conformance"

@@ -28,7 +28,9 @@ exunit() {
 }
 
 if [ -n "${LAMBDA_RUNTIME_ELIXIR_ROOT:-}" ]; then
-  # Inside scripts/elixir-root.sh: the root has everything installed.
+  # Inside scripts/elixir-root.sh: the root has everything installed but
+  # the durable tools, which live in a venv of the root's own (once).
+  scripts/install-durable-tools.sh
   exunit --exclude layer --exclude portable --exclude portable_layer
   exit
 fi

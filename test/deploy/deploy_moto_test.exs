@@ -332,6 +332,34 @@ defmodule LambdaRuntime.Deploy.MotoTest do
     assert layer =~ ~r/:layer:greeter-runtime:1$/
   end
 
+  test "durable: settings on an existing plain function stop before any upload (issue 16)",
+       %{moto_server: moto} = ctx do
+    deploy(base_args(ctx))
+    assert [_] = layer_versions(moto)
+    project = Path.join(ctx.tmp_dir, "durable")
+    File.mkdir_p!(project)
+
+    File.write!(Path.join(project, "mix.exs"), """
+    defmodule DeployMotoDurable.MixProject do
+      use Mix.Project
+      def project, do: [app: :hello, version: "0.1.0",
+        lambda: [durable: [execution_timeout: 3600]]]
+    end
+    """)
+
+    # A new layer zip: a deploy that got as far as uploading would publish it.
+    LayerZips.write!(ctx.layer_zip, "x86_64", bootstrap: "#!/bin/sh\necho v2\n")
+
+    error =
+      assert_raise Mix.Error, fn ->
+        Mix.Project.in_project(:hello, project, fn _ -> deploy(base_args(ctx)) end)
+      end
+
+    assert error.message =~ "function hello exists and is not a durable function"
+    assert error.message =~ "nothing was uploaded"
+    assert [_] = layer_versions(moto)
+  end
+
   defp functions(moto) do
     {:ok, 200, %{"Functions" => functions}} =
       Moto.lambda!(moto, %Request{

@@ -49,6 +49,7 @@ defmodule LambdaRuntime.AWS.Lambda do
         "Architectures" => [config.architecture],
         "PackageType" => "Zip"
       })
+      |> Map.merge(durable_body(Map.get(config, :durable)))
 
     %Request{
       operation: "CreateFunction",
@@ -76,7 +77,9 @@ defmodule LambdaRuntime.AWS.Lambda do
   @doc "UpdateFunctionConfiguration with the same keys as `create_function/2`."
   @spec update_function_configuration(map()) :: Request.t()
   def update_function_configuration(config) do
-    body = configuration_body(config)
+    # A durable function's timeout and retention can change; durable
+    # execution itself is only enabled at creation (Deploy.Preflight).
+    body = Map.merge(configuration_body(config), durable_body(Map.get(config, :durable)))
     body = if config.role, do: body, else: Map.delete(body, "Role")
 
     %Request{
@@ -176,6 +179,25 @@ defmodule LambdaRuntime.AWS.Lambda do
     }
   end
 
+  @doc """
+  The `DurableConfig` of a function with `durable:` settings (see
+  `LambdaRuntime.Deploy.Config`), or nothing for a plain function.
+  """
+  @spec durable_body(keyword() | nil) :: map()
+  def durable_body(nil), do: %{}
+
+  def durable_body(durable) do
+    config =
+      %{
+        "ExecutionTimeout" => durable[:execution_timeout],
+        "RetentionPeriodInDays" => durable[:retention_period_in_days] || 14,
+        "KMSKeyArn" => durable[:kms_key_arn]
+      }
+      |> Map.reject(fn {_, v} -> is_nil(v) end)
+
+    %{"DurableConfig" => config}
+  end
+
   defp configuration_summary(config, no_role \\ "(unchanged)") do
     env_keys = config.environment |> Map.keys() |> Enum.sort() |> Enum.join(",")
 
@@ -189,7 +211,18 @@ defmodule LambdaRuntime.AWS.Lambda do
       "Environment keys=[#{env_keys}]",
       "Layers=[#{Enum.join(config.layers, ",")}]"
     ]
+    |> Kernel.++(durable_summary(Map.get(config, :durable)))
     |> Enum.join(", ")
+  end
+
+  defp durable_summary(nil), do: []
+
+  defp durable_summary(durable) do
+    %{"DurableConfig" => c} = durable_body(durable)
+
+    [
+      "DurableConfig=ExecutionTimeout:#{c["ExecutionTimeout"]}s,RetentionPeriodInDays:#{c["RetentionPeriodInDays"]}"
+    ]
   end
 
   defp zip_file(:unbuilt), do: "<not built in a dry run>"

@@ -40,6 +40,12 @@ defmodule LambdaRuntime.Deploy.Config do
     * `:region` - the AWS region (else `AWS_REGION` and the rest)
     * `:layer_name` - the runtime layer's name, default `"elixir-runtime"`
     * `:layer_arn` - use this runtime layer version instead of publishing one
+    * `:durable` - makes the function a durable function
+      (`LambdaRuntime.Durable`): `[execution_timeout: SECONDS]` (1 to
+      31622400, i.e. 366 days; required), `retention_period_in_days:`
+      (1 to 90, default 14) and `kms_key_arn:`. Lambda enables durable
+      execution only when it creates a function: deploying it to an
+      existing plain function is refused before anything is uploaded.
 
   Unknown keys and bad values are errors that name the key (and the key a
   misspelt one resembles) and the accepted values. Every task that reads
@@ -61,7 +67,8 @@ defmodule LambdaRuntime.Deploy.Config do
     :description,
     :region,
     :layer_name,
-    :layer_arn
+    :layer_arn,
+    :durable
   ]
 
   defstruct function_name: nil,
@@ -75,7 +82,8 @@ defmodule LambdaRuntime.Deploy.Config do
             description: nil,
             region: nil,
             layer_name: "elixir-runtime",
-            layer_arn: nil
+            layer_arn: nil,
+            durable: nil
 
   @type t :: %__MODULE__{}
 
@@ -198,7 +206,10 @@ defmodule LambdaRuntime.Deploy.Config do
       {:layer_name, &matches?(@layer_name, &1),
        "must be 1-140 letters, digits, hyphens or underscores"},
       {:layer_arn, &(is_nil(&1) or matches?(@layer_arn, &1)),
-       "must be a layer version ARN like arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"}
+       "must be a layer version ARN like arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION"},
+      {:durable, &valid_durable?/1,
+       "must be a keyword list: execution_timeout: 1..31622400 seconds (required), " <>
+         "retention_period_in_days: 1..90 (default 14), kms_key_arn: a KMS key ARN"}
     ]
 
     config = %{
@@ -219,6 +230,25 @@ defmodule LambdaRuntime.Deploy.Config do
   end
 
   defp matches?(regex, value), do: is_binary(value) and Regex.match?(regex, value)
+
+  @kms_key ~r/^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/
+
+  defp valid_durable?(nil), do: true
+
+  defp valid_durable?(durable) when is_list(durable) do
+    Keyword.keyword?(durable) and
+      Enum.all?(
+        Keyword.keys(durable),
+        &(&1 in [:execution_timeout, :retention_period_in_days, :kms_key_arn])
+      ) and
+      is_integer(durable[:execution_timeout]) and durable[:execution_timeout] in 1..31_622_400 and
+      (is_nil(durable[:retention_period_in_days]) or
+         (is_integer(durable[:retention_period_in_days]) and
+            durable[:retention_period_in_days] in 1..90)) and
+      (is_nil(durable[:kms_key_arn]) or matches?(@kms_key, durable[:kms_key_arn]))
+  end
+
+  defp valid_durable?(_), do: false
 
   defp normalize_arch(arch) when is_atom(arch) and not is_nil(arch), do: Atom.to_string(arch)
   defp normalize_arch(arch), do: arch

@@ -5,9 +5,10 @@ defmodule LambdaRuntime.Deploy.Preflight do
 
     * the credentials work and the function's state is known: GetFunction
       (a read) is the first request; a 403 (`InvalidClientTokenId`, a bad
-      signature, an expired token) stops the deploy there, and so does a
+      signature, an expired token) stops the deploy there, and so do a
       missing role when the function does not exist yet and must be
-      created (`function/2`);
+      created, and `durable:` settings for an existing function that is
+      not durable (Lambda enables that only at creation) (`function/2`);
     * the handler exists in the package being deployed: its module's beam
       is in the function zip, and exports the function (arity 2 or 1), or
       `handle_event/3` for a `Module` handler (`handler/2`).
@@ -36,8 +37,10 @@ defmodule LambdaRuntime.Deploy.Preflight do
   @spec function(Connection.t(), Config.t()) :: {:ok, :exists | :missing} | {:error, Error.t()}
   def function(%Connection{dry_run: false} = conn, %Config{} = config) do
     case Connection.call(conn, Lambda.get_function(config.function_name)) do
-      {:ok, _, _} ->
-        {:ok, :exists}
+      {:ok, _, body} ->
+        if config.durable && not durable?(body),
+          do: {:error, not_durable(config)},
+          else: {:ok, :exists}
 
       {:error, %Error{status: 404}} ->
         if config.role, do: {:ok, :missing}, else: {:error, missing_role(config)}
@@ -45,6 +48,21 @@ defmodule LambdaRuntime.Deploy.Preflight do
       {:error, _} = error ->
         error
     end
+  end
+
+  defp durable?(%{"Configuration" => %{"DurableConfig" => %{}}}), do: true
+  defp durable?(_), do: false
+
+  @doc "The error for durable settings on an existing plain function."
+  @spec not_durable(Config.t()) :: Error.t()
+  def not_durable(config) do
+    Error.new(
+      "NotDurable",
+      "function #{config.function_name} exists and is not a durable function; Lambda " <>
+        "enables durable execution only when it creates a function, so nothing was uploaded",
+      "deploy it under a new function_name, or delete the function first " <>
+        "(aws lambda delete-function --function-name #{config.function_name})"
+    )
   end
 
   @doc "The error for a function that must be created without a role."
