@@ -83,10 +83,7 @@ defmodule LambdaRuntime.Durable.Test do
 
   # Operation ids use :crypto; Elixir 1.15+ keeps applications outside the
   # project's dependency tree off the code path in Mix projects.
-  defp ensure_crypto do
-    if Code.ensure_loaded?(Mix) and function_exported?(Mix, :ensure_application!, 1),
-      do: apply(Mix, :ensure_application!, [:crypto])
-  end
+  defp ensure_crypto, do: LambdaRuntime.OTPApps.ensure_available!([:crypto])
 
   @doc "The operation named `name` (wire map), or `nil`."
   @spec operation(Result.t(), String.t()) :: map() | nil

@@ -127,11 +127,9 @@ defmodule Mix.Tasks.Lambda.Durable do
     end
   end
 
-  # Elixir 1.15+ puts only the project's applications on the code path.
-  defp ensure_apps do
-    if function_exported?(Mix, :ensure_application!, 1),
-      do: Enum.each([:inets, :crypto], &apply(Mix, :ensure_application!, [&1]))
-  end
+  # Elixir 1.15+ puts only the project's applications on the code path;
+  # :httpc's defaults need :public_key (through :ssl) even for plain HTTP.
+  defp ensure_apps, do: LambdaRuntime.OTPApps.ensure_available!([:inets, :ssl, :crypto])
 
   defp print_event(event) do
     details =

@@ -53,6 +53,7 @@ defmodule LambdaRuntime.Durable.Local.DexRunner do
           if(opts[:skip_time], do: ["--skip-time"], else: []) ++
           function_configs(opts[:function_configs]) ++ Keyword.get(opts, :args, [])
 
+      LambdaRuntime.OTPApps.ensure_available!([:inets, :ssl])
       {:ok, _} = Application.ensure_all_started(:inets)
       runner = launch(command ++ args, Keyword.get(opts, :output, :quiet))
       runner = %{runner | url: "http://127.0.0.1:#{http_port}"}
