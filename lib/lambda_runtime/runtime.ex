@@ -76,6 +76,7 @@ defmodule LambdaRuntime.Runtime do
           match?({:ok, _}, LambdaRuntime.Extension.start(config.runtime_api))
 
       LambdaRuntime.Shutdown.install(registered?)
+      capture_cold_start_metric()
       start_pollers(config.max_concurrency || 1, opts)
 
       {:noreply, %{config: config, handler: handler, handler_state: handler_state}}
@@ -85,6 +86,13 @@ defmodule LambdaRuntime.Runtime do
         Reporter.report_init_error(client, error)
         halt("init failed (#{error.type}); exiting")
     end
+  end
+
+  # LAMBDA_METRICS_COLD_START=true: a ColdStart metric with the first
+  # invocation (LambdaRuntime.Metrics); the metrics modules load only then.
+  defp capture_cold_start_metric do
+    if :os.getenv(~c"LAMBDA_METRICS_COLD_START") in [~c"true", ~c"1"],
+      do: LambdaRuntime.Metrics.capture_cold_start()
   end
 
   # The pollers run under their own supervisor, LambdaRuntime.PollerSupervisor,
