@@ -60,6 +60,25 @@ defmodule Mix.Tasks.Lambda.NewTest do
 
     names = for {:zip_file, name, _, _, _, _} <- entries, do: to_string(name)
     assert "lib/hello/ebin/Elixir.Hello.beam" in names
+
+    # The doctor, without AWS settings: the handler is fine, credentials
+    # and region are not, and the exit status says a deploy would fail.
+    no_aws = %{
+      "AWS_CONFIG_FILE" => Path.join(dir, "none"),
+      "AWS_SHARED_CREDENTIALS_FILE" => Path.join(dir, "none"),
+      "AWS_ACCESS_KEY_ID" => nil,
+      "AWS_SECRET_ACCESS_KEY" => nil,
+      "AWS_REGION" => nil,
+      "AWS_DEFAULT_REGION" => nil,
+      "AWS_PROFILE" => nil
+    }
+
+    {output, status} = mix(hello, ["lambda.doctor"], Map.merge(env, no_aws))
+    assert status == 1, output
+    assert output =~ ~r/ok +handler +Hello.handle: Hello.handle\/2/
+    assert output =~ ~r/ok +NIF +precompiled/
+    assert output =~ ~r/ERROR +credentials +no AWS credentials found/
+    assert output =~ "would stop a deploy"
   end
 
   test "files, names and refusals" do
