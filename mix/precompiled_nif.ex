@@ -147,6 +147,25 @@ defmodule LambdaRuntime.PrecompiledNif do
   end
 
   @doc """
+  The precompiled library for a layer's target (`cpu` `"x86_64"` or
+  `"aarch64"`, `glibc` the oldest the layer targets, e.g. `{2, 31}`), for
+  a layer builder that would otherwise compile the NIF: `{:ok, path}` when
+  one was built from the sources at `root` for that glibc or an older one
+  and matches its SHA-256, else `{:unavailable, reason}` (build it), or
+  `{:error, message}` (a library that fails its checksum).
+  """
+  @spec for_target(Path.t(), String.t(), {integer(), integer()}) ::
+          {:ok, Path.t()} | {:unavailable, String.t()} | {:error, String.t()}
+  def for_target(root, cpu, glibc) do
+    nif_version = to_string(:erlang.system_info(:nif_version))
+
+    with {:ok, path, sha} <- choose(root, %{cpu: cpu, glibc: glibc, nif_version: nif_version}),
+         :ok <- verify(path, sha) do
+      {:ok, path}
+    end
+  end
+
+  @doc """
   Reads `SHA256SUMS` and `BUILD` in `dir`: `{:ok, %{sums: %{file => sha},
   build: %{key => value}}}`, `{:unavailable, reason}` when the folder or
   its index is absent, `{:error, message}` when a line is malformed.

@@ -87,6 +87,19 @@ defmodule LambdaRuntime.PrecompiledNifTest do
     assert message =~ "does not match its SHA-256"
   end
 
+  test "for a layer's target: the library when it fits, checked", %{dir: dir, pre: pre} do
+    assert {:ok, path} = PrecompiledNif.for_target(dir, "aarch64", {2, 31})
+    assert path == Path.join(pre, "liblambda_runtime_nif-aarch64-linux-gnu.so")
+    assert {:ok, _} = PrecompiledNif.for_target(dir, "x86_64", {2, 34})
+
+    assert {:unavailable, message} = PrecompiledNif.for_target(dir, "x86_64", {2, 28})
+    assert message =~ "need glibc 2.31 or newer"
+
+    File.write!(path, "tampered")
+    assert {:error, message} = PrecompiledNif.for_target(dir, "aarch64", {2, 31})
+    assert message =~ "does not match its SHA-256"
+  end
+
   describe "the libraries this checkout ships" do
     @shipped PrecompiledNif.dir(@root)
 
