@@ -53,7 +53,10 @@ defmodule LambdaRuntime.MixProject do
     [
       licenses: ["MIT"],
       links: %{"GitHub" => @source_url},
-      files: ~w(lib mix native rel bootstrap.sh Cargo.toml Cargo.lock mix.exs
+      # native/ holds the crate and native/precompiled/ its libraries for
+      # x86_64 and aarch64 Linux (see mix/precompiled_nif.ex); priv/native
+      # (the installed NIF) is a build output and stays out.
+      files: ~w(lib mix native priv/samples rel bootstrap.sh Cargo.toml Cargo.lock mix.exs
                 README.md ARCHITECTURE.md LICENSE)
     ]
   end

@@ -8,7 +8,8 @@
 #     and the portable-layer tool chain there: ziglang (zig, the C/C++
 #     compiler for ERTS and OpenSSL) and cargo-zigbuild (the NIF)
 #   - the Rust standard library for aarch64 (arm64 layers)
-#   - the NIF (cargo) and the Elixir code, here and in examples/hello
+#   - the NIF (precompiled from native/precompiled, or built with cargo when
+#     native/ changed since) and the Elixir code, here and in examples/hello
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,22 +6,32 @@ defmodule LambdaRuntime.HandlerRef do
 
   alias LambdaRuntime.{Context, ErrorReport}
 
-  defstruct [:module, :function, :arity, :kind]
+  defstruct [:module, :function, :arity, :kind, events: nil]
 
   @type t :: %__MODULE__{
           module: module(),
           function: atom(),
           arity: 1 | 2 | 3,
-          kind: :function | :behaviour
+          kind: :function | :behaviour,
+          events: nil | :all | [atom()]
         }
 
   @doc "Parses and checks a `_HANDLER` value."
   @spec resolve(String.t() | nil) :: {:ok, t()} | {:error, ErrorReport.t()}
   def resolve(handler) do
     with {:ok, module_name, function} <- parse(handler),
-         {:ok, module} <- load(module_name) do
-      find(module, function)
+         {:ok, module} <- load(module_name),
+         {:ok, ref} <- find(module, function) do
+      {:ok, typed_events(ref)}
     end
+  end
+
+  # `use LambdaRuntime.Events` in the handler's module: events are decoded
+  # into structs before the handler gets them (LambdaRuntime.Events).
+  defp typed_events(%__MODULE__{module: m} = ref) do
+    if function_exported?(m, :__lambda_events__, 0),
+      do: %{ref | events: m.__lambda_events__()},
+      else: ref
   end
 
   @doc """
@@ -38,6 +48,9 @@ defmodule LambdaRuntime.HandlerRef do
 
   @doc "Calls the handler for one event."
   @spec call(t(), term(), Context.t(), term()) :: term()
+  def call(%__MODULE__{events: only} = ref, event, context, state) when only != nil,
+    do: call(%{ref | events: nil}, LambdaRuntime.Events.for_handler(event, only), context, state)
+
   def call(%__MODULE__{kind: :behaviour, module: m}, event, context, state),
     do: m.handle_event(event, context, state)
 

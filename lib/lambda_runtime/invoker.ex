@@ -109,10 +109,16 @@ defmodule LambdaRuntime.Invoker do
     end
   end
 
-  # The handler process ended without an outcome.
-  defp died(%{stream: nil}, report), do: {:error, report}
+  # The handler process ended without an outcome: what it put with
+  # LambdaRuntime.Metrics is written now, before the error is reported.
+  defp died(waiting, report) do
+    flush_metrics(waiting.pid, waiting.context)
+    report_death(waiting, report)
+  end
 
-  defp died(%{stream: handle}, report) do
+  defp report_death(%{stream: nil}, report), do: {:error, report}
+
+  defp report_death(%{stream: handle}, report) do
     Logger.error("Streamed invocation failed mid-stream: #{report.type}: #{report.message}")
     LambdaRuntime.Streamer.fail(handle, report)
   end
@@ -136,9 +142,13 @@ defmodule LambdaRuntime.Invoker do
   defp execute(handler, state, body, context, stream_to) do
     case JSON.decode(body) do
       {:ok, event} ->
-        handler
-        |> call(event, context, state)
-        |> respond(context, stream_to)
+        outcome =
+          handler
+          |> call(event, context, state)
+          |> respond(context, stream_to)
+
+        flush_metrics(self(), context)
+        outcome
 
       {:error, error} ->
         {:error,
@@ -147,6 +157,14 @@ defmodule LambdaRuntime.Invoker do
            "the event is not valid JSON: " <> Exception.message(error)
          )}
     end
+  end
+
+  # The EMF lines of what the invocation put with LambdaRuntime.Metrics:
+  # its table exists once anything was put in this VM, so a function that
+  # never puts a metric never loads the metrics modules.
+  defp flush_metrics(pid, context) do
+    if :ets.whereis(LambdaRuntime.Metrics.Store) != :undefined,
+      do: LambdaRuntime.Metrics.Store.flush(pid, context)
   end
 
   defp call(handler, event, context, state) do

@@ -78,6 +78,7 @@ defmodule LambdaRuntime.Runtime do
           match?({:ok, _}, LambdaRuntime.Extension.start(config.runtime_api))
 
       LambdaRuntime.Shutdown.install(registered?)
+      capture_cold_start_metric()
       start_pollers(config.max_concurrency || 1, opts)
 
       {:noreply, %{config: config, handler: handler, handler_state: handler_state}}
@@ -116,6 +117,13 @@ defmodule LambdaRuntime.Runtime do
       nil -> :ok
       %ErrorReport{} = report -> {:error, report}
     end
+  end
+
+  # LAMBDA_METRICS_COLD_START=true: a ColdStart metric with the first
+  # invocation (LambdaRuntime.Metrics); the metrics modules load only then.
+  defp capture_cold_start_metric do
+    if :os.getenv(~c"LAMBDA_METRICS_COLD_START") in [~c"true", ~c"1"],
+      do: LambdaRuntime.Metrics.capture_cold_start()
   end
 
   # The pollers run under their own supervisor, LambdaRuntime.PollerSupervisor,

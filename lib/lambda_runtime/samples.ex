@@ -21,7 +21,9 @@ defmodule LambdaRuntime.Samples do
     {"eventbridge", "EventBridge custom event"},
     {"dynamodb-stream", "DynamoDB stream, an INSERT and a MODIFY"},
     {"kinesis", "Kinesis data stream, two records (base64 data)"},
-    {"scheduled", "EventBridge scheduled rule (cron or rate expression)"}
+    {"scheduled", "EventBridge scheduled rule (cron or rate expression)"},
+    {"cloudwatch-logs", "CloudWatch Logs subscription filter (gzipped, base64)"},
+    {"cognito-pre-signup", "Cognito user pool pre sign-up trigger"}
   ]
 
   @doc "Every sample as `{name, description}`."

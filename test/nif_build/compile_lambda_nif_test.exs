@@ -3,6 +3,8 @@ defmodule Mix.Tasks.Compile.LambdaNifTest do
   # scratch project whose "cargo" is a script that records its calls.
   use ExUnit.Case, async: true
 
+  alias LambdaRuntime.PrecompiledNif
+
   @compiler Path.expand("../../mix/compile.lambda_nif.ex", __DIR__)
 
   @moduletag :tmp_dir
@@ -71,6 +73,84 @@ defmodule Mix.Tasks.Compile.LambdaNifTest do
     assert status != 0
     assert output =~ "cargo was not found on PATH"
     assert output =~ "LAMBDA_RUNTIME_NIF_PATH"
+  end
+
+  # What scripts/precompile-nif.sh writes, with stand-in libraries.
+  defp precompile(dir, cpus) do
+    pre = PrecompiledNif.dir(dir)
+    File.mkdir_p!(pre)
+
+    for cpu <- cpus,
+        do: File.write!(Path.join(pre, PrecompiledNif.file_name(cpu)), "pre #{cpu}\n")
+
+    PrecompiledNif.write!(pre, dir, glibc: "2.31", nif_version: "2.16")
+    pre
+  end
+
+  defp host_cpu, do: PrecompiledNif.host().cpu
+  defp other_cpu, do: Enum.find(PrecompiledNif.cpus(), &(&1 != host_cpu()))
+  defp installed(dir), do: File.read!(Path.join(dir, "priv/native/liblambda_runtime_nif.so"))
+  @no_cargo [{"CARGO", ""}, {"PATH", "/usr/bin:/bin"}]
+
+  test "installs the precompiled library for this machine without cargo, once", %{dir: dir} do
+    precompile(dir, PrecompiledNif.cpus())
+    {output, 0} = compile(dir, @no_cargo)
+    assert output =~ "Installed precompiled NIF #{PrecompiledNif.file_name(host_cpu())}"
+    assert installed(dir) == "pre #{host_cpu()}\n"
+
+    {output, 0} = compile(dir, @no_cargo)
+    refute output =~ "Installed"
+    assert calls(dir) == []
+  end
+
+  test "a precompiled library that does not match SHA256SUMS is refused", %{dir: dir} do
+    pre = precompile(dir, PrecompiledNif.cpus())
+    File.write!(Path.join(pre, PrecompiledNif.file_name(host_cpu())), "pre, tampered\n")
+
+    {output, status} = compile(dir, @no_cargo)
+    assert status != 0
+    assert output =~ "does not match its SHA-256 in SHA256SUMS"
+    assert output =~ "LAMBDA_RUNTIME_BUILD_NIF=1"
+    refute File.exists?(Path.join(dir, "priv/native/liblambda_runtime_nif.so"))
+  end
+
+  test "sources changed since the precompiled build: cargo builds, or the error says why",
+       %{dir: dir, fake: fake} do
+    precompile(dir, PrecompiledNif.cpus())
+    File.write!(Path.join(dir, "native/lambda_runtime_nif/src/lib.rs"), "// changed\n")
+
+    {output, status} = compile(dir, @no_cargo)
+    assert status != 0
+    assert output =~ "cargo was not found"
+    assert output =~ "built from other sources than this checkout's"
+
+    {output, 0} = compile(dir, [{"CARGO", fake}])
+    assert output =~ "built from other sources"
+    assert [_] = calls(dir)
+    assert installed(dir) == "built\n"
+  end
+
+  test "LAMBDA_RUNTIME_BUILD_NIF=1 builds from source over an installed precompiled library",
+       %{dir: dir, fake: fake} do
+    precompile(dir, PrecompiledNif.cpus())
+    {_, 0} = compile(dir, @no_cargo)
+    assert installed(dir) == "pre #{host_cpu()}\n"
+
+    {output, 0} = compile(dir, [{"CARGO", fake}, {"LAMBDA_RUNTIME_BUILD_NIF", "1"}])
+    assert output =~ "LAMBDA_RUNTIME_BUILD_NIF is set"
+    assert [_] = calls(dir)
+    assert installed(dir) == "built\n"
+
+    # And back: without it, the precompiled library replaces the build.
+    {_, 0} = compile(dir, @no_cargo)
+    assert installed(dir) == "pre #{host_cpu()}\n"
+  end
+
+  test "no precompiled library for this CPU: cargo builds it", %{dir: dir, fake: fake} do
+    precompile(dir, [other_cpu()])
+    {output, 0} = compile(dir, [{"CARGO", fake}])
+    assert output =~ "no precompiled NIF is shipped for #{host_cpu()} Linux"
+    assert installed(dir) == "built\n"
   end
 
   test "LAMBDA_RUNTIME_NIF_PATH installs a prebuilt library without cargo", %{dir: dir} do

@@ -36,7 +36,8 @@ defmodule LambdaRuntime.Layer.Builder do
   # ships: durable functions checkpoint through it.
   @tooling ~w(LambdaRuntime.Layer. LambdaRuntime.Package. LambdaRuntime.Deploy.
               LambdaRuntime.AWS.Lambda LambdaRuntime.Emulator LambdaRuntime.Samples
-              LambdaRuntime.Test LambdaRuntime.Durable.Local. LambdaRuntime.Durable.Test)
+              LambdaRuntime.Test LambdaRuntime.Durable.Local. LambdaRuntime.Durable.Test
+              LambdaRuntime.New)
 
   @doc """
   Options (all required but `:system_libs` and `:level`): `:natives` (a

@@ -6,8 +6,10 @@ defmodule LambdaRuntime.Layer.Natives do
 
     * `portable!/2` (the default, `--erts zig`): ERTS, crypto's and asn1's
       NIFs compiled from OTP's sources with zig (`ErtsBuild`), crypto
-      against OpenSSL 3.0 (`OpenSSL`), and the runtime's NIF with cargo
-      zigbuild (`NifBuild`), all for the platform's architecture and glibc.
+      against OpenSSL 3.0 (`OpenSSL`), and the runtime's NIF: the package's
+      precompiled one (`LambdaRuntime.PrecompiledNif`) when it was built
+      from these sources for this target, else cargo zigbuild
+      (`NifBuild`); all for the platform's architecture and glibc.
       With `bundle_libcrypto: true`, an OpenSSL 3.5 `libcrypto.so.3` goes
       into `shlib/`; otherwise the target's own is used.
     * `host/1` (`--erts host`): this machine's ERTS and NIFs, with the
@@ -23,6 +25,7 @@ defmodule LambdaRuntime.Layer.Natives do
     OpenSSL,
     OtpSource,
     Platform,
+    Step,
     Target,
     Zig
   }
@@ -65,13 +68,7 @@ defmodule LambdaRuntime.Layer.Natives do
     openssl = OpenSSL.build!(:link, platform, zig)
     erts = ErtsBuild.build!(source, platform, flavor, zig, openssl)
 
-    nif =
-      NifBuild.build!(
-        Keyword.fetch!(opts, :runtime_root),
-        platform,
-        zig,
-        Keyword.fetch!(opts, :nif_target_dir)
-      )
+    nif = nif!(platform, zig, opts)
 
     shlib =
       if Keyword.get(opts, :bundle_libcrypto, false) do
@@ -95,6 +92,25 @@ defmodule LambdaRuntime.Layer.Natives do
       zig: zig.version,
       otp_source: source.origin
     }
+  end
+
+  # The package's precompiled NIF when it was built from these sources for
+  # this target (no Rust needed), else a cargo zigbuild.
+  defp nif!(platform, zig, opts) do
+    root = Keyword.fetch!(opts, :runtime_root)
+
+    case LambdaRuntime.PrecompiledNif.for_target(root, Platform.cpu(platform), platform.glibc) do
+      {:ok, path} ->
+        Step.info("NIF for #{Platform.slug(platform)}: native/precompiled (SHA-256 checked)")
+        path
+
+      {:unavailable, reason} ->
+        Step.info("NIF for #{Platform.slug(platform)}: #{reason}; building it")
+        NifBuild.build!(root, platform, zig, Keyword.fetch!(opts, :nif_target_dir))
+
+      {:error, message} ->
+        Mix.raise(message)
+    end
   end
 
   @doc """

@@ -1,0 +1,110 @@
+defmodule Mix.Tasks.Lambda.New do
+  @shortdoc "Creates a new Elixir Lambda function project"
+  @moduledoc """
+  Creates a Mix project for an AWS Lambda function on lambda_runtime,
+  ready to test, run locally and deploy: a handler, its ExUnit test
+  (`LambdaRuntime.Test`), a sample event, the `lambda:` settings of the
+  `lambda.*` tasks, `config/config.exs` and `config/runtime.exs`, an AWS
+  SAM template and a README with the commands that matter.
+
+      mix lambda.new hello                 # a function that answers JSON
+      mix lambda.new ../orders_api --http  # behind an API Gateway HTTP API
+      mix lambda.new ../orders_queue --sqs # an SQS consumer, partial batch failures
+      mix lambda.new ../shop --module Shop.Function --dep github:lambda-runtime-ex/lambda_runtime
+
+  The last path segment is the application's name (lower case, digits,
+  underscores) unless `--app` gives one. Run it from a lambda_runtime
+  checkout, or a project that has lambda_runtime as a dependency: the new
+  project depends on that copy by path unless `--dep` says otherwise.
+
+  Then:
+
+      cd hello
+      mix test
+      mix lambda.invoke --event events/event.json
+
+  ## Options
+
+    * `--http` - a function behind an API Gateway HTTP API (typed events,
+      `LambdaRuntime.HTTPResponse`; an `HttpApi` event in the template)
+    * `--sqs` - an SQS consumer that reports partial batch failures
+      (`LambdaRuntime.BatchResponse`; a queue and its event source mapping
+      with `ReportBatchItemFailures` in the template)
+    * `--app NAME` - the OTP application name (default: the path's last segment)
+    * `--module NAME` - the handler module (default: the camel-cased app name)
+    * `--dep SPEC` - how `mix.exs` depends on lambda_runtime: `path:DIR`
+      (default: `path:` the lambda_runtime this task runs from),
+      `github:OWNER/REPO`, or `hex`
+    * `--force` - write into a directory that is not empty
+  """
+  use Mix.Task
+
+  @switches [
+    http: :boolean,
+    sqs: :boolean,
+    app: :string,
+    module: :string,
+    dep: :string,
+    force: :boolean
+  ]
+
+  @impl Mix.Task
+  def run(args) do
+    {opts, rest, invalid} = OptionParser.parse(args, strict: @switches)
+
+    path =
+      case {invalid, rest} do
+        {[{flag, _} | _], _} ->
+          Mix.raise(
+            "mix lambda.new: unknown or invalid option #{flag}; see `mix help lambda.new`"
+          )
+
+        {[], [path]} ->
+          path
+
+        {[], []} ->
+          Mix.raise("mix lambda.new needs the path of the new project: mix lambda.new hello")
+
+        {[], more} ->
+          Mix.raise("mix lambda.new takes one path, got #{Enum.join(more, " ")}")
+      end
+
+    kind =
+      case {opts[:http], opts[:sqs]} do
+        {true, true} -> Mix.raise("mix lambda.new: choose one of --http and --sqs")
+        {true, _} -> :http
+        {_, true} -> :sqs
+        _ -> :basic
+      end
+
+    new_opts = [kind: kind, app: opts[:app], module: opts[:module], dep: dep(opts[:dep])]
+
+    with {:ok, project} <- LambdaRuntime.New.new(path, new_opts),
+         {:ok, files} <- LambdaRuntime.New.write(project, force: opts[:force] == true) do
+      for file <- files,
+          do: Mix.shell().info([:green, "* creating ", :reset, Path.join(path, file)])
+
+      Mix.shell().info("""
+
+      Your function #{project.module} is in #{path}. Next:
+
+          cd #{path}
+          mix test                                      # its tests
+          mix lambda.invoke --event events/event.json   # run it as Lambda does
+          MIX_ENV=prod mix lambda.package               # the function zip
+          mix lambda.doctor                             # what deploying needs
+      """)
+    else
+      {:error, message} -> Mix.raise("mix lambda.new: " <> message)
+    end
+  end
+
+  defp dep(nil), do: nil
+  defp dep("hex"), do: :hex
+  defp dep("path:" <> dir) when dir != "", do: {:path, dir}
+  defp dep("github:" <> repo) when repo != "", do: {:github, repo}
+
+  defp dep(other),
+    do:
+      Mix.raise("mix lambda.new: --dep #{inspect(other)}: use path:DIR, github:OWNER/REPO or hex")
+end
