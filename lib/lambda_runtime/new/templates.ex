@@ -249,9 +249,8 @@ defmodule LambdaRuntime.New.Templates do
     `mix.exs`) and AWS credentials, found as the AWS CLI finds them. It
     builds the function zip (`MIX_ENV=prod mix lambda.package`,
     `_build/lambda/#{p.app}.zip`) and the runtime layer
-    (`MIX_ENV=prod mix lambda.layer`, which compiles ERTS with zig and the
-    runtime's NIF with Rust and cargo-zigbuild: `pip install ziglang
-    cargo-zigbuild`). `--dry-run` shows every request without sending one.
+    (`MIX_ENV=prod mix lambda.layer`, which compiles ERTS with zig: `pip
+    install ziglang`). `--dry-run` shows every request without sending one.
     """
   end
 end

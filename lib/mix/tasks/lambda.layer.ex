@@ -10,24 +10,27 @@ defmodule Mix.Tasks.Lambda.Layer do
 
   The layer's native code does not come from this machine: ERTS, crypto's
   and asn1's NIFs are compiled from the sources of exactly this machine's
-  OTP version with zig, and the runtime's NIF with cargo zigbuild, for the
-  chosen architecture and a glibc no newer than 2.31. So any Linux machine
-  builds a layer that starts on Lambda, for x86_64 or arm64 (Graviton).
-  The first build of an architecture takes several minutes (OpenSSL,
-  ERTS); later builds take seconds (see `LambdaRuntime.Layer.Cache`).
+  OTP version with zig, for the chosen architecture and a glibc no newer
+  than 2.31, and the runtime's NIF is the package's precompiled one for
+  that architecture (compiled with cargo zigbuild only when its sources
+  changed). So any Linux machine builds a layer that starts on Lambda, for
+  x86_64 or arm64 (Graviton). The first build of an architecture takes
+  several minutes (OpenSSL, ERTS); later builds take seconds (see
+  `LambdaRuntime.Layer.Cache`).
 
       mix lambda.layer                      # x86_64, _build/lambda/layer-x86_64.zip
       mix lambda.layer --arch arm64
       mix lambda.layer --otp-source ~/src/otp_src_25.2.3.tar.gz
+      mix lambda.layer --flavor jit         # the JIT instead of the interpreter
       mix lambda.layer --bundle-libcrypto   # for targets without OpenSSL 3
       mix lambda.layer --erts host --force  # this machine's ERTS (local tests only)
 
   Works in the lambda_runtime repository and in any project that depends
   on `:lambda_runtime`; it compiles the project first. It needs zig
-  (`pip install ziglang`), cargo-zigbuild (`pip install cargo-zigbuild`),
-  Rust with the target's standard library (`rustup target add
-  aarch64-unknown-linux-gnu` for arm64), and the OTP sources (downloaded
-  and verified when not given).
+  (`pip install ziglang`) and the OTP sources (downloaded and verified
+  when not given); a source build of the NIF also needs cargo-zigbuild
+  (`pip install cargo-zigbuild`) and Rust with the target's standard
+  library (`rustup target add aarch64-unknown-linux-gnu` for arm64).
 
   Before zipping, every ELF file is checked (an ELF reader in Elixir, no
   binutils) against what `provided.al2023` provides: the task fails with

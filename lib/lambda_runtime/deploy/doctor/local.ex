@@ -170,7 +170,26 @@ defmodule LambdaRuntime.Deploy.Doctor.Local do
           )
       end
 
-    [zig, zigbuild(), rust(arch)]
+    [zig | nif_tools(arch)]
+  end
+
+  # The layer's NIF is the package's precompiled one when it was built from
+  # these sources for the layer's target; only otherwise is it compiled.
+  defp nif_tools(arch) do
+    cpu = if arch == "arm64", do: "aarch64", else: "x86_64"
+
+    case LambdaRuntime.PrecompiledNif.for_target(runtime_root(), cpu, {2, 31}) do
+      {:ok, path} ->
+        [
+          Check.ok(
+            "layer NIF",
+            "precompiled for #{arch} (#{Path.basename(path)}): no Rust or cargo-zigbuild needed"
+          )
+        ]
+
+      _ ->
+        [zigbuild(), rust(arch)]
+    end
   end
 
   defp zigbuild do
@@ -199,7 +218,7 @@ defmodule LambdaRuntime.Deploy.Doctor.Local do
         Check.error(
           "Rust",
           "cargo not found: mix lambda.layer compiles the runtime's NIF for the layer with it " <>
-            "(your own machine needs none: its NIF is precompiled)",
+            "(no precompiled NIF matches these sources)",
           "install Rust (https://rustup.rs), or deploy with a published layer (--layer-arn)"
         )
 
