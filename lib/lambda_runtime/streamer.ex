@@ -8,7 +8,7 @@ defmodule LambdaRuntime.Streamer do
 
   require Logger
 
-  alias LambdaRuntime.{Client, Context, ErrorReport, JSON, Native, Retry}
+  alias LambdaRuntime.{Client, Context, ErrorReport, Native, Retry}
 
   # `{:broken, reason}`: the connection failed after the stream opened
   # (Lambda has what was sent); `{:error, reason}`: it never opened.
@@ -90,9 +90,7 @@ defmodule LambdaRuntime.Streamer do
   # Ends an open stream with `report` as its error trailers.
   @spec fail(reference(), ErrorReport.t()) :: result()
   def fail(handle, %ErrorReport{} = report) do
-    body = report |> ErrorReport.to_map() |> JSON.encode!()
-
-    case Native.stream_fail(handle, ErrorReport.header_type(report), Base.encode64(body)) do
+    case Native.stream_fail(handle, ErrorReport.to_wire(report)) do
       # Killed between ending its stream and reporting so: the response is
       # whole; the error can only go to /error (which Lambda may refuse).
       {:error, {:finished, _}} -> {:error, report}
