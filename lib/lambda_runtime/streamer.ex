@@ -1,9 +1,9 @@
 defmodule LambdaRuntime.Streamer do
   @moduledoc """
-  Sends a `LambdaRuntime.Stream` to the Runtime API from the handler's
+  Sends a `LambdaRuntime.StreamedResponse` to the Runtime API from the handler's
   process: opens the streamed `/response` at the first chunk, writes each
   chunk as it comes, and ends with error trailers if the enumerable fails
-  after the first byte (see `LambdaRuntime.Stream`).
+  after the first byte (see `LambdaRuntime.StreamedResponse`).
   """
 
   require Logger
@@ -31,9 +31,14 @@ defmodule LambdaRuntime.Streamer do
   (killed at its deadline, crashed), the owner can still end it with error
   trailers (`fail/2`) instead of cutting it off.
   """
-  @spec run(Client.t(), Context.t(), LambdaRuntime.Stream.t(), {pid(), reference()} | nil) ::
+  @spec run(
+          Client.t(),
+          Context.t(),
+          LambdaRuntime.StreamedResponse.t(),
+          {pid(), reference()} | nil
+        ) ::
           result()
-  def run(client, %Context{} = context, %LambdaRuntime.Stream{} = stream, owner \\ nil) do
+  def run(client, %Context{} = context, %LambdaRuntime.StreamedResponse{} = stream, owner \\ nil) do
     # Nothing is sent before the connection is up, so opening is retried
     # like any other request whose connection failed.
     open = fn ->
