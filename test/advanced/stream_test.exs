@@ -41,9 +41,9 @@ defmodule LambdaRuntime.Advanced.StreamTest do
   end
 
   defmodule DeprecatedName do
-    # Called through a variable: the deprecation warning is for users'
-    # code, not this test's.
-    defp old, do: LambdaRuntime.Stream
+    # Named at run time, so that no Elixir version's compiler sees the
+    # calls: the deprecation warning is for users' code, not this test's.
+    def old, do: Module.concat(LambdaRuntime, Stream)
 
     def new(_event, _context), do: {:ok, old().new(["a", "b"], content_type: "text/plain")}
     def http(_event, _context), do: {:ok, old().http(["body"], status: 201)}
@@ -52,7 +52,7 @@ defmodule LambdaRuntime.Advanced.StreamTest do
 
   describe "LambdaRuntime.Stream, the deprecated name" do
     test "delegates to StreamedResponse and is deprecated, function by function" do
-      old = LambdaRuntime.Stream
+      old = DeprecatedName.old()
 
       assert old.new(["x"], content_type: "text/plain") ==
                StreamedResponse.new(["x"], content_type: "text/plain")
