@@ -2,10 +2,11 @@ defmodule LambdaRuntime.Client do
   @moduledoc """
   The Lambda Runtime API, one call per endpoint.
 
-  A thin Elixir face on the Rust client in the NIF: each call blocks on a
-  dirty IO scheduler (only the write of a small response sent ahead, in
-  `respond_then_next/5`, happens on the caller's scheduler, without
-  blocking) and returns the HTTP status and body as they came. Deciding
+  A thin Elixir face on the Rust client in the NIF: each call is one NIF
+  call that blocks on a dirty IO scheduler (only the write of a small
+  response sent ahead, in `respond_then_next/5`, happens on the caller's
+  scheduler, without blocking) and returns the HTTP status and body as
+  they came. Deciding
   what a status means (retry, report, exit) is the caller's job; see
   `LambdaRuntime.Reporter` and `LambdaRuntime.Poller`.
 
@@ -26,12 +27,13 @@ defmodule LambdaRuntime.Client do
   @type transport_error ::
           {:refused | :closed | :protocol | :too_large | :timeout | :other, String.t()}
 
-  @typedoc "The headers of `/next`, by name; absent ones are `nil`."
+  @typedoc "What `/next` answered."
   @type next_answer ::
           {:ok, pos_integer(), meta(), binary()}
           | {:truncated, pos_integer(), meta(), String.t()}
           | {:error, transport_error()}
 
+  @typedoc "The headers of `/next`, by name; absent ones are `nil`."
   @type meta :: %{
           request_id: String.t() | nil,
           deadline_ms: non_neg_integer() | nil,
@@ -78,29 +80,28 @@ defmodule LambdaRuntime.Client do
 
   @doc """
   `POST /runtime/invocation/{id}/response`, then, only if Lambda accepted
-  it (2xx), `GET /runtime/invocation/next`, with one hop to a dirty IO
-  thread: `{:next, answer}` with the answer `next/1` would give. Any other
-  answer to the POST is returned as `response/4` returns it, and no `/next`
-  is made. With `release_in_flight: true`, an accepted response also
-  removes the invocation's `LambdaRuntime.Shutdown` in-flight mark, before
-  the `/next`.
+  it (2xx), `GET /runtime/invocation/next`, in one NIF call with one hop
+  to a dirty IO thread: `{:next, answer}` with the answer `next/1` would
+  give. Any other answer to the POST is returned as `response/4` returns
+  it, and no `/next` is made.
+
+  A small body (a binary of at most 64 KiB) is written from the caller's
+  scheduler, without blocking, before the dirty IO thread that reads the
+  answer is woken: the Runtime API gets the response one thread wake-up
+  sooner (BENCHMARKS.md). `mark`, an in-flight mark
+  (`LambdaRuntime.Shutdown.mark_in_flight/0`), is released as soon as the
+  response is accepted, before the `/next`, which may wait for minutes.
   """
-  @spec respond_then_next(t(), String.t(), String.t() | nil, iodata(), keyword()) ::
+  @spec respond_then_next(
+          t(),
+          String.t(),
+          String.t() | nil,
+          iodata(),
+          LambdaRuntime.Shutdown.mark() | nil
+        ) ::
           {:next, next_answer()} | {:ok, pos_integer(), binary()} | {:error, transport_error()}
-  def respond_then_next(client, request_id, invocation_id, body, opts \\ []) do
-    release = Keyword.get(opts, :release_in_flight, false)
-
-    # A small body (a binary of at most 64 KiB: the NIF decides and refuses
-    # anything else) is written from this scheduler, without blocking,
-    # before the dirty IO thread that reads the answer is woken: the
-    # Runtime API gets the response one thread wake-up sooner
-    # (BENCHMARKS.md).
-    sent_ahead = Native.client_response_ahead(client, request_id, invocation_id, body) == :ok
-
-    if sent_ahead,
-      do: Native.client_sent_then_next(client, release),
-      else: Native.client_respond_next(client, request_id, invocation_id, body, release)
-  end
+  def respond_then_next(client, request_id, invocation_id, body, mark \\ nil),
+    do: Native.client_respond_next(client, request_id, invocation_id, body, mark)
 
   @doc "`POST /runtime/invocation/{id}/error`."
   @spec error(t(), String.t(), String.t() | nil, ErrorReport.t()) ::

@@ -21,9 +21,15 @@ defmodule LambdaRuntime.ErrorReport do
   | handler module or function not found        | `Runtime.HandlerNotFound`      |
   | `init/1` raised or returned an error        | `Runtime.InitError`            |
 
-  The header always has the `Category.Reason` shape: a type that already
+  ## The error-type header
+
+  `Lambda-Runtime-Function-Error-Type` (on `/error` and `/init/error`, and
+  as a trailer of a stream that fails after its first byte) is
+  `header_type/1`, the one rule for it: the type keeps only letters,
+  digits, `.`, `_` and `-` (no leading or trailing dot); one that then
   starts with `Function.`, `Runtime.` or `Sandbox.` is sent as it is, any
-  other gets the `Function.` category (`Function.ArgumentError`).
+  other gets the `Function.` category (`Function.ArgumentError`); an
+  empty one is `Function.Unknown`. The NIF sends the value it is given.
   """
 
   import Bitwise
@@ -104,10 +110,27 @@ defmodule LambdaRuntime.ErrorReport do
     }
   end
 
-  @doc "The `Lambda-Runtime-Function-Error-Type` header value."
+  @doc "The `Lambda-Runtime-Function-Error-Type` value (see the module doc)."
   @spec header_type(t()) :: String.t()
   def header_type(%__MODULE__{type: type}) do
-    if String.starts_with?(type, @categories), do: type, else: "Function." <> type
+    case type |> header_chars() |> trim_dots() do
+      "" -> "Function.Unknown"
+      clean -> if String.starts_with?(clean, @categories), do: clean, else: "Function." <> clean
+    end
+  end
+
+  defp header_chars(type) do
+    for <<c <- type>>, c in ?a..?z or c in ?A..?Z or c in ?0..?9 or c in [?., ?_, ?-], into: "" do
+      <<c>>
+    end
+  end
+
+  defp trim_dots("." <> rest), do: trim_dots(rest)
+
+  defp trim_dots(type) do
+    if String.ends_with?(type, "."),
+      do: trim_dots(binary_part(type, 0, byte_size(type) - 1)),
+      else: type
   end
 
   @doc """
@@ -135,9 +158,17 @@ defmodule LambdaRuntime.ErrorReport do
   end
 
   @doc false
-  # The shape the NIF takes: {header_type, error_type, message, stack_trace, xray_cause}.
-  def to_wire(%__MODULE__{} = report),
-    do: {header_type(report), report.type, report.message, report.stack_trace, xray_cause(report)}
+  # The report as the NIF takes it on every path (/error, /init/error, a
+  # failed stream's trailers): native/lambda_runtime_nif/src/error_report.rs.
+  def to_wire(%__MODULE__{} = report) do
+    %{
+      header_type: header_type(report),
+      error_type: report.type,
+      error_message: report.message,
+      stack_trace: report.stack_trace,
+      xray_cause: xray_cause(report)
+    }
+  end
 
   defp frames(stacktrace) when is_list(stacktrace) do
     for {mod, fun, arity, location} = entry <- stacktrace, not runtime_frame?(entry) do
@@ -153,16 +184,17 @@ defmodule LambdaRuntime.ErrorReport do
 
   defp frames(_), do: []
 
-  # Header values are ASCII: escape everything else the JSON way.
+  # Header values are visible ASCII: escape everything else (DEL and
+  # beyond; the JSON encoder already escapes control characters) the JSON way.
   defp ascii_only(json) do
     if ascii?(json), do: json, else: for(<<c::utf8 <- json>>, into: "", do: ascii_char(c))
   end
 
-  defp ascii?(<<c, rest::binary>>) when c < 128, do: ascii?(rest)
+  defp ascii?(<<c, rest::binary>>) when c < 127, do: ascii?(rest)
   defp ascii?(<<>>), do: true
   defp ascii?(_), do: false
 
-  defp ascii_char(c) when c < 128, do: <<c>>
+  defp ascii_char(c) when c < 127, do: <<c>>
 
   defp ascii_char(c) when c < 0x10000,
     do: "\\u" <> String.pad_leading(Integer.to_string(c, 16), 4, "0")

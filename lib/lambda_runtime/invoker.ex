@@ -4,7 +4,7 @@ defmodule LambdaRuntime.Invoker do
   monitored process, encodes the response, and turns every way that can go
   wrong into an `LambdaRuntime.ErrorReport`.
 
-  A handler that returns a stream (see `LambdaRuntime.Stream`) has it sent
+  A handler that returns a stream (see `LambdaRuntime.StreamedResponse`) has it sent
   from its own process when a Runtime API `:client` is given; without one
   (as in `LambdaRuntime.Test`), the chunks are collected into the body.
   Without a client, Lambda's response limits (`LambdaRuntime.Limits`) are
@@ -195,7 +195,7 @@ defmodule LambdaRuntime.Invoker do
        do: response |> encode() |> buffered_limit(stream_to)
 
   defp response(response, context, stream_to) do
-    case LambdaRuntime.Stream.from_response(response) do
+    case LambdaRuntime.StreamedResponse.from_response(response) do
       {:ok, stream} when stream_to != nil ->
         {client, owner} = stream_to
         LambdaRuntime.Streamer.run(client, context, stream, owner)

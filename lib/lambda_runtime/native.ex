@@ -18,7 +18,8 @@ defmodule LambdaRuntime.Native do
   end
 
   # Runtime API client (dirty IO, except the constructors and
-  # client_response_ahead, a non-blocking write).
+  # client_respond_next, which writes a small response ahead without
+  # blocking and then moves itself onto a dirty IO thread).
   def client_new(_api, _timeout_ms), do: :erlang.nif_error(:nif_not_loaded)
   def client_base_url(_client), do: :erlang.nif_error(:nif_not_loaded)
   def client_next(_client), do: :erlang.nif_error(:nif_not_loaded)
@@ -26,23 +27,18 @@ defmodule LambdaRuntime.Native do
   def client_response(_client, _request_id, _invocation_id, _body),
     do: :erlang.nif_error(:nif_not_loaded)
 
-  def client_respond_next(_client, _request_id, _invocation_id, _body, _release),
+  def client_respond_next(_client, _request_id, _invocation_id, _body, _mark),
     do: :erlang.nif_error(:nif_not_loaded)
-
-  # Normal scheduler: writes without blocking; :ok is followed by
-  # client_sent_then_next, :busy or an error by client_respond_next.
-  def client_response_ahead(_client, _request_id, _invocation_id, _body),
-    do: :erlang.nif_error(:nif_not_loaded)
-
-  def client_sent_then_next(_client, _release), do: :erlang.nif_error(:nif_not_loaded)
-
-  # In-flight invocations, for LambdaRuntime.Shutdown (normal scheduler).
-  def in_flight_add(_delta), do: :erlang.nif_error(:nif_not_loaded)
 
   def client_error(_client, _request_id, _invocation_id, _report),
     do: :erlang.nif_error(:nif_not_loaded)
 
   def client_init_error(_client, _report), do: :erlang.nif_error(:nif_not_loaded)
+
+  # In-flight marks, for LambdaRuntime.Shutdown (normal scheduler).
+  def in_flight_mark, do: :erlang.nif_error(:nif_not_loaded)
+  def in_flight_release(_mark), do: :erlang.nif_error(:nif_not_loaded)
+  def in_flight_count, do: :erlang.nif_error(:nif_not_loaded)
 
   # Streamed responses (dirty IO).
   def stream_open(_client, _request_id, _invocation_id, _content_type),
@@ -51,8 +47,7 @@ defmodule LambdaRuntime.Native do
   def stream_write(_stream, _iodata), do: :erlang.nif_error(:nif_not_loaded)
   def stream_finish(_stream), do: :erlang.nif_error(:nif_not_loaded)
 
-  def stream_fail(_stream, _error_type, _error_body_base64),
-    do: :erlang.nif_error(:nif_not_loaded)
+  def stream_fail(_stream, _report), do: :erlang.nif_error(:nif_not_loaded)
 
   def stream_bytes_sent(_stream), do: :erlang.nif_error(:nif_not_loaded)
 

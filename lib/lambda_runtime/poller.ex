@@ -11,16 +11,22 @@ defmodule LambdaRuntime.Poller do
   over 64 MiB without a request id) is logged and skipped, and polling goes
   on.
 
-  After an invocation whose response Lambda accepts, the next `/next` has
-  already been made, in the same NIF call as the `/response`
-  (`LambdaRuntime.Reporter.report/4`): its answer is handled here like
-  any other, without polling again.
+  The loop, one step per module: `/next` (`LambdaRuntime.Client`), the
+  handler (`LambdaRuntime.Invoker`), the outcome posted
+  (`LambdaRuntime.Reporter`), and here what comes next. Reporting says
+  whether the next event is already here: after a response Lambda
+  accepts, the next `/next` is made in the same NIF call as the
+  `/response` (`{:polled, answer}`), and its answer is handled like any
+  other, without polling again; otherwise (`:poll`) the poller polls.
+
+  Each invocation holds an in-flight mark (`LambdaRuntime.Shutdown`) from
+  before the handler runs until its outcome is reported.
   """
   use GenServer, restart: :permanent
 
   require Logger
 
-  alias LambdaRuntime.{Client, Context, Invoker, Reporter, Retry, Runtime}
+  alias LambdaRuntime.{Client, Context, Invoker, Reporter, Retry, Runtime, Shutdown}
 
   @doc false
   def start_link(opts), do: GenServer.start_link(__MODULE__, opts)
@@ -52,53 +58,58 @@ defmodule LambdaRuntime.Poller do
   end
 
   @impl true
-  def handle_continue(:poll, state), do: handle_continue({:answer, next(state.client)}, state)
+  def handle_continue(:poll, state) do
+    answer = Retry.transport(fn -> Client.next(state.client) end)
+    handle_continue({:answer, answer}, state)
+  end
 
-  # An answer to /next: from polling, or fetched right after the previous
-  # response was accepted (Reporter.report/4); a connection failure on
-  # the latter is retried as a plain /next.
+  # An answer to /next: from polling, or made right after the previous
+  # response was accepted; a connection failure on the latter is retried
+  # as a plain /next.
   def handle_continue({:answer, answer}, state) do
-    case handle_next(answer, state) do
-      {:next, answer} ->
+    case serve(answer, state) do
+      :poll ->
+        {:noreply, state, {:continue, :poll}}
+
+      {:polled, answer} ->
         answer = Retry.retry(answer, fn -> Client.next(state.client) end)
         {:noreply, state, {:continue, {:answer, answer}}}
-
-      _ ->
-        {:noreply, state, {:continue, :poll}}
     end
   end
 
-  defp next(client), do: Retry.transport(fn -> Client.next(client) end)
-
-  defp handle_next({:ok, 200, meta, body}, state), do: invoke(state, meta, body)
-  defp handle_next({:ok, 408, _meta, _body}, _state), do: :ok
-  defp handle_next({:truncated, 200, meta, reason}, state), do: cut_off(state, meta, reason)
+  # What each /next answer means; an event is invoked and reported.
+  @spec serve(Client.next_answer(), map()) :: Reporter.result()
+  defp serve({:ok, 200, meta, body}, state), do: invoke(state, meta, body)
+  defp serve({:ok, 408, _meta, _body}, _state), do: :poll
+  defp serve({:truncated, 200, meta, reason}, state), do: cut_off(state, meta, reason)
 
   # Any other status with its body cut short: the status is what counts.
-  defp handle_next({:truncated, status, meta, reason}, state),
-    do: handle_next({:ok, status, meta, "(body cut off: #{reason})"}, state)
+  defp serve({:truncated, status, meta, reason}, state),
+    do: serve({:ok, status, meta, "(body cut off: #{reason})"}, state)
 
-  defp handle_next({:ok, status, _meta, body}, _state) when status >= 500,
+  defp serve({:ok, status, _meta, body}, _state) when status >= 500,
     do: Runtime.halt("the Runtime API answered /next with #{status}: #{body}")
 
-  defp handle_next({:ok, status, _meta, body}, _state) do
+  defp serve({:ok, status, _meta, body}, _state) do
     Logger.error("the Runtime API answered /next with #{status}: #{body}")
     Process.sleep(100)
+    :poll
   end
 
   # An answer that cannot be read (its head or, without a request id, its
   # body past what the client reads): nothing can be reported for it, and
   # Lambda is still there. Skipped; polling goes on.
-  defp handle_next({:error, {:too_large, message}}, _state) do
+  defp serve({:error, {:too_large, message}}, _state) do
     Logger.error(
       "the Runtime API's /next answer could not be read (#{message}); it is skipped " <>
         "(no request id to answer it with) and polling goes on"
     )
 
     Process.sleep(100)
+    :poll
   end
 
-  defp handle_next({:error, {kind, message}}, _state),
+  defp serve({:error, {kind, message}}, _state),
     do: Runtime.halt("could not reach the Runtime API for /next (#{kind}: #{message})")
 
   # The event's headers arrived, its body did not: answer it with an error
@@ -107,33 +118,34 @@ defmodule LambdaRuntime.Poller do
     Logger.metadata(request_id: meta.request_id)
     message = "the event's body did not arrive whole (#{reason})"
     report = LambdaRuntime.ErrorReport.new("Runtime.InvalidEvent", message)
-    Reporter.report(state.client, meta, {:error, report})
+    result = Reporter.report(state.client, meta, {:error, report})
     Logger.metadata(request_id: nil)
+    result
   end
 
   defp invoke(_state, %{request_id: nil}, _body) do
     Logger.error(
       "/next returned an event without Lambda-Runtime-Aws-Request-Id; it cannot be answered"
     )
+
+    :poll
   end
 
   defp invoke(state, meta, body) do
     Logger.metadata(request_id: meta.request_id, tenant_id: meta.tenant_id)
     if state.set_trace_env, do: set_trace_id(meta.trace_id)
     context = Context.for_invocation(state.base_context, meta)
+    mark = Shutdown.mark_in_flight()
 
-    result =
-      LambdaRuntime.Shutdown.track(fn tracked? ->
-        outcome =
-          Invoker.run(state.handler, state.handler_state, body, context, client: state.client)
+    try do
+      outcome =
+        Invoker.run(state.handler, state.handler_state, body, context, client: state.client)
 
-        # An accepted response is followed by the next /next in the same
-        # NIF call (one dirty IO hop per invocation instead of two).
-        Reporter.report(state.client, meta, outcome, release_in_flight: tracked?)
-      end)
-
-    Logger.metadata(request_id: nil, tenant_id: nil)
-    result
+      Reporter.report(state.client, meta, outcome, mark)
+    after
+      Shutdown.release_in_flight(mark)
+      Logger.metadata(request_id: nil, tenant_id: nil)
+    end
   end
 
   # The X-Ray SDKs read the trace header from this variable.

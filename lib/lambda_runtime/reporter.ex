@@ -22,44 +22,53 @@ defmodule LambdaRuntime.Reporter do
 
   @max_response_bytes LambdaRuntime.Limits.max_response_bytes()
 
-  @doc """
-  Posts a response or an error for one invocation.
-
-  A response that Lambda accepts is followed, in the same call to a dirty
-  IO thread, by the next `GET /next` (`Client.respond_then_next/5`): the
-  answer is then `{:next, answer}`, for the poller to handle instead of
-  polling. Otherwise (an error, a stream, a response Lambda refused or one
-  over 6 MB, which is sent alone) the answer is `:ok`. `release_in_flight:
-  true` is passed on to `Client.respond_then_next/5` (see
-  `LambdaRuntime.Shutdown.track/1`).
+  @typedoc """
+  What the poller does next: `:poll` for the next event, or handle
+  `{:polled, answer}`, the answer of the `/next` already made right after
+  Lambda accepted the response.
   """
-  @spec report(Client.t(), map(), LambdaRuntime.Invoker.outcome(), keyword()) ::
-          :ok | {:next, Client.next_answer()}
-  def report(client, meta, outcome, opts \\ [])
+  @type result :: :poll | {:polled, Client.next_answer()}
 
-  def report(client, meta, {:ok, body}, opts) do
+  @doc """
+  Posts a response or an error for one invocation, and says whether the
+  next event is already here.
+
+  A response that Lambda accepts is followed, in the same NIF call, by
+  the next `GET /next` (`Client.respond_then_next/5`): the result is then
+  `{:polled, answer}`. Otherwise (an error, a stream, a response Lambda
+  refused or one over 6 MB, which is sent alone) it is `:poll`. `mark`
+  is the invocation's in-flight mark, which that call releases as soon
+  as the response is accepted (`LambdaRuntime.Shutdown`).
+  """
+  @spec report(
+          Client.t(),
+          Client.meta(),
+          LambdaRuntime.Invoker.outcome(),
+          LambdaRuntime.Shutdown.mark() | nil
+        ) :: result()
+  def report(client, meta, outcome, mark \\ nil)
+
+  def report(client, meta, {:ok, body}, mark) do
     # Lambda may answer 413 after reading only part of an oversized body and
     # close the connection; the client, still sending, then sees the close,
     # not the 413. Such a body is sent once and a broken connection taken
     # for the 413 it stands for.
-    oversized? = IO.iodata_length(body) > @max_response_bytes
-
-    answer =
-      if oversized? do
-        Client.response(client, meta.request_id, meta.invocation_id, body)
-      else
-        release = Keyword.take(opts, [:release_in_flight])
-
-        send_retrying(fn ->
-          Client.respond_then_next(client, meta.request_id, meta.invocation_id, body, release)
-        end)
+    if IO.iodata_length(body) > @max_response_bytes do
+      case Client.response(client, meta.request_id, meta.invocation_id, body) do
+        {:ok, 413, _} -> report(client, meta, {:error, too_large(body)})
+        {:error, {:closed, _}} -> report(client, meta, {:error, too_large(body)})
+        answer -> check(answer, "/response", meta.request_id)
+      end
+    else
+      respond = fn ->
+        Client.respond_then_next(client, meta.request_id, meta.invocation_id, body, mark)
       end
 
-    case answer do
-      {:next, _} = next -> next
-      {:ok, 413, _} -> report(client, meta, {:error, too_large(body)})
-      {:error, {:closed, _}} when oversized? -> report(client, meta, {:error, too_large(body)})
-      answer -> check(answer, "/response", meta.request_id)
+      case Retry.transport(respond) do
+        {:next, answer} -> {:polled, answer}
+        {:ok, 413, _} -> report(client, meta, {:error, too_large(body)})
+        answer -> check(answer, "/response", meta.request_id)
+      end
     end
   end
 
@@ -68,17 +77,19 @@ defmodule LambdaRuntime.Reporter do
   # tail, not the Runtime API: Lambda has what was sent, and the next /next
   # shows whether the API is still there (retried, then fatal, if not). A
   # stream that never opened is checked like any request (fatal).
-  def report(_client, meta, {:streamed, {:broken, {kind, message}}}, _opts) do
+  def report(_client, meta, {:streamed, {:broken, {kind, message}}}, _mark) do
     Logger.error(
       "the streamed response for #{meta.request_id} broke off (#{kind}: #{message}); " <>
         "Lambda keeps what was sent; carrying on"
     )
+
+    :poll
   end
 
-  def report(_client, meta, {:streamed, answer}, _opts),
+  def report(_client, meta, {:streamed, answer}, _mark),
     do: check(answer, "/response (streamed)", meta.request_id)
 
-  def report(client, meta, {:error, %ErrorReport{} = error}, _opts) do
+  def report(client, meta, {:error, %ErrorReport{} = error}, _mark) do
     Logger.error("Invocation failed: #{error.type}: #{error.message}",
       error_type: error.type,
       error_message: error.message,
@@ -86,7 +97,7 @@ defmodule LambdaRuntime.Reporter do
     )
 
     fn -> Client.error(client, meta.request_id, meta.invocation_id, error) end
-    |> send_retrying()
+    |> Retry.transport()
     |> check("/error", meta.request_id)
   end
 
@@ -94,24 +105,29 @@ defmodule LambdaRuntime.Reporter do
   @spec report_init_error(Client.t(), ErrorReport.t()) :: :ok
   def report_init_error(client, %ErrorReport{} = error) do
     fn -> Client.init_error(client, error) end
-    |> send_retrying()
+    |> Retry.transport()
     |> check("/init/error", nil)
-  end
 
-  defp send_retrying(request), do: Retry.transport(request)
+    :ok
+  end
 
   defp too_large(body), do: LambdaRuntime.Limits.response_too_large(IO.iodata_length(body))
 
-  defp check({:ok, status, _}, _path, _id) when status in 200..299, do: :ok
+  # What an answer to a POST means. Each recoverable case logs (or not)
+  # and goes on polling; the others end the runtime.
+  defp check({:ok, status, _}, _path, _id) when status in 200..299, do: :poll
 
   defp check({:ok, 410, _}, path, id) do
     Logger.warning(
       "#{path} for #{id} answered 410: the invocation is no longer current; carrying on"
     )
+
+    :poll
   end
 
   defp check({:ok, status, body}, path, id) when status in 400..499 do
     Logger.error("#{path} for #{inspect(id)} answered #{status}: #{body}")
+    :poll
   end
 
   defp check({:ok, status, body}, path, _id) do
@@ -123,6 +139,7 @@ defmodule LambdaRuntime.Reporter do
   # on (the next /next shows whether the API is still there).
   defp check({:error, {:timeout, message}}, path, id) do
     Logger.error("#{path} for #{inspect(id)} got no answer (#{message}); carrying on")
+    :poll
   end
 
   defp check({:error, {kind, message}}, path, _id) do

@@ -26,21 +26,33 @@ defmodule LambdaRuntime.Shutdown do
   This module is an `:erl_signal_server` event handler that replaces OTP's
   default one (which would call `init:stop/0` at once); other signals keep
   OTP's default behaviour.
+
+  ## In-flight marks
+
+  What SIGTERM waits for is counted with marks. The poller owns each
+  mark: it takes one (`mark_in_flight/0`) before the handler runs and
+  releases it (`release_in_flight/1`) once the outcome is reported. The
+  combined `/response` + `/next` call (`LambdaRuntime.Client.respond_then_next/5`)
+  releases it earlier, as soon as Lambda accepted the response, because
+  its `/next` may then wait for minutes with nothing running. A mark
+  counts once however many times it is released, and one never released
+  stops counting when it is garbage-collected. The marks live in the NIF
+  because of that early release.
   """
   @behaviour :gen_event
 
   require Logger
 
-  @installed {__MODULE__, :installed}
+  @typedoc "One running invocation, counted until released."
+  @opaque mark :: reference()
 
   @doc """
-  Installs the SIGTERM handler and the in-flight counter.
-  `internal_extension?` says whether the runtime registered its own
-  extension, which sets the default shutdown budget (see above).
+  Installs the SIGTERM handler. `internal_extension?` says whether the
+  runtime registered its own extension, which sets the default shutdown
+  budget (see above).
   """
   @spec install(boolean()) :: :ok
   def install(internal_extension? \\ false) do
-    :persistent_term.put(@installed, true)
     budget = if internal_extension?, do: 450, else: 250
 
     :ok =
@@ -55,39 +67,13 @@ defmodule LambdaRuntime.Shutdown do
     _ -> :ok
   end
 
-  @doc """
-  Runs `fun` as an in-flight invocation: one that SIGTERM lets finish, up to
-  the budget. `fun` gets `true` when the runtime is tracking (installed),
-  and then may hand the release of the mark to the NIF
-  (`LambdaRuntime.Client.respond_then_next/5` with `release_in_flight:
-  true`, which releases it once Lambda accepted the response, before its
-  `/next`): `fun` returns `{:next, _}` exactly when that happened. Any
-  other return, or a raise, releases the mark here. The count lives in the
-  NIF (`Native.in_flight_add/1`) because of that hand-over.
-  """
-  @spec track((boolean() -> result)) :: result when result: term()
-  def track(fun) do
-    if :persistent_term.get(@installed, false) do
-      LambdaRuntime.Native.in_flight_add(1)
+  @doc "Takes a mark: one more running invocation that SIGTERM lets finish."
+  @spec mark_in_flight() :: mark()
+  def mark_in_flight, do: LambdaRuntime.Native.in_flight_mark()
 
-      try do
-        fun.(true)
-      catch
-        kind, reason ->
-          LambdaRuntime.Native.in_flight_add(-1)
-          :erlang.raise(kind, reason, __STACKTRACE__)
-      else
-        {:next, _} = released ->
-          released
-
-        other ->
-          LambdaRuntime.Native.in_flight_add(-1)
-          other
-      end
-    else
-      fun.(false)
-    end
-  end
+  @doc "Releases `mark` (a mark already released stays so)."
+  @spec release_in_flight(mark()) :: :ok
+  def release_in_flight(mark), do: LambdaRuntime.Native.in_flight_release(mark)
 
   # Called by swap_handler/3 with {our args, what the old handler's
   # terminate returned}.
@@ -141,7 +127,7 @@ defmodule LambdaRuntime.Shutdown do
 
   defp wait_idle(deadline) do
     cond do
-      LambdaRuntime.Native.in_flight_add(0) <= 0 ->
+      LambdaRuntime.Native.in_flight_count() <= 0 ->
         :ok
 
       now() >= deadline ->

@@ -1,75 +1,29 @@
 defmodule LambdaRuntime.Stream do
   @moduledoc """
-  A streamed response: chunks go to the caller as the handler produces them
-  (`Lambda-Runtime-Function-Response-Mode: streaming`), for functions
-  invoked with response streaming (`InvokeWithResponseStream`, Function URLs
-  with `RESPONSE_STREAM`).
-
-  A handler streams by returning (directly or as `{:ok, stream}`):
-
-    * `LambdaRuntime.Stream.new(enumerable, content_type: ...)`;
-    * `LambdaRuntime.Stream.http(enumerable, status: ..., headers: ..., cookies: ...)`
-      for Function URLs and API Gateway: the HTTP status, headers and cookies
-      go first as a JSON prelude;
-    * or any lazy enumerable: a `Stream` (`Stream.map/2`, `Stream.resource/3`, ...),
-      a `File.Stream`, an `IO.Stream`, or a function of arity 2; it is sent
-      as `application/octet-stream`. Lists and maps are not streams: they
-      are JSON responses.
-
-  Every element is iodata and becomes one HTTP chunk, written before the
-  next element is computed, so memory stays flat however long the stream.
-  The enumerable runs in the handler's process. If it raises before the
-  first chunk, the invocation fails the usual way (`/error`); after, the
-  error goes to Lambda as the HTTP trailers `Lambda-Runtime-Function-Error-Type`
-  and `Lambda-Runtime-Function-Error-Body` (base64 of the error JSON).
-
-      def handle(_event, _context) do
-        {:ok, LambdaRuntime.Stream.new(Stream.map(1..3, &"line \#{&1}\\n"), content_type: "text/plain")}
-      end
+  Deprecated: the former name of `LambdaRuntime.StreamedResponse`, kept for
+  one release. Its functions delegate there and return a
+  `%LambdaRuntime.StreamedResponse{}`; a `%LambdaRuntime.Stream{}` built by
+  hand is still streamed. Replace `LambdaRuntime.Stream` with
+  `LambdaRuntime.StreamedResponse`: the functions and options are the same.
   """
+  @moduledoc deprecated: "Use LambdaRuntime.StreamedResponse instead"
+
+  alias LambdaRuntime.StreamedResponse
 
   defstruct [:enumerable, content_type: "application/octet-stream"]
 
-  @type t :: %__MODULE__{enumerable: Enumerable.t(), content_type: String.t()}
+  @typedoc "Deprecated: `t:LambdaRuntime.StreamedResponse.t/0`."
+  @type t :: StreamedResponse.t()
 
-  @http_content_type "application/vnd.awslambda.http-integration-response"
+  @doc "Deprecated: `LambdaRuntime.StreamedResponse.new/2`."
+  @deprecated "Use LambdaRuntime.StreamedResponse.new/2 instead"
+  defdelegate new(enumerable, opts \\ []), to: StreamedResponse
 
-  @doc "A stream of `enumerable`'s chunks with the given `:content_type`."
-  @spec new(Enumerable.t(), keyword()) :: t()
-  def new(enumerable, opts \\ []) do
-    %__MODULE__{
-      enumerable: enumerable,
-      content_type: Keyword.get(opts, :content_type, "application/octet-stream")
-    }
-  end
+  @doc "Deprecated: `LambdaRuntime.StreamedResponse.http/2`."
+  @deprecated "Use LambdaRuntime.StreamedResponse.http/2 instead"
+  defdelegate http(body, opts \\ []), to: StreamedResponse
 
-  @doc """
-  A streamed HTTP response for Function URLs and API Gateway: a JSON prelude
-  with `statusCode`, `headers` and `cookies`, then eight zero bytes, then
-  the body, each sent as its own chunk.
-
-  Options: `:status` (default 200), `:headers` (a map or a list of
-  `{name, value}` pairs, default `%{}`),
-  `:cookies` (a list of `Set-Cookie` values, default `[]`).
-  """
-  @spec http(Enumerable.t(), keyword()) :: t()
-  def http(body, opts \\ []) do
-    prelude = %{
-      "statusCode" => Keyword.get(opts, :status, 200),
-      "headers" => opts |> Keyword.get(:headers, %{}) |> Map.new(),
-      "cookies" => Keyword.get(opts, :cookies, [])
-    }
-
-    %__MODULE__{
-      enumerable: Stream.concat([LambdaRuntime.JSON.encode!(prelude), <<0::64>>], body),
-      content_type: @http_content_type
-    }
-  end
-
-  @doc "Whether a handler's return value is to be streamed, and as what."
-  @spec from_response(term()) :: {:ok, t()} | :error
-  def from_response(%__MODULE__{} = stream), do: {:ok, stream}
-  def from_response(%s{} = enum) when s in [Stream, File.Stream, IO.Stream], do: {:ok, new(enum)}
-  def from_response(fun) when is_function(fun, 2), do: {:ok, new(fun)}
-  def from_response(_), do: :error
+  @doc "Deprecated: `LambdaRuntime.StreamedResponse.from_response/1`."
+  @deprecated "Use LambdaRuntime.StreamedResponse.from_response/1 instead"
+  defdelegate from_response(value), to: StreamedResponse
 end

@@ -1,14 +1,14 @@
 defmodule LambdaRuntime.Streamer do
   @moduledoc """
-  Sends a `LambdaRuntime.Stream` to the Runtime API from the handler's
+  Sends a `LambdaRuntime.StreamedResponse` to the Runtime API from the handler's
   process: opens the streamed `/response` at the first chunk, writes each
   chunk as it comes, and ends with error trailers if the enumerable fails
-  after the first byte (see `LambdaRuntime.Stream`).
+  after the first byte (see `LambdaRuntime.StreamedResponse`).
   """
 
   require Logger
 
-  alias LambdaRuntime.{Client, Context, ErrorReport, JSON, Native, Retry}
+  alias LambdaRuntime.{Client, Context, ErrorReport, Native, Retry}
 
   # `{:broken, reason}`: the connection failed after the stream opened
   # (Lambda has what was sent); `{:error, reason}`: it never opened.
@@ -31,9 +31,14 @@ defmodule LambdaRuntime.Streamer do
   (killed at its deadline, crashed), the owner can still end it with error
   trailers (`fail/2`) instead of cutting it off.
   """
-  @spec run(Client.t(), Context.t(), LambdaRuntime.Stream.t(), {pid(), reference()} | nil) ::
+  @spec run(
+          Client.t(),
+          Context.t(),
+          LambdaRuntime.StreamedResponse.t(),
+          {pid(), reference()} | nil
+        ) ::
           result()
-  def run(client, %Context{} = context, %LambdaRuntime.Stream{} = stream, owner \\ nil) do
+  def run(client, %Context{} = context, %LambdaRuntime.StreamedResponse{} = stream, owner \\ nil) do
     # Nothing is sent before the connection is up, so opening is retried
     # like any other request whose connection failed.
     open = fn ->
@@ -90,9 +95,7 @@ defmodule LambdaRuntime.Streamer do
   # Ends an open stream with `report` as its error trailers.
   @spec fail(reference(), ErrorReport.t()) :: result()
   def fail(handle, %ErrorReport{} = report) do
-    body = report |> ErrorReport.to_map() |> JSON.encode!()
-
-    case Native.stream_fail(handle, ErrorReport.header_type(report), Base.encode64(body)) do
+    case Native.stream_fail(handle, ErrorReport.to_wire(report)) do
       # Killed between ending its stream and reporting so: the response is
       # whole; the error can only go to /error (which Lambda may refuse).
       {:error, {:finished, _}} -> {:error, report}

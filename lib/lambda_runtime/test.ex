@@ -82,7 +82,7 @@ defmodule LambdaRuntime.Test do
   Invokes `handler` with `event` as the runtime would and returns
   `{:ok, response}` or `{:error, %{"errorType" => ..., "errorMessage" => ...,
   "stackTrace" => [...]}}`, both decoded from the JSON Lambda would return.
-  A streamed response (`LambdaRuntime.Stream`) is collected; when it is not
+  A streamed response (`LambdaRuntime.StreamedResponse`) is collected; when it is not
   JSON, `response` is the binary.
 
   A handler that cannot be resolved, or whose `init/1` fails, gives the init

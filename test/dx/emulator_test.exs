@@ -105,7 +105,7 @@ defmodule LambdaRuntime.EmulatorTest do
     end
   end
 
-  describe "with bootstrap.sh streaming (LambdaRuntime.Stream)" do
+  describe "with bootstrap.sh streaming (LambdaRuntime.StreamedResponse)" do
     @describetag :tmp_dir
     test "chunks reach the caller, as PayloadChunk events, as the handler produces them",
          %{tmp_dir: dir} do

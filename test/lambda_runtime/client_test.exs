@@ -45,12 +45,12 @@ defmodule LambdaRuntime.ClientTest do
 end
 
 defmodule LambdaRuntime.ClientRespondTest do
-  # respond_then_next/5 sends small binaries ahead from the calling
-  # scheduler (LambdaRuntime.Native.client_response_ahead/4) and everything
-  # else in one dirty call: both must deliver the same request.
+  # respond_then_next/5 is one NIF call: a small binary is written ahead
+  # from the calling scheduler, anything else posted whole from the dirty
+  # IO thread the call then moves to; both must deliver the same request.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{Client, Native}
+  alias LambdaRuntime.{Client, Native, Shutdown}
   alias LambdaRuntime.TestSupport.FaultApi
 
   setup do
@@ -91,16 +91,48 @@ defmodule LambdaRuntime.ClientRespondTest do
     assert FaultApi.requests(api) |> Enum.map(& &1.path) |> Enum.filter(&(&1 =~ "/next")) == []
   end
 
-  test "the NIF sends ahead only binaries of at most 64 KiB; nothing else goes out",
+  test "a body that is not iodata is an error and nothing goes out",
        %{api: api, client: client} do
-    for body <- [["{", "}"], :binary.copy("x", 64 * 1024 + 1)] do
-      assert {:error, {:other, message}} = Native.client_response_ahead(client, "r", nil, body)
-      assert message =~ "at most 64 KiB"
+    for body <- [:not_iodata, ["{", :x]] do
+      assert {:error, {:other, "body is not iodata"}} =
+               Client.respond_then_next(client, "r", nil, body)
     end
 
-    assert {:error, {:other, "no request was sent ahead"}} =
-             Native.client_sent_then_next(client, false)
-
     assert FaultApi.requests(api) == []
+  end
+end
+
+defmodule LambdaRuntime.ClientInFlightTest do
+  # The in-flight count is the VM's: not run beside other tests.
+  use ExUnit.Case, async: false
+
+  alias LambdaRuntime.{Client, Native, Shutdown}
+  alias LambdaRuntime.TestSupport.FaultApi
+
+  setup do
+    api = FaultApi.start!()
+    on_exit(fn -> FaultApi.stop(api) end)
+    {:ok, client} = Client.new(FaultApi.runtime_api(api))
+    %{api: api, client: client}
+  end
+
+  test "an accepted response releases its in-flight mark before the /next; a refused one does not",
+       %{api: api, client: client} do
+    before = Native.in_flight_count()
+    accepted = Shutdown.mark_in_flight()
+    refused = Shutdown.mark_in_flight()
+    assert Native.in_flight_count() == before + 2
+
+    FaultApi.event(api, "after-accepted", "{}")
+    assert {:next, {:ok, 200, _, _}} = Client.respond_then_next(client, "a", nil, "{}", accepted)
+    assert Native.in_flight_count() == before + 1
+
+    FaultApi.push_reply(api, :response, {410, "{}"})
+    assert {:ok, 410, _} = Client.respond_then_next(client, "b", nil, "{}", refused)
+    assert Native.in_flight_count() == before + 1
+
+    # Released by its owner, a mark counts once, however often.
+    for mark <- [accepted, refused, refused], do: assert(Shutdown.release_in_flight(mark) == :ok)
+    assert Native.in_flight_count() == before
   end
 end

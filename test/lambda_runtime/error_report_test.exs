@@ -100,13 +100,33 @@ defmodule LambdaRuntime.ErrorReportTest do
       end
     end
 
-    test "to_wire/1 is what the NIF takes" do
-      report = ErrorReport.new("ArgumentError", "m", ["frame"])
+    test "keeps only characters a header value may hold, whatever the type" do
+      for {type, header} <- [
+            {"Function.My.App Error\r\n", "Function.My.AppError"},
+            {"My App:Error", "Function.MyAppError"},
+            {"Runtime.Bad\nType", "Runtime.BadType"},
+            {":my_mod", "Function.my_mod"},
+            {"héllo", "Function.hllo"},
+            {".x.", "Function.x"},
+            {"Runtime.", "Function.Runtime"},
+            {"", "Function.Unknown"},
+            {" \r\n", "Function.Unknown"}
+          ] do
+        assert ErrorReport.header_type(%ErrorReport{type: type, message: ""}) == header,
+               inspect(type)
+      end
+    end
 
-      assert {"Function.ArgumentError", "ArgumentError", "m", ["frame"], cause} =
-               ErrorReport.to_wire(report)
+    test "to_wire/1 is the named map the NIF takes on every path" do
+      report = ErrorReport.new("My App.Error", "m", ["frame"])
 
-      assert cause == ErrorReport.xray_cause(report)
+      assert ErrorReport.to_wire(report) == %{
+               header_type: "Function.MyApp.Error",
+               error_type: "My App.Error",
+               error_message: "m",
+               stack_trace: ["frame"],
+               xray_cause: ErrorReport.xray_cause(report)
+             }
     end
   end
 
@@ -126,10 +146,10 @@ defmodule LambdaRuntime.ErrorReportTest do
     end
 
     test "is ASCII only (a header value), non-ASCII escaped the JSON way" do
-      cause = ErrorReport.xray_cause(ErrorReport.new("E", "héllo 😀"))
-      assert cause =~ ~S(h\u00E9llo \uD83D\uDE00)
-      assert for(<<c <- cause>>, do: c) |> Enum.all?(&(&1 < 128))
-      assert [%{"message" => "héllo 😀"}] = LambdaRuntime.JSON.decode!(cause)["exceptions"]
+      cause = ErrorReport.xray_cause(ErrorReport.new("E", "héllo 😀 \d\t"))
+      assert cause =~ ~S(h\u00E9llo \uD83D\uDE00 \u007F\t)
+      assert for(<<c <- cause>>, do: c in 0x20..0x7E) |> Enum.all?()
+      assert [%{"message" => "héllo 😀 \d\t"}] = LambdaRuntime.JSON.decode!(cause)["exceptions"]
     end
 
     test "stays under 64 KiB however deep the stack" do

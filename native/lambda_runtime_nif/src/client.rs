@@ -7,12 +7,13 @@
 use std::io::Read;
 use std::time::Duration;
 
-use serde::Serialize;
 use ureq::Agent;
 
 use crate::address;
+use crate::error_report::ErrorReport;
 use crate::invocation::Invocation;
 use crate::post::Poster;
+use crate::wire::{self, Reply, TransportError, TransportKind};
 
 /// Largest `/next` body we accept. Lambda's synchronous payload limit is 6 MB;
 /// this leaves room for emulators and future limits without letting a broken
@@ -39,36 +40,6 @@ pub const DEFAULT_POST_TIMEOUT: Duration = Duration::from_secs(10);
 /// exits right after it, whatever the Runtime API does.
 pub const INIT_ERROR_TIMEOUT: Duration = Duration::from_secs(2);
 
-const ERROR_CONTENT_TYPE: &str = "application/vnd.aws.lambda.error+json";
-const ERROR_TYPE_HEADER: &str = "Lambda-Runtime-Function-Error-Type";
-const INVOCATION_ID_HEADER: &str = "Lambda-Runtime-Invocation-Id";
-const XRAY_CAUSE_HEADER: &str = "Lambda-Runtime-Function-XRay-Error-Cause";
-const USER_AGENT: &str = concat!("lambda_runtime_elixir/", env!("CARGO_PKG_VERSION"));
-
-/// The JSON body of `/error` and `/init/error`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorRequest {
-    pub error_message: String,
-    pub error_type: String,
-    pub stack_trace: Vec<String>,
-}
-
-/// What is sent with an error besides its JSON body: the error-type header
-/// and, optionally, the X-Ray error cause (JSON).
-#[derive(Debug, Default)]
-pub struct ErrorHeaders<'h> {
-    pub error_type: &'h str,
-    pub xray_cause: Option<&'h str>,
-}
-
-/// A Runtime API answer: the status code and the (bounded) body.
-#[derive(Debug)]
-pub struct Reply<B> {
-    pub status: u16,
-    pub body: B,
-}
-
 /// What `/next` returned.
 #[derive(Debug)]
 pub struct Next<B> {
@@ -81,82 +52,10 @@ pub struct Next<B> {
     pub body_error: Option<TransportError>,
 }
 
-/// Why a request did not get an HTTP answer at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportKind {
-    /// Nothing listens (or the connection attempt failed).
-    Refused,
-    /// The connection broke mid-exchange: reset, closed early, truncated body.
-    Closed,
-    /// The server spoke something that is not HTTP/1.1.
-    Protocol,
-    /// The body (or the head) is larger than we accept.
-    TooLarge,
-    /// No answer (or no progress writing) within the call's bound.
-    Timeout,
-    Other,
-}
-
-#[derive(Debug)]
-pub struct TransportError {
-    pub kind: TransportKind,
-    pub message: String,
-}
-
-impl From<ureq::Error> for TransportError {
-    fn from(err: ureq::Error) -> Self {
-        use std::io::ErrorKind as K;
-        let kind = match &err {
-            ureq::Error::Io(io) => match io.kind() {
-                K::ConnectionRefused | K::AddrNotAvailable | K::NotFound => TransportKind::Refused,
-                K::ConnectionReset
-                | K::ConnectionAborted
-                | K::BrokenPipe
-                | K::UnexpectedEof
-                | K::TimedOut => TransportKind::Closed,
-                _ => TransportKind::Other,
-            },
-            ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => TransportKind::Refused,
-            ureq::Error::Protocol(_) => TransportKind::Protocol,
-            ureq::Error::Timeout(_) => TransportKind::Closed,
-            ureq::Error::BodyExceedsLimit(_) | ureq::Error::LargeResponseHeader(_, _) => {
-                TransportKind::TooLarge
-            }
-            _ => TransportKind::Other,
-        };
-        TransportError {
-            kind,
-            message: err.to_string(),
-        }
-    }
-}
-
-impl From<std::io::Error> for TransportError {
-    fn from(err: std::io::Error) -> Self {
-        use std::io::ErrorKind as K;
-        // Our own sockets' read and write timeouts (SO_RCVTIMEO and
-        // SO_SNDTIMEO give EAGAIN on Linux).
-        if matches!(err.kind(), K::WouldBlock | K::TimedOut) {
-            return TransportError {
-                kind: TransportKind::Timeout,
-                message: format!("no answer within the time allowed ({err})"),
-            };
-        }
-        TransportError::from(ureq::Error::Io(err))
-    }
-}
-
-fn response_path(request_id: &str) -> String {
-    format!(
-        "/runtime/invocation/{}/response",
-        address::path_segment(request_id)
-    )
-}
-
 fn response_headers(invocation_id: Option<&str>) -> Vec<(&'static str, &str)> {
-    let mut headers = vec![("Content-Type", "application/json")];
+    let mut headers = vec![("Content-Type", wire::JSON_CONTENT_TYPE)];
     if let Some(id) = invocation_id {
-        headers.push((INVOCATION_ID_HEADER, id));
+        headers.push((wire::INVOCATION_ID_HEADER, id));
     }
     headers
 }
@@ -209,7 +108,7 @@ impl Client {
             .http_status_as_error(false)
             .proxy(None)
             .no_delay(true)
-            .user_agent(USER_AGENT)
+            .user_agent(wire::USER_AGENT)
             // `/next` long-polls for as long as the function is idle.
             .timeout_global(None)
             .timeout_connect(Some(Duration::from_secs(5)))
@@ -218,7 +117,7 @@ impl Client {
             .max_idle_age(Duration::from_secs(3600))
             .max_response_header_size(NEXT_HEAD_LIMIT)
             .build();
-        let poster = Poster::new(&base, USER_AGENT, post_timeout)?;
+        let poster = Poster::new(&base, post_timeout)?;
         Ok(Client {
             agent: config.into(),
             poster,
@@ -237,7 +136,7 @@ impl Client {
 
     /// `GET /runtime/invocation/next`.
     pub fn next<B: BodySink>(&self) -> Result<Next<B>, TransportError> {
-        let url = format!("{}/runtime/invocation/next", self.base);
+        let url = format!("{}{}", self.base, wire::NEXT_PATH);
         let mut resp = self.agent.get(&url).call()?;
         let status = resp.status().as_u16();
         let invocation = Invocation::from_headers(
@@ -267,7 +166,7 @@ impl Client {
         invocation_id: Option<&str>,
         body: &[u8],
     ) -> Result<Reply<B>, TransportError> {
-        let path = response_path(request_id);
+        let path = wire::response_path(request_id);
         into_sink(
             self.poster
                 .post(&path, &response_headers(invocation_id), body)?,
@@ -283,7 +182,7 @@ impl Client {
         invocation_id: Option<&str>,
         body: &[u8],
     ) -> bool {
-        let path = response_path(request_id);
+        let path = wire::response_path(request_id);
         self.poster
             .send_ahead(&path, &response_headers(invocation_id), body)
     }
@@ -298,77 +197,44 @@ impl Client {
         &self,
         request_id: &str,
         invocation_id: Option<&str>,
-        headers: &ErrorHeaders,
-        error: &ErrorRequest,
+        report: &ErrorReport,
     ) -> Result<Reply<B>, TransportError> {
-        let path = format!(
-            "/runtime/invocation/{}/error",
-            address::path_segment(request_id)
-        );
-        post_error(&self.poster, &path, invocation_id, headers, error)
+        let path = wire::error_path(request_id);
+        post_error(&self.poster, &path, invocation_id, report)
     }
 
     /// `POST /runtime/init/error`, on a connection of its own bounded by
     /// `INIT_ERROR_TIMEOUT`: the runtime exits right after.
     pub fn init_error<B: BodySink>(
         &self,
-        headers: &ErrorHeaders,
-        error: &ErrorRequest,
+        report: &ErrorReport,
     ) -> Result<Reply<B>, TransportError> {
         let bound = self.post_timeout.min(INIT_ERROR_TIMEOUT);
-        let poster =
-            Poster::new(&self.base, USER_AGENT, bound).map_err(|message| TransportError {
-                kind: TransportKind::Other,
-                message,
-            })?;
-        post_error(&poster, "/runtime/init/error", None, headers, error)
+        let poster = Poster::new(&self.base, bound)
+            .map_err(|message| TransportError::new(TransportKind::Other, message))?;
+        post_error(&poster, wire::INIT_ERROR_PATH, None, report)
     }
 }
 
+/// An error report: its JSON body, its error-type header as Elixir made
+/// it, and the X-Ray cause when there is one.
 fn post_error<B: BodySink>(
     poster: &Poster,
     path: &str,
     invocation_id: Option<&str>,
-    headers: &ErrorHeaders,
-    error: &ErrorRequest,
+    report: &ErrorReport,
 ) -> Result<Reply<B>, TransportError> {
-    let body = serde_json::to_vec(error).map_err(|e| TransportError {
-        kind: TransportKind::Other,
-        message: e.to_string(),
-    })?;
-    let error_type = header_error_type(headers.error_type);
     let mut head = vec![
-        ("Content-Type", ERROR_CONTENT_TYPE),
-        (ERROR_TYPE_HEADER, error_type.as_str()),
+        ("Content-Type", wire::ERROR_CONTENT_TYPE),
+        (wire::ERROR_TYPE_HEADER, report.header_type.as_str()),
     ];
     if let Some(id) = invocation_id {
-        head.push((INVOCATION_ID_HEADER, id));
+        head.push((wire::INVOCATION_ID_HEADER, id));
     }
-    // A header value must be visible ASCII; a cause that is not is
-    // dropped rather than let it fail the whole error report.
-    if let Some(cause) = headers
-        .xray_cause
-        .filter(|c| c.bytes().all(|b| (0x20..0x7f).contains(&b)))
-    {
-        head.push((XRAY_CAUSE_HEADER, cause));
+    if let Some(cause) = &report.xray_cause {
+        head.push((wire::XRAY_CAUSE_HEADER, cause));
     }
-    into_sink(poster.post(path, &head, &body)?)
-}
-
-/// The value of `Lambda-Runtime-Function-Error-Type`: always `Category.Reason`
-/// (a bare reason gets the `Function` category), made only of characters a
-/// header value may hold.
-pub fn header_error_type(error_type: &str) -> String {
-    let clean: String = error_type
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        .collect();
-    let clean = clean.trim_matches('.');
-    match clean.find('.') {
-        Some(i) if i > 0 => clean.to_string(),
-        _ if clean.is_empty() => "Function.Unknown".to_string(),
-        _ => format!("Function.{clean}"),
-    }
+    into_sink(poster.post(path, &head, &report.body())?)
 }
 
 fn content_length(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
@@ -433,34 +299,15 @@ fn read_body<B: BodySink>(
 }
 
 fn too_large(limit: u64) -> TransportError {
-    TransportError {
-        kind: TransportKind::TooLarge,
-        message: format!("body larger than {limit} bytes"),
-    }
+    TransportError::new(
+        TransportKind::TooLarge,
+        format!("body larger than {limit} bytes"),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_type_header_is_category_reason() {
-        assert_eq!(
-            header_error_type("Function.ArgumentError"),
-            "Function.ArgumentError"
-        );
-        assert_eq!(header_error_type("ArgumentError"), "Function.ArgumentError");
-        assert_eq!(
-            header_error_type("Runtime.HandlerNotFound"),
-            "Runtime.HandlerNotFound"
-        );
-        assert_eq!(
-            header_error_type("Function.My.App Error\r\n"),
-            "Function.My.AppError"
-        );
-        assert_eq!(header_error_type(""), "Function.Unknown");
-        assert_eq!(header_error_type(".x"), "Function.x");
-    }
 
     #[test]
     fn read_body_exact_unknown_and_limited() {
@@ -475,18 +322,5 @@ mod tests {
         assert_eq!(err.kind, TransportKind::TooLarge);
         let err = read_body::<Vec<u8>>(&data[..], Some(20_000), 10_000).unwrap_err();
         assert_eq!(err.kind, TransportKind::TooLarge);
-    }
-
-    #[test]
-    fn error_request_json_shape() {
-        let e = ErrorRequest {
-            error_message: "boom".into(),
-            error_type: "Function.RuntimeError".into(),
-            stack_trace: vec!["a.ex:1".into()],
-        };
-        assert_eq!(
-            serde_json::to_string(&e).unwrap(),
-            r#"{"errorMessage":"boom","errorType":"Function.RuntimeError","stackTrace":["a.ex:1"]}"#
-        );
     }
 }

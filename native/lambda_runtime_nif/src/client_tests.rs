@@ -4,8 +4,25 @@
 use std::net::TcpListener;
 use std::thread;
 
-use crate::client::{Client, ErrorHeaders, ErrorRequest, Next, Reply, TransportKind};
+use crate::client::{Client, Next};
+use crate::error_report::ErrorReport;
 use crate::test_server::serve;
+use crate::wire::{Reply, TransportKind};
+
+fn report(
+    header_type: &str,
+    error_type: &str,
+    message: &str,
+    xray_cause: Option<&str>,
+) -> ErrorReport {
+    ErrorReport {
+        header_type: header_type.into(),
+        error_message: message.into(),
+        error_type: error_type.into(),
+        stack_trace: vec![],
+        xray_cause: xray_cause.map(String::from),
+    }
+}
 
 #[test]
 fn next_reads_headers_in_any_case_and_body_without_content_type() {
@@ -42,22 +59,14 @@ fn response_and_error_share_one_connection_and_echo_the_invocation_id() {
     assert_eq!(client.base_url(), format!("http://{addr}/.rt/2018-06-01"));
     let r: Reply<Vec<u8>> = client.response("r1", Some("inv-1"), b"\"hi\"").unwrap();
     assert_eq!(r.status, 202);
-    let e = ErrorRequest {
-        error_message: "boom".into(),
-        error_type: "RuntimeError".into(),
-        stack_trace: vec!["lib/a.ex:3: A.f/1".into()],
-    };
-    let r: Reply<Vec<u8>> = client
-        .error(
-            "r/2",
-            None,
-            &ErrorHeaders {
-                error_type: "RuntimeError",
-                xray_cause: Some(r#"{"exceptions":[]}"#),
-            },
-            &e,
-        )
-        .unwrap();
+    let mut e = report(
+        "Function.RuntimeError",
+        "RuntimeError",
+        "boom",
+        Some(r#"{"exceptions":[]}"#),
+    );
+    e.stack_trace = vec!["lib/a.ex:3: A.f/1".into()];
+    let r: Reply<Vec<u8>> = client.error("r/2", None, &e).unwrap();
     assert_eq!(r.status, 202);
     let r: Reply<Vec<u8>> = client.response("r3", None, b"{}").unwrap();
     assert_eq!((r.status, r.body), (413, b"large".to_vec()));
@@ -101,20 +110,13 @@ fn response_and_error_share_one_connection_and_echo_the_invocation_id() {
 fn init_error_goes_to_its_own_path() {
     let (addr, server) = serve(vec![b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"]);
     let client = Client::new(&addr).unwrap();
-    let e = ErrorRequest {
-        error_message: "no such module".into(),
-        error_type: "Runtime.HandlerNotFound".into(),
-        stack_trace: vec![],
-    };
-    let r: Reply<Vec<u8>> = client
-        .init_error(
-            &ErrorHeaders {
-                error_type: "Runtime.HandlerNotFound",
-                xray_cause: None,
-            },
-            &e,
-        )
-        .unwrap();
+    let e = report(
+        "Runtime.HandlerNotFound",
+        "Runtime.HandlerNotFound",
+        "no such module",
+        None,
+    );
+    let r: Reply<Vec<u8>> = client.init_error(&e).unwrap();
     assert_eq!(r.status, 202);
     let seen = server.join().unwrap();
     assert!(seen[0]
@@ -205,17 +207,7 @@ fn a_post_without_an_answer_times_out_within_its_bound() {
         .unwrap_err();
     assert_eq!(err.kind, TransportKind::Timeout);
     let err = client
-        .init_error::<Vec<u8>>(
-            &ErrorHeaders {
-                error_type: "Runtime.InitError",
-                xray_cause: None,
-            },
-            &ErrorRequest {
-                error_message: "m".into(),
-                error_type: "Runtime.InitError".into(),
-                stack_trace: vec![],
-            },
-        )
+        .init_error::<Vec<u8>>(&report("Runtime.InitError", "Runtime.InitError", "m", None))
         .unwrap_err();
     // The listener accepted only one connection; the init error's own
     // connection waits in the backlog and gets no answer either.

@@ -1,14 +1,15 @@
 //! NIF adapters for the Runtime API client.
 
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use rustler::{Binary, Encoder, Env, OwnedBinary, ResourceArc, Term};
+use rustler::sys::{c_int, ErlNifEnv, ErlNifTerm};
+use rustler::{Binary, Encoder, Env, NifResult, OwnedBinary, ResourceArc, SchedulerFlags, Term};
 
 use crate::atoms;
-use crate::client::{
-    BodySink, Client, ErrorHeaders, ErrorRequest, Next, Reply, TransportError, TransportKind,
-};
+use crate::client::{BodySink, Client, Next};
+use crate::error_report::ErrorReport;
+use crate::nif_in_flight::MarkResource;
+use crate::wire::{Reply, TransportError, TransportKind};
 
 /// The client as an Erlang resource; one per poller.
 pub struct ClientResource(pub AssertUnwindSafe<Client>);
@@ -100,115 +101,116 @@ fn next_term<'a>(env: Env<'a>, client: &ClientResource) -> Term<'a> {
     }
 }
 
-/// Invocations whose outcome Lambda has not accepted yet, for
-/// `LambdaRuntime.Shutdown`: Elixir adds and removes marks, and
-/// `client_respond_next` and `client_sent_then_next` remove one themselves
-/// between the accepted POST and the `/next`, which Elixir cannot see from
-/// inside the call.
-static IN_FLIGHT: AtomicI64 = AtomicI64::new(0);
-
-/// Adds `delta` to the in-flight count and returns the new count.
-#[rustler::nif]
-fn in_flight_add(delta: i64) -> i64 {
-    IN_FLIGHT.fetch_add(delta, Ordering::SeqCst) + delta
-}
-
-/// `POST /response`, then, only if Lambda accepted it (2xx), `GET /next`
-/// in the same dirty-scheduler call: `{:next, next_answer}`. Any other
-/// answer comes back as `client_response/4` gives it, with no `/next`
-/// made. One hop to a dirty IO thread and back per invocation instead of
-/// two: each hop is a thread wake-up, most of a warm invocation's CPU.
-/// With `release`, an accepted response also removes its in-flight mark
-/// before the `/next` (which may wait for minutes).
-#[rustler::nif(schedule = "DirtyIo")]
-fn client_respond_next<'a>(
-    env: Env<'a>,
-    client: ResourceArc<ClientResource>,
-    request_id: String,
-    invocation_id: Option<String>,
-    body: Term<'a>,
-    release: bool,
-) -> Term<'a> {
-    match post_response(env, &client, &request_id, invocation_id, body) {
-        Ok(posted) => then_next(env, &client, posted, release),
-        Err(not_iodata) => not_iodata,
-    }
-}
-
-/// Largest body `client_response_ahead` takes: copying it into the request
-/// and handing it to the socket stays well under the ~1 ms a NIF on a
-/// normal scheduler may take.
+/// Largest body written ahead from the calling scheduler: copying it into
+/// the request and handing it to the socket stays well under the ~1 ms a
+/// NIF on a normal scheduler may take.
 const AHEAD_MAX_BYTES: usize = 64 * 1024;
 
-/// Starts `POST /response` on the calling (normal) scheduler: writes what
-/// the kept-alive connection takes without blocking, so that the Runtime
-/// API has the response while a dirty IO thread is still waking up for
-/// `client_sent_then_next/2`, which must follow `:ok`. `:busy`: another
-/// call holds the connection, nothing was taken. `body` is a binary of at
-/// most 64 KiB; anything else is `{:error, {:other, _}}` and nothing is
-/// sent.
+/// `POST /response`, then, only if Lambda accepted it (2xx), `GET /next`:
+/// `{:next, next_answer}`. Any other answer comes back as
+/// `client_response/4` gives it, with no `/next` made. One call, one hop
+/// to a dirty IO thread: each hop is a thread wake-up, most of a warm
+/// invocation's CPU.
+///
+/// This half runs on the caller's (normal) scheduler: a body that is a
+/// binary of at most 64 KiB is written ahead without blocking, as much as
+/// the kept-alive connection takes, so that the Runtime API has the
+/// response while a dirty IO thread is still waking up; then the call
+/// moves itself onto that thread (`enif_schedule_nif`) for the rest
+/// (`respond_next_dirty`). `mark` (or nil) is the invocation's in-flight
+/// mark, released as soon as the response is accepted, before the `/next`
+/// (which may wait for minutes).
 #[rustler::nif]
-fn client_response_ahead<'a>(
+fn client_respond_next<'a>(
     env: Env<'a>,
-    client: ResourceArc<ClientResource>,
-    request_id: String,
-    invocation_id: Option<String>,
+    client: Term<'a>,
+    request_id: Term<'a>,
+    invocation_id: Term<'a>,
     body: Term<'a>,
-) -> Term<'a> {
-    match Binary::from_term(body) {
-        Ok(body) if body.len() <= AHEAD_MAX_BYTES => {
-            let taken =
-                client
-                    .0
-                    .response_ahead(&request_id, invocation_id.as_deref(), body.as_slice());
-            if taken { atoms::ok() } else { atoms::busy() }.encode(env)
-        }
-        _ => (
-            atoms::error(),
-            (
-                atoms::other(),
-                "a response sent ahead is a binary of at most 64 KiB",
-            ),
+    mark: Term<'a>,
+) -> NifResult<Term<'a>> {
+    let resource: ResourceArc<ClientResource> = client.decode()?;
+    let id: &str = request_id.decode()?;
+    let inv: Option<&str> = invocation_id.decode()?;
+    let _: Option<ResourceArc<MarkResource>> = mark.decode()?;
+    let sent_ahead = match Binary::from_term(body) {
+        Ok(b) if b.len() <= AHEAD_MAX_BYTES => resource.0.response_ahead(id, inv, b.as_slice()),
+        _ => false,
+    };
+    let args = [
+        client,
+        request_id,
+        invocation_id,
+        body,
+        mark,
+        sent_ahead.encode(env),
+    ]
+    .map(|t| t.as_c_arg());
+    // SAFETY: the arguments are terms of this call's env, and the function
+    // scheduled takes them as `finish_respond_next` expects.
+    let scheduled = unsafe {
+        rustler::sys::enif_schedule_nif(
+            env.as_c_arg(),
+            c"client_respond_next".as_ptr(),
+            SchedulerFlags::DirtyIo as c_int,
+            respond_next_dirty,
+            args.len() as c_int,
+            args.as_ptr(),
         )
-            .encode(env),
+    };
+    // SAFETY: what enif_schedule_nif returns is this call's result.
+    Ok(unsafe { Term::new(env, scheduled) })
+}
+
+/// The dirty half of `client_respond_next`, as the BEAM calls a NIF: a
+/// panic becomes the `nif_panicked` exception, as rustler raises it.
+unsafe extern "C" fn respond_next_dirty(
+    env: *mut ErlNifEnv,
+    argc: c_int,
+    argv: *const ErlNifTerm,
+) -> ErlNifTerm {
+    let lifetime = ();
+    let env = Env::new(&lifetime, env);
+    let args: Vec<Term> = std::slice::from_raw_parts(argv, argc as usize)
+        .iter()
+        .map(|t| Term::new(env, *t))
+        .collect();
+    match catch_unwind(AssertUnwindSafe(|| finish_respond_next(env, &args))) {
+        Ok(Ok(term)) => term.as_c_arg(),
+        Ok(Err(_)) => rustler::sys::enif_make_badarg(env.as_c_arg()),
+        Err(_) => rustler::sys::enif_raise_exception(
+            env.as_c_arg(),
+            rustler::types::atom::nif_panicked().as_c_arg(),
+        ),
     }
 }
 
-/// Finishes the response `client_response_ahead/4` started, then goes on
-/// as `client_respond_next/5` does.
-#[rustler::nif(schedule = "DirtyIo")]
-fn client_sent_then_next<'a>(
-    env: Env<'a>,
-    client: ResourceArc<ClientResource>,
-    release: bool,
-) -> Term<'a> {
-    let posted = client.0.response_sent();
-    then_next(env, &client, posted, release)
-}
-
-/// After a `/response`: a 2xx is followed by `/next` (`{:next, answer}`),
-/// any other answer is returned as it came.
-fn then_next<'a>(
-    env: Env<'a>,
-    client: &ClientResource,
-    posted: Result<Reply<ErlBody>, TransportError>,
-    release: bool,
-) -> Term<'a> {
-    match posted {
+/// Finishes the response sent ahead, or posts it whole; on a 2xx releases
+/// the mark and makes the `/next`.
+fn finish_respond_next<'a>(env: Env<'a>, args: &[Term<'a>]) -> NifResult<Term<'a>> {
+    let [client, request_id, invocation_id, body, mark, sent_ahead] = args else {
+        return Err(rustler::Error::BadArg);
+    };
+    let client: ResourceArc<ClientResource> = client.decode()?;
+    let mark: Option<ResourceArc<MarkResource>> = mark.decode()?;
+    let posted = if sent_ahead.decode()? {
+        client.0.response_sent()
+    } else {
+        let id: &str = request_id.decode()?;
+        match post_response(env, &client, id, invocation_id.decode()?, *body) {
+            Ok(posted) => posted,
+            Err(not_iodata) => return Ok(not_iodata),
+        }
+    };
+    Ok(match posted {
         Ok(Reply { status, .. }) if (200..300).contains(&status) => {
-            if release {
-                IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            if let Some(mark) = mark {
+                mark.0.release();
             }
-            // The mark is released: a panic from here must not reach
-            // Elixir as a raise, whose handler would release it again.
-            let next = std::panic::catch_unwind(AssertUnwindSafe(|| next_term(env, client)))
-                .unwrap_or_else(|_| {
-                    (atoms::error(), (atoms::other(), "the /next call panicked")).encode(env)
-                });
-            (atoms::next(), next).encode(env)
+            (atoms::next(), next_term(env, &client)).encode(env)
         }
         other => reply(env, other),
-    }
+    })
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
@@ -219,7 +221,7 @@ fn client_response<'a>(
     invocation_id: Option<String>,
     body: Term<'a>,
 ) -> Term<'a> {
-    match post_response(env, &client, &request_id, invocation_id, body) {
+    match post_response(env, &client, &request_id, invocation_id.as_deref(), body) {
         Ok(posted) => reply(env, posted),
         Err(not_iodata) => not_iodata,
     }
@@ -231,59 +233,37 @@ fn post_response<'a>(
     env: Env<'a>,
     client: &ClientResource,
     request_id: &str,
-    invocation_id: Option<String>,
+    invocation_id: Option<&str>,
     body: Term<'a>,
 ) -> Result<Result<Reply<ErlBody>, TransportError>, Term<'a>> {
     let body = Binary::from_iolist(body)
         .map_err(|_| (atoms::error(), (atoms::other(), "body is not iodata")).encode(env))?;
     Ok(client
         .0
-        .response(request_id, invocation_id.as_deref(), body.as_slice()))
+        .response(request_id, invocation_id, body.as_slice()))
 }
 
-/// An error report from Elixir:
-/// `{header_type, error_type, message, stack_trace, xray_cause | nil}`.
-type Report = (String, String, String, Vec<String>, Option<String>);
-
-/// The header values, then the JSON body.
-fn split(report: Report) -> ((String, Option<String>), ErrorRequest) {
-    let (header_type, error_type, error_message, stack_trace, xray_cause) = report;
-    let request = ErrorRequest {
-        error_message,
-        error_type,
-        stack_trace,
-    };
-    ((header_type, xray_cause), request)
-}
-
-fn headers(h: &(String, Option<String>)) -> ErrorHeaders<'_> {
-    ErrorHeaders {
-        error_type: &h.0,
-        xray_cause: h.1.as_deref(),
-    }
-}
-
+/// `POST /runtime/invocation/{id}/error` with `report`
+/// (`LambdaRuntime.ErrorReport.to_wire/1`).
 #[rustler::nif(schedule = "DirtyIo")]
 fn client_error<'a>(
     env: Env<'a>,
     client: ResourceArc<ClientResource>,
     request_id: String,
     invocation_id: Option<String>,
-    report: Report,
+    report: ErrorReport,
 ) -> Term<'a> {
-    let (h, error) = split(report);
     let id = invocation_id.as_deref();
-    reply(env, client.0.error(&request_id, id, &headers(&h), &error))
+    reply(env, client.0.error(&request_id, id, &report))
 }
 
 #[rustler::nif(schedule = "DirtyIo")]
 fn client_init_error<'a>(
     env: Env<'a>,
     client: ResourceArc<ClientResource>,
-    report: Report,
+    report: ErrorReport,
 ) -> Term<'a> {
-    let (h, error) = split(report);
-    reply(env, client.0.init_error(&headers(&h), &error))
+    reply(env, client.0.init_error(&report))
 }
 
 /// Deliberately panics, so that tests can prove a panic surfaces in Elixir

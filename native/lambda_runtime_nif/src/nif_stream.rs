@@ -5,9 +5,10 @@ use std::sync::Mutex;
 use rustler::{Binary, Encoder, Env, NewBinary, ResourceArc, Term};
 
 use crate::atoms;
-use crate::client::{Reply, TransportError};
+use crate::error_report::ErrorReport;
 use crate::nif_client::{transport_error, ClientResource};
 use crate::stream::ResponseStream;
+use crate::wire::{Reply, TransportError};
 
 /// An open streamed response; `None` once finished or failed.
 pub struct StreamResource(Mutex<Option<ResponseStream>>);
@@ -68,17 +69,17 @@ fn stream_finish<'a>(env: Env<'a>, stream: ResourceArc<StreamResource>) -> Term<
     }
 }
 
-/// Ends the body with error trailers.
+/// Ends the body with `report` (`LambdaRuntime.ErrorReport.to_wire/1`) as
+/// the error trailers.
 #[rustler::nif(schedule = "DirtyIo")]
 fn stream_fail<'a>(
     env: Env<'a>,
     stream: ResourceArc<StreamResource>,
-    error_type: String,
-    error_body_base64: String,
+    report: ErrorReport,
 ) -> Term<'a> {
     let taken = stream.0.lock().unwrap_or_else(|p| p.into_inner()).take();
     match taken {
-        Some(s) => answer(env, s.fail(&error_type, &error_body_base64)),
+        Some(s) => answer(env, s.fail(&report)),
         None => finished(env),
     }
 }

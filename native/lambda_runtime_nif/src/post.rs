@@ -14,22 +14,16 @@
 //! that thread is still waking up, instead of after.
 
 use std::io::{ErrorKind, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::address;
-use crate::client::{Reply, TransportError, TransportKind};
-use crate::stream::{header_value, read_reply};
-
-/// A connection attempt never waits longer than this, nor than the
-/// caller's bound.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::wire::{self, Reply, TransportError, TransportKind};
 
 pub struct Poster {
     authority: String,
     prefix: String,
-    user_agent: String,
     /// Bounds the connect, each write and each read of the answer.
     timeout: Duration,
     conn: Mutex<Conn>,
@@ -45,13 +39,12 @@ struct Conn {
 }
 
 impl Poster {
-    pub fn new(base_url: &str, user_agent: &str, timeout: Duration) -> Result<Poster, String> {
+    pub fn new(base_url: &str, timeout: Duration) -> Result<Poster, String> {
         let (authority, prefix) =
             address::split_base(base_url).ok_or_else(|| format!("cannot post to {base_url}"))?;
         Ok(Poster {
             authority: authority.to_string(),
             prefix: prefix.to_string(),
-            user_agent: user_agent.to_string(),
             timeout,
             conn: Mutex::new(Conn::default()),
         })
@@ -109,10 +102,10 @@ impl Poster {
     pub fn post_ahead(&self) -> Result<Reply<Vec<u8>>, TransportError> {
         let mut conn = self.lock();
         let Some((request, written)) = conn.ahead.take() else {
-            return Err(TransportError {
-                kind: TransportKind::Other,
-                message: "no request was sent ahead".to_string(),
-            });
+            return Err(TransportError::new(
+                TransportKind::Other,
+                "no request was sent ahead",
+            ));
         };
         self.exchange_on(&mut conn, &request, written)
     }
@@ -136,7 +129,7 @@ impl Poster {
                 Some(sock) => sock,
                 None => {
                     written = 0;
-                    connect(&self.authority, self.timeout)?
+                    wire::connect(&self.authority, self.timeout)?
                 }
             };
             match exchange(&mut sock, &request[written..]) {
@@ -156,17 +149,11 @@ impl Poster {
     }
 
     fn request(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-        let mut head = format!(
-            "POST {}{path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nContent-Length: {}\r\n",
-            self.prefix,
-            self.authority,
-            self.user_agent,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {}\r\n", header_value(value)));
-        }
-        head.push_str("\r\n");
+        let length = body.len().to_string();
+        let mut all = Vec::with_capacity(headers.len() + 1);
+        all.push(("Content-Length", length.as_str()));
+        all.extend_from_slice(headers);
+        let head = wire::post_head(&self.prefix, &self.authority, path, &all);
         let mut request = Vec::with_capacity(head.len() + body.len());
         request.extend_from_slice(head.as_bytes());
         request.extend_from_slice(body);
@@ -207,32 +194,6 @@ fn write_nonblocking(sock: &mut TcpStream, bytes: &[u8]) -> std::io::Result<usiz
     result
 }
 
-/// Opens a Runtime API connection to `authority` (`host:port`): a connect
-/// bounded by `timeout` (and `CONNECT_TIMEOUT`), TCP_NODELAY, and every
-/// later read and write on it bounded by `timeout`. Shared by the POSTs
-/// here and streamed responses.
-pub(crate) fn connect(authority: &str, timeout: Duration) -> Result<TcpStream, TransportError> {
-    let mut last = None;
-    for addr in authority.to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, timeout.min(CONNECT_TIMEOUT)) {
-            Ok(sock) => {
-                sock.set_nodelay(true)?;
-                sock.set_read_timeout(Some(timeout))?;
-                sock.set_write_timeout(Some(timeout))?;
-                return Ok(sock);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(match last {
-        Some(e) => TransportError::from(e),
-        None => TransportError {
-            kind: TransportKind::Refused,
-            message: format!("{authority} resolves to no address"),
-        },
-    })
-}
-
 /// Sends one request in one write and reads its answer; says whether the
 /// connection may be used again.
 fn exchange(
@@ -240,5 +201,5 @@ fn exchange(
     request: &[u8],
 ) -> Result<(Reply<Vec<u8>>, bool), TransportError> {
     sock.write_all(request)?;
-    read_reply(sock)
+    wire::read_reply(sock)
 }

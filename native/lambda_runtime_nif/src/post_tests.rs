@@ -5,8 +5,9 @@
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, Reply, TransportKind};
+use crate::client::Client;
 use crate::test_server::{serve_connections, Watch};
+use crate::wire::{Reply, TransportKind};
 
 const ACCEPTED: &[u8] = b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok";
 

@@ -93,7 +93,7 @@ end
 
 defmodule DxHandlers.Streaming do
   @moduledoc false
-  # Streamed responses (LambdaRuntime.Stream).
+  # Streamed responses (LambdaRuntime.StreamedResponse).
 
   # "first\n", then, once the file `gate` exists, "second\n".
   def gated(%{"gate" => gate}, _context) do
@@ -114,18 +114,18 @@ defmodule DxHandlers.Streaming do
         fn _ -> :ok end
       )
 
-    {:ok, LambdaRuntime.Stream.new(chunks, content_type: "text/plain")}
+    {:ok, LambdaRuntime.StreamedResponse.new(chunks, content_type: "text/plain")}
   end
 
   # `mib` chunks of 1 MiB (one binary, sent again and again).
   def sized(%{"mib" => mib}, _context) do
     chunk = :binary.copy("x", 1024 * 1024)
-    {:ok, LambdaRuntime.Stream.new(Stream.map(1..mib, fn _ -> chunk end))}
+    {:ok, LambdaRuntime.StreamedResponse.new(Stream.map(1..mib, fn _ -> chunk end))}
   end
 
   def fails_midway(_event, _context) do
     chunks = Stream.map([1, 2], fn n -> if n == 1, do: "partial", else: raise("midway") end)
-    {:ok, LambdaRuntime.Stream.new(chunks)}
+    {:ok, LambdaRuntime.StreamedResponse.new(chunks)}
   end
 
   defp wait_for(path) do
