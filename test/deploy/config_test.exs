@@ -1,7 +1,7 @@
-defmodule LambdaRuntime.Deploy.ConfigTest do
+defmodule LambdaRuntime.Tools.Deploy.ConfigTest do
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Deploy.Config
+  alias LambdaRuntime.Tools.Deploy.Config
 
   @role "arn:aws:iam::123456789012:role/hello"
   @layer "arn:aws:lambda:eu-west-1:123456789012:layer:extra:3"

@@ -1,9 +1,10 @@
-defmodule LambdaRuntime.Deploy.MotoTest do
+defmodule LambdaRuntime.Tools.Deploy.MotoTest do
   # Runs the deploy tasks in-process against moto_server on 127.0.0.1.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.AWS.{Lambda, Request}
-  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.AWS.Request
+  alias LambdaRuntime.Tools.AWS.Lambda
+  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Project}
   alias LambdaRuntime.TestSupport.{LayerZips, Moto}
 
   @moduletag :moto

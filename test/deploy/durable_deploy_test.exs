@@ -1,9 +1,10 @@
-defmodule LambdaRuntime.Deploy.DurableDeployTest do
+defmodule LambdaRuntime.Tools.Deploy.DurableDeployTest do
   # issue 16: `mix lambda.deploy` sets a durable function's DurableConfig.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.AWS.{Error, Lambda}
-  alias LambdaRuntime.Deploy.{Config, Connection, Preflight, Project}
+  alias LambdaRuntime.AWS.Error
+  alias LambdaRuntime.Tools.AWS.Lambda
+  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Preflight, Project}
 
   @role "arn:aws:iam::123456789012:role/orders"
   @tasks %{layer: "lambda.deploy_test_layer", package: "lambda.deploy_test_package"}

@@ -1,12 +1,13 @@
 Code.require_file("signature_stub.exs", __DIR__)
 
-defmodule LambdaRuntime.Deploy.ErrorsTest do
+defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
   # Credentials, retries and connection errors, against a local server that
   # verifies SigV4 signatures (moto accepts any credentials).
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint, Lambda}
-  alias LambdaRuntime.Deploy.SignatureStub
+  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint}
+  alias LambdaRuntime.Tools.AWS.Lambda
+  alias LambdaRuntime.Tools.Deploy.SignatureStub
   alias LambdaRuntime.TestSupport.Moto
 
   @moduletag :tmp_dir

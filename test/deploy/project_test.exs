@@ -1,8 +1,8 @@
-defmodule LambdaRuntime.Deploy.ProjectTest do
+defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
   # The deploy flow's dry runs (nothing is sent, so no server is needed).
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Project}
   alias LambdaRuntime.TestSupport.LayerZips
 
   @moduletag :tmp_dir

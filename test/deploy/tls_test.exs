@@ -4,7 +4,8 @@ defmodule LambdaRuntime.AWS.TLSTest do
 
   @moduletag :capture_log
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint, Lambda}
+  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint}
+  alias LambdaRuntime.Tools.AWS.Lambda
 
   setup do
     {:ok, _} = Application.ensure_all_started(:ssl)

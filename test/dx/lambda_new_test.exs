@@ -6,7 +6,7 @@ defmodule Mix.Tasks.Lambda.NewTest do
   # cargo and rustc off PATH, so the runtime's NIF must come precompiled.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.New
+  alias LambdaRuntime.Tools.New
 
   @moduletag :user_project
   @moduletag timeout: 600_000

@@ -1,9 +1,9 @@
-defmodule LambdaRuntime.Package.BuilderTest do
+defmodule LambdaRuntime.Tools.Package.BuilderTest do
   # Package.Builder on a hand-made build directory: what goes in, what stays
   # out, and when it refuses.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Package.{Builder, CompilerCheck, LayerInfo}
+  alias LambdaRuntime.Tools.Package.{Builder, CompilerCheck, LayerInfo}
 
   setup do
     Mix.shell(Mix.Shell.Process)

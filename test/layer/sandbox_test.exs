@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Layer.SandboxTest do
+defmodule LambdaRuntime.Tools.Layer.SandboxTest do
   # The layer and the function zip, unzipped and run the way Lambda runs
   # them (bwrap: read-only /opt and /var/task, tmpfs /tmp, no host Erlang or
   # Elixir, Lambda's environment only, uid 993) against cargo-lambda's
@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.Layer.{Manifest, Target}
+  alias LambdaRuntime.Tools.Layer.{Manifest, Target}
   alias LambdaRuntime.TestSupport.{Build, Emulator, PortableLayers, Sandbox}
 
   @moduletag :layer

@@ -16,7 +16,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
   architecture and the runtime layer ARN.
 
   Settings come from the `lambda:` key of `project/0` in `mix.exs` (see
-  `LambdaRuntime.Deploy.Config`); flags override them.
+  `LambdaRuntime.Tools.Deploy.Config`); flags override them.
 
       mix lambda.deploy
       mix lambda.deploy --architecture arm64
@@ -32,12 +32,12 @@ defmodule Mix.Tasks.Lambda.Deploy do
   stop the deploy before anything is built or uploaded. Once the function
   zip is there, the handler is checked against it: its module must be in
   the package and export the function (arity 2 or 1), or `handle_event/3`
-  for a `Module` handler (`LambdaRuntime.Deploy.Preflight`).
+  for a `Module` handler (`LambdaRuntime.Tools.Deploy.Preflight`).
 
   ## The runtime layer's manifest
 
   Before anything is built or uploaded, the runtime layer zip's manifest
-  (`lambda_runtime-layer.json`, see `LambdaRuntime.Layer.Manifest`) is read.
+  (`lambda_runtime-layer.json`, see `LambdaRuntime.Tools.Layer.Manifest`) is read.
   The deploy stops, saying why and how to fix it, when the zip has none
   (built by an older lambda_runtime, or not a lambda_runtime layer), when
   it was built for another target than `provided.al2023` or forced past
@@ -89,7 +89,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Project}
 
   @switches [
     function_name: :string,

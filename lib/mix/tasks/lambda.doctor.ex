@@ -35,7 +35,7 @@ defmodule Mix.Tasks.Lambda.Doctor do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.Doctor
+  alias LambdaRuntime.Tools.Deploy.Doctor
 
   @switches [
     online: :boolean,

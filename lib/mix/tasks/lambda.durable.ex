@@ -5,7 +5,7 @@ defmodule Mix.Tasks.Lambda.Durable do
   whole execution on this machine: AWS's `dex-local-runner` plays the
   durable-execution service (checkpoints, waits, callbacks, retries) and
   invokes the function again and again, each time through the real runtime
-  (`bootstrap.sh` against `LambdaRuntime.Emulator`, as `mix lambda.invoke`
+  (`bootstrap.sh` against `LambdaRuntime.Tools.Emulator`, as `mix lambda.invoke`
   runs it), until the execution succeeds or fails. The execution's history
   is printed as it grows, then the result or the error.
 
@@ -39,8 +39,8 @@ defmodule Mix.Tasks.Lambda.Durable do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Durable.Local.Session
-  alias LambdaRuntime.Emulator.PrettyJSON
+  alias LambdaRuntime.Tools.Durable.Local.Session
+  alias LambdaRuntime.Tools.Emulator.PrettyJSON
   alias LambdaRuntime.JSON
 
   @switches [

@@ -2,7 +2,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
   @shortdoc "Invokes the function locally, through the real runtime and an emulator"
   @moduledoc """
   Runs the project's handler the way Lambda runs it, on this machine: it
-  compiles the project, starts `LambdaRuntime.Emulator` (the Runtime API and
+  compiles the project, starts `LambdaRuntime.Tools.Emulator` (the Runtime API and
   Invoke endpoints, on loopback), starts the runtime as Lambda does
   (`bootstrap.sh` as its own OS process, in a clean environment with the
   variables Lambda sets, the project's build as `LAMBDA_TASK_ROOT`), invokes
@@ -48,7 +48,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
       on Lambda: the layer's `/opt/bootstrap` runs in a bubblewrap sandbox
       (read-only `/opt` and `/var/task`, a private `/tmp`, only Lambda's
       environment, no Erlang but the layer's; see
-      `LambdaRuntime.Emulator.Sandbox`). PATH is a layer zip or an unpacked
+      `LambdaRuntime.Tools.Emulator.Sandbox`). PATH is a layer zip or an unpacked
       layer directory; without it, `mix lambda.layer` builds one for this
       machine's glibc. `mix lambda.package` builds the function package.
     * `--layer-zip PATH`, `--package-zip PATH` - with `--layer` (implied),
@@ -78,8 +78,9 @@ defmodule Mix.Tasks.Lambda.Invoke do
   """
   use Mix.Task
 
-  alias LambdaRuntime.{Emulator, JSON, Samples}
-  alias LambdaRuntime.Emulator.{LayerSetup, LocalRuntime, PrettyJSON, Report}
+  alias LambdaRuntime.{JSON, Samples}
+  alias LambdaRuntime.Tools.Emulator
+  alias LambdaRuntime.Tools.Emulator.{LayerSetup, LocalRuntime, PrettyJSON, Report}
 
   @switches [
     data: :string,
@@ -104,7 +105,10 @@ defmodule Mix.Tasks.Lambda.Invoke do
     opts = parse!(args)
     settings = settings(opts)
     Mix.Task.run("compile")
-    if !opts[:task_root], do: LambdaRuntime.Package.AppConfig.write_project!(settings.task_root)
+
+    if !opts[:task_root],
+      do: LambdaRuntime.Tools.Package.AppConfig.write_project!(settings.task_root)
+
     event = read_event(opts)
     task = self()
 
@@ -151,13 +155,13 @@ defmodule Mix.Tasks.Lambda.Invoke do
   end
 
   # The `lambda:` config of mix.exs, under the options, validated as every
-  # task validates it (LambdaRuntime.Deploy.Config).
+  # task validates it (LambdaRuntime.Tools.Deploy.Config).
   defp settings(opts) do
     project = Mix.Project.config()
     flags = Keyword.take(opts, [:handler, :memory_size, :function_name, :env])
 
     config =
-      case LambdaRuntime.Deploy.Config.load(project, flags, project[:app]) do
+      case LambdaRuntime.Tools.Deploy.Config.load(project, flags, project[:app]) do
         {:ok, config} -> config
         {:error, message} -> Mix.raise("mix lambda.invoke: " <> message)
       end
@@ -174,7 +178,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
   end
 
   # --layer: the layer and the function package, built (unless given) and
-  # unpacked, run in the sandbox (LambdaRuntime.Emulator.LayerSetup).
+  # unpacked, run in the sandbox (LambdaRuntime.Tools.Emulator.LayerSetup).
   defp sandboxed(runtime_opts, opts) do
     setup =
       LayerSetup.prepare(
@@ -202,7 +206,8 @@ defmodule Mix.Tasks.Lambda.Invoke do
     end
   end
 
-  defp layer_arch(opts), do: opts[:arch] || Atom.to_string(LambdaRuntime.Layer.Target.host_arch())
+  defp layer_arch(opts),
+    do: opts[:arch] || Atom.to_string(LambdaRuntime.Tools.Layer.Target.host_arch())
 
   defp build(task, args), do: Mix.Task.rerun(task, args)
 

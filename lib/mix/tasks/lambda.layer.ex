@@ -16,7 +16,7 @@ defmodule Mix.Tasks.Lambda.Layer do
   changed). So any Linux machine builds a layer that starts on Lambda, for
   x86_64 or arm64 (Graviton). The first build of an architecture takes
   several minutes (OpenSSL, ERTS); later builds take seconds (see
-  `LambdaRuntime.Layer.Cache`).
+  `LambdaRuntime.Tools.Layer.Cache`).
 
       mix lambda.layer                      # x86_64, _build/lambda/layer-x86_64.zip
       mix lambda.layer --arch arm64
@@ -70,7 +70,7 @@ defmodule Mix.Tasks.Lambda.Layer do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Layer.{Builder, ElfCheck, Natives, Platform, Target}
+  alias LambdaRuntime.Tools.Layer.{Builder, ElfCheck, Natives, Platform, Target}
 
   @switches [
     arch: :string,

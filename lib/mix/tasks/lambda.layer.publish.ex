@@ -7,7 +7,7 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   LayerVersionArn.
 
   The zip's manifest (`lambda_runtime-layer.json`, see
-  `LambdaRuntime.Layer.Manifest`) is read first and sets the version's
+  `LambdaRuntime.Tools.Layer.Manifest`) is read first and sets the version's
   `CompatibleArchitectures`. Nothing is published, and the task says why
   and how to fix it, when the zip has no manifest (built by an older
   lambda_runtime, or not a lambda_runtime layer), was built for another
@@ -47,7 +47,7 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.{Config, Connection, LayerPublisher, RuntimeLayer}
+  alias LambdaRuntime.Tools.Deploy.{Config, Connection, LayerPublisher, RuntimeLayer}
 
   @switches [
     zip: :string,

@@ -79,8 +79,8 @@ defmodule Mix.Tasks.Lambda.New do
 
     new_opts = [kind: kind, app: opts[:app], module: opts[:module], dep: dep(opts[:dep])]
 
-    with {:ok, project} <- LambdaRuntime.New.new(path, new_opts),
-         {:ok, files} <- LambdaRuntime.New.write(project, force: opts[:force] == true) do
+    with {:ok, project} <- LambdaRuntime.Tools.New.new(path, new_opts),
+         {:ok, files} <- LambdaRuntime.Tools.New.write(project, force: opts[:force] == true) do
       for file <- files,
           do: Mix.shell().info([:green, "* creating ", :reset, Path.join(path, file)])
 

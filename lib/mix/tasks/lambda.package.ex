@@ -54,7 +54,7 @@ defmodule Mix.Tasks.Lambda.Package do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Package.{AppConfig, Builder, LayerInfo}
+  alias LambdaRuntime.Tools.Package.{AppConfig, Builder, LayerInfo}
 
   @switches [output: :string, layer: :string, allow_external_links: :boolean]
 

@@ -3,7 +3,7 @@ defmodule LambdaRuntime.DxHTTP do
   # A small HTTP/1.1 client for the tests (TCP_NODELAY, one request per
   # connection), so that they see exactly what goes over the wire.
 
-  alias LambdaRuntime.Emulator.HTTP
+  alias LambdaRuntime.Tools.Emulator.HTTP
 
   def request(port, method, path, headers \\ [], body \\ "") do
     socket = open(port, method, path, headers, body)
@@ -85,7 +85,7 @@ defmodule LambdaRuntime.DxHTTP do
   def read_event(socket) do
     case read_chunk(socket) do
       {:chunk, data} ->
-        [event] = LambdaRuntime.Emulator.EventStream.decode(data)
+        [event] = LambdaRuntime.Tools.Emulator.EventStream.decode(data)
         event
 
       {:done, _trailers} ->
