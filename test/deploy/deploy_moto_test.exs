@@ -4,7 +4,8 @@ defmodule LambdaRuntime.Tools.Deploy.MotoTest do
 
   alias LambdaRuntime.AWS.Request
   alias LambdaRuntime.Tools.AWS.Lambda
-  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.Tools.Deploy.{Connection, Project}
+  alias LambdaRuntime.Tools.Settings
   alias LambdaRuntime.TestSupport.{LayerZips, Moto}
 
   @moduletag :moto
@@ -485,7 +486,7 @@ defmodule LambdaRuntime.Tools.Deploy.MotoTest do
         )
 
       {:ok, config} =
-        Config.load(
+        Settings.load(
           [lambda: [handler: "Hello.handle", role: ctx.role]],
           [architecture: "arm64"],
           :hello

@@ -4,16 +4,18 @@ defmodule LambdaRuntime.Tools.Deploy.DurableDeployTest do
 
   alias LambdaRuntime.AWS.Error
   alias LambdaRuntime.Tools.AWS.Lambda
-  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Preflight, Project}
+  alias LambdaRuntime.Tools.Deploy.{Connection, Preflight, Project}
+  alias LambdaRuntime.Tools.Settings
 
   @role "arn:aws:iam::123456789012:role/orders"
   @tasks %{layer: "lambda.deploy_test_layer", package: "lambda.deploy_test_package"}
 
   defp load(durable),
-    do: Config.load([lambda: [handler: "Orders", role: @role, durable: durable]], [], :orders)
+    do: Settings.load([lambda: [handler: "Orders", role: @role, durable: durable]], [], :orders)
 
   test "the durable: settings are validated, naming the key and the ranges" do
-    assert {:ok, %Config{durable: [execution_timeout: 86_400]}} = load(execution_timeout: 86_400)
+    assert {:ok, %Settings{durable: [execution_timeout: 86_400]}} =
+             load(execution_timeout: 86_400)
 
     for bad <- [
           [],
@@ -44,7 +46,7 @@ defmodule LambdaRuntime.Tools.Deploy.DurableDeployTest do
     assert Lambda.update_function_configuration(durable).body["DurableConfig"]["ExecutionTimeout"] ==
              3600
 
-    {:ok, plain} = Config.load([lambda: [handler: "H.h", role: @role]], [], :plain)
+    {:ok, plain} = Settings.load([lambda: [handler: "H.h", role: @role]], [], :plain)
 
     refute Map.has_key?(
              Lambda.create_function(%{plain | architecture: "x86_64"}, "zip").body,

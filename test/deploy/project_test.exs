@@ -2,7 +2,8 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
   # The deploy flow's dry runs (nothing is sent, so no server is needed).
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.Tools.Deploy.{Connection, Project}
+  alias LambdaRuntime.Tools.Settings
   alias LambdaRuntime.TestSupport.LayerZips
 
   @moduletag :tmp_dir
@@ -17,7 +18,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
   end
 
   defp config(flags \\ []) do
-    {:ok, config} = Config.load([lambda: [handler: "Hello.handle", role: @role]], flags, :hello)
+    {:ok, config} = Settings.load([lambda: [handler: "Hello.handle", role: @role]], flags, :hello)
     config
   end
 
@@ -94,7 +95,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
 
   describe "#14.10 a dry run warns where the deploy would stop" do
     test "no role, no credentials, a handler not in the named zip", %{conn: conn, tmp_dir: dir} do
-      {:ok, config} = Config.load([lambda: [handler: "Nope.handle"]], [], :hello)
+      {:ok, config} = Settings.load([lambda: [handler: "Nope.handle"]], [], :hello)
       fun = Path.join(dir, "fun.zip")
       LambdaRuntime.TestSupport.Moto.handler_zip!(fun)
 

@@ -5,7 +5,7 @@ defmodule LambdaRuntime.Tools.Deploy.WaiterTest do
   # answers in order (moto reports every update Successful at once).
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint}
+  alias LambdaRuntime.AWS.{Credentials, Endpoint, ServiceClient}
   alias LambdaRuntime.Tools.Deploy.{Connection, SignatureStub, Waiter}
 
   defp connection(answers) do
@@ -27,7 +27,7 @@ defmodule LambdaRuntime.Tools.Deploy.WaiterTest do
     }
 
     %Connection{
-      client: %Client{endpoint: endpoint, credentials: creds, backoff_ms: []},
+      client: %ServiceClient{endpoint: endpoint, credentials: creds, backoff_ms: []},
       endpoint: endpoint,
       poll_ms: 0,
       max_polls: 5

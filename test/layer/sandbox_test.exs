@@ -82,7 +82,7 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
     # signed AWS client ship; the deploy-time and local-only ones do not.
     ebin = &("lib/lambda_runtime-0.1.0/ebin/Elixir.LambdaRuntime." <> &1 <> ".beam")
 
-    for mod <- ~w(Durable Durable.Service.HTTP AWS.SigV4 AWS.HTTP AWS.Client OTPApps),
+    for mod <- ~w(Durable Durable.Service.HTTP AWS.SigV4 AWS.HTTP AWS.ServiceClient OTPApps),
         do: assert(ebin.(mod) in layer_entries, mod)
 
     for mod <- ~w(AWS.Lambda Durable.Local.DexRunner Durable.Test Deploy.Project Emulator),

@@ -16,7 +16,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
   architecture and the runtime layer ARN.
 
   Settings come from the `lambda:` key of `project/0` in `mix.exs` (see
-  `LambdaRuntime.Tools.Deploy.Config`); flags override them.
+  `LambdaRuntime.Tools.Settings`); flags override them.
 
       mix lambda.deploy
       mix lambda.deploy --architecture arm64
@@ -89,7 +89,8 @@ defmodule Mix.Tasks.Lambda.Deploy do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.Tools.Deploy.{Connection, Project}
+  alias LambdaRuntime.Tools.Settings
 
   @switches [
     function_name: :string,
@@ -116,8 +117,8 @@ defmodule Mix.Tasks.Lambda.Deploy do
   def run(args) do
     opts = parse!(args)
     project = Mix.Project.config()
-    config = ok!(Config.load(project, opts, project[:app]))
-    ok!(Config.require_handler(config))
+    config = ok!(Settings.load(project, opts, project[:app]))
+    ok!(Settings.require_handler(config))
 
     conn =
       ok!(

@@ -155,13 +155,13 @@ defmodule Mix.Tasks.Lambda.Invoke do
   end
 
   # The `lambda:` config of mix.exs, under the options, validated as every
-  # task validates it (LambdaRuntime.Tools.Deploy.Config).
+  # task validates it (LambdaRuntime.Tools.Settings).
   defp settings(opts) do
     project = Mix.Project.config()
     flags = Keyword.take(opts, [:handler, :memory_size, :function_name, :env])
 
     config =
-      case LambdaRuntime.Tools.Deploy.Config.load(project, flags, project[:app]) do
+      case LambdaRuntime.Tools.Settings.load(project, flags, project[:app]) do
         {:ok, config} -> config
         {:error, message} -> Mix.raise("mix lambda.invoke: " <> message)
       end

@@ -47,7 +47,8 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Tools.Deploy.{Config, Connection, LayerPublisher, RuntimeLayer}
+  alias LambdaRuntime.Tools.Deploy.{Connection, LayerPublisher, RuntimeLayer}
+  alias LambdaRuntime.Tools.Settings
 
   @switches [
     zip: :string,
@@ -116,7 +117,7 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   defp load_config!(opts) do
     project = Mix.Project.config()
 
-    case Config.load(
+    case Settings.load(
            project,
            Keyword.take(opts, [:layer_name, :architecture, :region]),
            project[:app]

@@ -9,7 +9,7 @@ defmodule LambdaRuntime.DurableTest.Front do
   """
 
   alias LambdaRuntime.Tools.Emulator
-  alias LambdaRuntime.Tools.Emulator.HTTP
+  alias LambdaRuntime.Tools.Emulator.Wire
 
   def start!(emu) do
     {:ok, listen} =
@@ -35,8 +35,8 @@ defmodule LambdaRuntime.DurableTest.Front do
   end
 
   defp serve(socket, emu) do
-    with {:ok, request} <- HTTP.read_head(socket),
-         {:ok, body} <- HTTP.read_full_body(socket, request) do
+    with {:ok, request} <- Wire.read_head(socket),
+         {:ok, body} <- Wire.read_full_body(socket, request) do
       name =
         case String.split(request.path, "/", trim: true) do
           [_version, "functions", name, "invocations"] ->
@@ -50,7 +50,7 @@ defmodule LambdaRuntime.DurableTest.Front do
       {status, response, _report} = Emulator.invoke_json(emu, body, client_context: context)
       error = if status == :error, do: [{"x-amz-function-error", "Unhandled"}], else: []
 
-      HTTP.send_response(
+      Wire.send_response(
         socket,
         200,
         [{"content-type", "application/json"}, {"x-amzn-requestid", uuid()} | error],

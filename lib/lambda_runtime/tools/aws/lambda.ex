@@ -1,7 +1,7 @@
 defmodule LambdaRuntime.Tools.AWS.Lambda do
   @moduledoc """
   The AWS Lambda API calls the deploy tasks make, as
-  `LambdaRuntime.AWS.Request`s (send them with `LambdaRuntime.AWS.Client`).
+  `LambdaRuntime.AWS.Request`s (send them with `LambdaRuntime.AWS.ServiceClient`).
 
   Every request carries a summary for `--dry-run` output: names, sizes and
   the SHA-256 of zips, the keys (not the values) of environment variables.
@@ -181,7 +181,7 @@ defmodule LambdaRuntime.Tools.AWS.Lambda do
 
   @doc """
   The `DurableConfig` of a function with `durable:` settings (see
-  `LambdaRuntime.Tools.Deploy.Config`), or nothing for a plain function.
+  `LambdaRuntime.Tools.Settings`), or nothing for a plain function.
   """
   @spec durable_body(keyword() | nil) :: map()
   def durable_body(nil), do: %{}

@@ -5,12 +5,12 @@ defmodule LambdaRuntime.Tools.Deploy.Connection do
   path, body summary) instead of sent, and credentials are not even read.
   """
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint, Error, Request}
+  alias LambdaRuntime.AWS.{Credentials, Endpoint, Error, Request, ServiceClient}
 
   defstruct [:client, :endpoint, dry_run: false, poll_ms: 1_000, max_polls: 600]
 
   @type t :: %__MODULE__{
-          client: Client.t() | nil,
+          client: ServiceClient.t() | nil,
           endpoint: Endpoint.t(),
           dry_run: boolean(),
           poll_ms: non_neg_integer(),
@@ -44,14 +44,15 @@ defmodule LambdaRuntime.Tools.Deploy.Connection do
 
   defp client(false, endpoint, env, aws_opts, opts) do
     with {:ok, creds} <- Credentials.resolve(env, aws_opts) do
-      client = %Client{endpoint: endpoint, credentials: creds}
+      client = %ServiceClient{endpoint: endpoint, credentials: creds}
       {:ok, if(opts[:backoff_ms], do: %{client | backoff_ms: opts[:backoff_ms]}, else: client)}
     end
   end
 
-  @doc "Sends `request` (see `LambdaRuntime.AWS.Client.call/2`); not for dry runs."
+  @doc "Sends `request` (see `LambdaRuntime.AWS.ServiceClient.call/2`); not for dry runs."
   @spec call(t(), Request.t()) :: {:ok, non_neg_integer(), map() | nil} | {:error, Error.t()}
-  def call(%__MODULE__{dry_run: false, client: client}, request), do: Client.call(client, request)
+  def call(%__MODULE__{dry_run: false, client: client}, request),
+    do: ServiceClient.call(client, request)
 
   @doc "Prints what `request` would do, for `--dry-run`."
   @spec plan(t(), Request.t(), String.t() | nil) :: :ok

@@ -8,7 +8,8 @@ defmodule LambdaRuntime.Tools.Deploy.Deployer do
 
   alias LambdaRuntime.AWS.Error
   alias LambdaRuntime.Tools.AWS.Lambda
-  alias LambdaRuntime.Tools.Deploy.{Config, Connection, Waiter}
+  alias LambdaRuntime.Tools.Deploy.{Connection, Waiter}
+  alias LambdaRuntime.Tools.Settings
 
   @type result :: %{
           function_arn: String.t(),
@@ -24,7 +25,7 @@ defmodule LambdaRuntime.Tools.Deploy.Deployer do
   and whose `:architecture` is settled. Options: `:publish` (boolean),
   `:alias`.
   """
-  @spec deploy(Connection.t(), Config.t(), binary() | :unbuilt, keyword()) ::
+  @spec deploy(Connection.t(), Settings.t(), binary() | :unbuilt, keyword()) ::
           {:ok, result()} | {:error, Error.t()}
   def deploy(%Connection{dry_run: true} = conn, config, zip, opts) do
     name = config.function_name

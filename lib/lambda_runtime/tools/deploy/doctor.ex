@@ -13,7 +13,7 @@ defmodule LambdaRuntime.Tools.Deploy.Doctor do
   a secret.
   """
 
-  alias LambdaRuntime.Tools.Deploy.Config
+  alias LambdaRuntime.Tools.Settings
   alias LambdaRuntime.Tools.Deploy.Doctor.{Check, Local, Remote}
 
   @doc """
@@ -27,7 +27,7 @@ defmodule LambdaRuntime.Tools.Deploy.Doctor do
     env = Keyword.get_lazy(opts, :env, &System.get_env/0)
 
     {config, config_check} =
-      case Config.load(project, Keyword.get(opts, :flags, []), project[:app]) do
+      case Settings.load(project, Keyword.get(opts, :flags, []), project[:app]) do
         {:ok, config} ->
           {config,
            Check.ok(

@@ -27,7 +27,8 @@ defmodule LambdaRuntime.Tools.Deploy.Preflight do
 
   alias LambdaRuntime.AWS.{Credentials, Error}
   alias LambdaRuntime.Tools.AWS.Lambda
-  alias LambdaRuntime.Tools.Deploy.{Config, Connection}
+  alias LambdaRuntime.Tools.Deploy.{Connection}
+  alias LambdaRuntime.Tools.Settings
   alias LambdaRuntime.HandlerRef
 
   @doc """
@@ -35,8 +36,8 @@ defmodule LambdaRuntime.Tools.Deploy.Preflight do
   that stops the deploy: AWS's (bad credentials, no access), or
   `MissingRole` when the function must be created and no role is set.
   """
-  @spec function(Connection.t(), Config.t()) :: {:ok, :exists | :missing} | {:error, Error.t()}
-  def function(%Connection{dry_run: false} = conn, %Config{} = config) do
+  @spec function(Connection.t(), Settings.t()) :: {:ok, :exists | :missing} | {:error, Error.t()}
+  def function(%Connection{dry_run: false} = conn, %Settings{} = config) do
     case Connection.call(conn, Lambda.get_function(config.function_name)) do
       {:ok, _, body} ->
         if config.durable && not durable?(body),
@@ -55,7 +56,7 @@ defmodule LambdaRuntime.Tools.Deploy.Preflight do
   defp durable?(_), do: false
 
   @doc "The error for durable settings on an existing plain function."
-  @spec not_durable(Config.t()) :: Error.t()
+  @spec not_durable(Settings.t()) :: Error.t()
   def not_durable(config) do
     Error.new(
       "NotDurable",
@@ -67,7 +68,7 @@ defmodule LambdaRuntime.Tools.Deploy.Preflight do
   end
 
   @doc "The error for a function that must be created without a role."
-  @spec missing_role(Config.t()) :: Error.t()
+  @spec missing_role(Settings.t()) :: Error.t()
   def missing_role(config) do
     Error.new(
       "MissingRole",
@@ -126,8 +127,8 @@ defmodule LambdaRuntime.Tools.Deploy.Preflight do
   compiled `ebin` directories (for an unbuilt zip); `env` the environment
   credentials are looked for in.
   """
-  @spec dry_run_warnings(Config.t(), binary() | :unbuilt, keyword()) :: [String.t()]
-  def dry_run_warnings(%Config{} = config, zip, opts) do
+  @spec dry_run_warnings(Settings.t(), binary() | :unbuilt, keyword()) :: [String.t()]
+  def dry_run_warnings(%Settings{} = config, zip, opts) do
     handler =
       case zip do
         :unbuilt -> handler_in_build(Keyword.get(opts, :ebin_dirs, []), config.handler)

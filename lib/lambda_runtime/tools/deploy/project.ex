@@ -28,13 +28,14 @@ defmodule LambdaRuntime.Tools.Deploy.Project do
 
   alias LambdaRuntime.Tools.Deploy.{
     Artifacts,
-    Config,
     Connection,
     Deployer,
     LayerPublisher,
     Preflight,
     RuntimeLayer
   }
+
+  alias LambdaRuntime.Tools.Settings
 
   @tasks %{layer: "lambda.layer", package: "lambda.package"}
 
@@ -50,8 +51,8 @@ defmodule LambdaRuntime.Tools.Deploy.Project do
   Returns `{:ok, result}` (`Deployer`'s result plus `:layer_arn` and
   `:architecture`) or `{:error, message | LambdaRuntime.AWS.Error.t()}`.
   """
-  @spec deploy(Connection.t(), Config.t(), keyword()) :: {:ok, map()} | {:error, term()}
-  def deploy(%Connection{} = conn, %Config{} = config, opts) do
+  @spec deploy(Connection.t(), Settings.t(), keyword()) :: {:ok, map()} | {:error, term()}
+  def deploy(%Connection{} = conn, %Settings{} = config, opts) do
     tasks = Map.merge(@tasks, Map.new(Keyword.get(opts, :tasks, %{})))
     outputs = Map.new(Keyword.get(opts, :outputs, %{}))
     dry_run = conn.dry_run
@@ -103,7 +104,7 @@ defmodule LambdaRuntime.Tools.Deploy.Project do
         do: Mix.shell().info("  warning: a deploy would stop here: " <> warning)
   end
 
-  defp runtime_layer(%Config{layer_arn: arn}, _path, _dry_run, _task, _output) when arn != nil,
+  defp runtime_layer(%Settings{layer_arn: arn}, _path, _dry_run, _task, _output) when arn != nil,
     do: {:ok, nil}
 
   defp runtime_layer(config, path, dry_run, task, output) do

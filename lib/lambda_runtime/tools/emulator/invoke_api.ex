@@ -4,7 +4,7 @@ defmodule LambdaRuntime.Tools.Emulator.InvokeAPI do
   # InvokeWithResponseStream. The connection's process submits the event
   # and waits for the outcome messages (see Invocations).
 
-  alias LambdaRuntime.Tools.Emulator.{EventStream, HTTP}
+  alias LambdaRuntime.Tools.Emulator.{EventStream, Wire}
 
   @max_request_bytes LambdaRuntime.Limits.max_request_bytes()
 
@@ -13,10 +13,10 @@ defmodule LambdaRuntime.Tools.Emulator.InvokeAPI do
   the connection's process.
   """
   def invoke(socket, request, streaming_path?, ctx) do
-    if HTTP.content_length(request) > @max_request_bytes do
+    if Wire.content_length(request) > @max_request_bytes do
       too_large(socket)
     else
-      with {:ok, body} <- HTTP.read_full_body(socket, request) do
+      with {:ok, body} <- Wire.read_full_body(socket, request) do
         if byte_size(body) > @max_request_bytes,
           do: too_large(socket),
           else: invoke(socket, request, body, streaming_path?, ctx)
@@ -25,7 +25,7 @@ defmodule LambdaRuntime.Tools.Emulator.InvokeAPI do
   end
 
   defp too_large(socket) do
-    HTTP.send_response(
+    Wire.send_response(
       socket,
       413,
       [
@@ -50,11 +50,11 @@ defmodule LambdaRuntime.Tools.Emulator.InvokeAPI do
 
     case type do
       "DryRun" ->
-        HTTP.send_response(socket, 204, [], "")
+        Wire.send_response(socket, 204, [], "")
 
       "Event" ->
         {:ok, _id} = GenServer.call(ctx.server, {:submit, body, %{meta | caller: nil}})
-        HTTP.send_response(socket, 202, [], "")
+        Wire.send_response(socket, 202, [], "")
 
       _ ->
         {:ok, id} = GenServer.call(ctx.server, {:submit, body, meta})
@@ -84,14 +84,14 @@ defmodule LambdaRuntime.Tools.Emulator.InvokeAPI do
         headers = [{"content-type", content_type} | headers]
 
         if streaming_path? do
-          HTTP.send_chunked_head(socket, 200, headers)
+          Wire.send_chunked_head(socket, 200, headers)
           relay_outcome(socket, id, headers, true, :relaying)
         else
           relay_outcome(socket, id, headers, false, [])
         end
 
       {LambdaRuntime.Tools.Emulator, ^id, {:stream, data}} when acc == :relaying ->
-        HTTP.send_chunk(socket, EventStream.payload_chunk(data))
+        Wire.send_chunk(socket, EventStream.payload_chunk(data))
         relay_outcome(socket, id, headers, true, acc)
 
       {LambdaRuntime.Tools.Emulator, ^id, {:stream, data}} ->
@@ -108,17 +108,17 @@ defmodule LambdaRuntime.Tools.Emulator.InvokeAPI do
   # that was not streamed goes first, whole, as one PayloadChunk.
   defp finish_stream(socket, status, body, headers, acc) do
     if acc != :relaying do
-      HTTP.send_chunked_head(socket, 200, [{"content-type", "application/json"} | headers])
-      if status == :ok, do: HTTP.send_chunk(socket, EventStream.payload_chunk(body))
+      Wire.send_chunked_head(socket, 200, [{"content-type", "application/json"} | headers])
+      if status == :ok, do: Wire.send_chunk(socket, EventStream.payload_chunk(body))
     end
 
     complete = if status == :ok, do: nil, else: {error_type(body), body}
-    HTTP.send_chunk(socket, EventStream.invoke_complete(complete))
-    HTTP.send_last_chunk(socket)
+    Wire.send_chunk(socket, EventStream.invoke_complete(complete))
+    Wire.send_last_chunk(socket)
   end
 
   defp finish_whole(socket, :ok, _body, headers, chunks) when is_list(chunks),
-    do: HTTP.send_response(socket, 200, headers, IO.iodata_to_binary(chunks))
+    do: Wire.send_response(socket, 200, headers, IO.iodata_to_binary(chunks))
 
   defp finish_whole(socket, status, body, headers, _acc) do
     headers =
@@ -127,7 +127,7 @@ defmodule LambdaRuntime.Tools.Emulator.InvokeAPI do
         else: headers
 
     headers = List.keystore(headers, "content-type", 0, {"content-type", "application/json"})
-    HTTP.send_response(socket, 200, headers, body)
+    Wire.send_response(socket, 200, headers, body)
   end
 
   defp error_type(body) do

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Tools.Emulator.Listener do
 
   require Logger
 
-  alias LambdaRuntime.Tools.Emulator.{HTTP, InvokeAPI, RuntimeAPI}
+  alias LambdaRuntime.Tools.Emulator.{InvokeAPI, RuntimeAPI, Wire}
 
   @runtime "/2018-06-01/runtime"
 
@@ -43,7 +43,7 @@ defmodule LambdaRuntime.Tools.Emulator.Listener do
   # One connection. A failure here (a peer that goes away mid-request, a
   # malformed request) ends this connection only, never the emulator.
   defp serve(socket, ctx) do
-    with {:ok, request} <- HTTP.read_head(socket),
+    with {:ok, request} <- Wire.read_head(socket),
          :ok <- route(socket, request, ctx),
          true <- request.keep_alive? do
       serve(socket, ctx)
@@ -87,11 +87,11 @@ defmodule LambdaRuntime.Tools.Emulator.Listener do
         InvokeAPI.invoke(socket, request, true, ctx)
 
       {method, _} ->
-        with {:ok, _} <- HTTP.read_full_body(socket, request) do
+        with {:ok, _} <- Wire.read_full_body(socket, request) do
           message =
             "no route for #{method} #{request.path} (the Runtime API is under #{@runtime})"
 
-          HTTP.send_json(socket, 404, %{"errorType" => "NotFound", "errorMessage" => message})
+          Wire.send_json(socket, 404, %{"errorType" => "NotFound", "errorMessage" => message})
         end
     end
   end

@@ -4,7 +4,7 @@ defmodule LambdaRuntime.Tools.Emulator.RuntimeAPI do
   # run in the connection's process: /next (long poll), /response (whole or
   # streamed), /error, /init/error.
 
-  alias LambdaRuntime.Tools.Emulator.HTTP
+  alias LambdaRuntime.Tools.Emulator.Wire
 
   @doc """
   `GET /runtime/invocation/next`: the long poll. The socket is watched while
@@ -16,7 +16,7 @@ defmodule LambdaRuntime.Tools.Emulator.RuntimeAPI do
     {:event, headers, body} = await_event(socket, request)
     :ok = :inet.setopts(socket, active: false)
 
-    case HTTP.send_response(socket, 200, headers, body) do
+    case Wire.send_response(socket, 200, headers, body) do
       :ok ->
         :ok
 
@@ -44,7 +44,7 @@ defmodule LambdaRuntime.Tools.Emulator.RuntimeAPI do
   @doc "`POST /runtime/invocation/{id}/response`, whole or streamed."
   def response(socket, request, id, ctx) do
     streaming? =
-      HTTP.chunked?(request) and
+      Wire.chunked?(request) and
         String.downcase(request.headers["lambda-runtime-function-response-mode"] || "") ==
           "streaming"
 
@@ -52,7 +52,7 @@ defmodule LambdaRuntime.Tools.Emulator.RuntimeAPI do
       do: streamed_response(socket, request, id, ctx),
       else:
         with(
-          {:ok, body} <- HTTP.read_full_body(socket, request),
+          {:ok, body} <- Wire.read_full_body(socket, request),
           do: answer(socket, GenServer.call(ctx.server, {:complete, id, :ok, body}))
         )
   end
@@ -64,13 +64,13 @@ defmodule LambdaRuntime.Tools.Emulator.RuntimeAPI do
       :ok ->
         relay = fn data, :ok -> GenServer.cast(ctx.server, {:stream_chunk, id, data}) end
 
-        with {:ok, :ok, trailers} <- HTTP.read_chunks(socket, :ok, relay) do
+        with {:ok, :ok, trailers} <- Wire.read_chunks(socket, :ok, relay) do
           {status, body} = stream_outcome(trailers)
           answer(socket, GenServer.call(ctx.server, {:complete, id, status, body}))
         end
 
       refusal ->
-        with {:ok, _, _} <- HTTP.read_chunks(socket, :ok, fn _, acc -> acc end),
+        with {:ok, _, _} <- Wire.read_chunks(socket, :ok, fn _, acc -> acc end),
              do: answer(socket, refusal)
     end
   end
@@ -85,24 +85,24 @@ defmodule LambdaRuntime.Tools.Emulator.RuntimeAPI do
 
   defp stream_outcome(_trailers), do: {:ok, ""}
 
-  defp answer(socket, :accepted), do: HTTP.send_json(socket, 202, %{"status" => "OK"})
+  defp answer(socket, :accepted), do: Wire.send_json(socket, 202, %{"status" => "OK"})
 
   defp answer(socket, :too_large) do
-    HTTP.send_json(socket, 413, %{
+    Wire.send_json(socket, 413, %{
       "errorType" => "RequestEntityTooLarge",
       "errorMessage" => "Exceeded maximum allowed payload size (6291556 bytes)."
     })
   end
 
   defp answer(socket, :gone) do
-    HTTP.send_json(socket, 410, %{
+    Wire.send_json(socket, 410, %{
       "errorType" => "InvocationNoLongerCurrent",
       "errorMessage" => "the invocation already finished (it timed out, or was answered)"
     })
   end
 
   defp answer(socket, :unknown) do
-    HTTP.send_json(socket, 400, %{
+    Wire.send_json(socket, 400, %{
       "errorType" => "InvalidRequestID",
       "errorMessage" => "Invalid request ID"
     })
@@ -110,13 +110,13 @@ defmodule LambdaRuntime.Tools.Emulator.RuntimeAPI do
 
   @doc "`POST /runtime/invocation/{id}/error`."
   def error(socket, request, id, ctx) do
-    with {:ok, body} <- HTTP.read_full_body(socket, request),
+    with {:ok, body} <- Wire.read_full_body(socket, request),
          do: answer(socket, GenServer.call(ctx.server, {:complete, id, :error, body}))
   end
 
   @doc "`POST /runtime/init/error`."
   def init_error(socket, request, ctx) do
-    with {:ok, body} <- HTTP.read_full_body(socket, request),
+    with {:ok, body} <- Wire.read_full_body(socket, request),
          do: answer(socket, GenServer.call(ctx.server, {:init_error, body}))
   end
 end

@@ -1,7 +1,7 @@
-defmodule LambdaRuntime.Tools.Deploy.Config do
+defmodule LambdaRuntime.Tools.Settings do
   @moduledoc """
-  The deploy settings of a project: the `lambda:` key of `project/0` in its
-  `mix.exs`, with command-line flags on top.
+  The function's settings for the `lambda.*` tasks: the `lambda:` key of
+  `project/0` in the project's `mix.exs`, with command-line flags on top.
 
       def project do
         [
@@ -49,8 +49,8 @@ defmodule LambdaRuntime.Tools.Deploy.Config do
 
   Unknown keys and bad values are errors that name the key (and the key a
   misspelt one resembles) and the accepted values. Every task that reads
-  the `lambda:` key validates it here: `mix lambda.deploy`, `mix
-  lambda.layer.publish` and `mix lambda.invoke`.
+  the `lambda:` key reads it through `load/3` (see
+  `LambdaRuntime.Tools.CLI.settings!/2`).
   """
 
   alias LambdaRuntime.AWS.Endpoint

@@ -1,18 +1,18 @@
-defmodule LambdaRuntime.Tools.Deploy.ConfigTest do
+defmodule LambdaRuntime.Tools.SettingsTest do
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Tools.Deploy.Config
+  alias LambdaRuntime.Tools.Settings
 
   @role "arn:aws:iam::123456789012:role/hello"
   @layer "arn:aws:lambda:eu-west-1:123456789012:layer:extra:3"
 
-  defp load(lambda, flags \\ []), do: Config.load([lambda: lambda], flags, :hello)
+  defp load(lambda, flags \\ []), do: Settings.load([lambda: lambda], flags, :hello)
 
   test "defaults, and the app name as the function name" do
     assert {:ok, config} = load(handler: "Hello.handle")
 
     # No architecture: the runtime layer's manifest decides (x86_64 without one).
-    assert %Config{
+    assert %Settings{
              function_name: "hello",
              memory_size: 512,
              timeout: 30,
@@ -81,14 +81,14 @@ defmodule LambdaRuntime.Tools.Deploy.ConfigTest do
     assert {:error, "layers: at most 4 extra layers" <> _} =
              load(handler: "H.h", layers: List.duplicate(@layer, 5))
 
-    assert {:error, message} = Config.load([lambda: :oops], [], :hello)
+    assert {:error, message} = Settings.load([lambda: :oops], [], :hello)
     assert message =~ "must be a keyword list"
     assert {:error, "--env takes NAME=VALUE" <> _} = load([handler: "H.h"], env: "novalue")
   end
 
   test "the deploy task needs a handler" do
     assert {:ok, config} = load([])
-    assert {:error, message} = Config.require_handler(config)
+    assert {:error, message} = Settings.require_handler(config)
     assert message =~ "handler is required"
   end
 

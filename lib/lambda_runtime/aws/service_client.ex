@@ -1,10 +1,12 @@
-defmodule LambdaRuntime.AWS.Client do
+defmodule LambdaRuntime.AWS.ServiceClient do
   @moduledoc """
-  Sends `LambdaRuntime.AWS.Request`s to one service endpoint: encodes the
-  JSON body, signs with SigV4, retries throttling (HTTP 429,
-  `ThrottlingException`, `TooManyRequestsException`) and 5xx answers with
-  exponential backoff, and turns AWS error answers into
-  `LambdaRuntime.AWS.Error`s with AWS's code and message and a hint.
+  A client of one AWS service endpoint (Lambda's control plane for
+  deploy, its durable-execution API for checkpoints): sends
+  `LambdaRuntime.AWS.Request`s to it, encodes the JSON body, signs with
+  SigV4, retries throttling (HTTP 429, `ThrottlingException`,
+  `TooManyRequestsException`) and 5xx answers with exponential backoff,
+  and turns AWS error answers into `LambdaRuntime.AWS.Error`s with AWS's
+  code and message and a hint.
   """
 
   alias LambdaRuntime.AWS.{Credentials, Endpoint, Error, HTTP, Request, SigV4}

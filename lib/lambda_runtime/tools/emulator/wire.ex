@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Tools.Emulator.HTTP do
+defmodule LambdaRuntime.Tools.Emulator.Wire do
   @moduledoc false
   # Just enough HTTP/1.1 for the emulator, on a passive :gen_tcp socket:
   # request line and headers through `packet: :http_bin`, bodies by
