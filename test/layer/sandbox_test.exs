@@ -85,7 +85,8 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
     for mod <- ~w(Durable Durable.Service.HTTP AWS.SigV4 AWS.HTTP AWS.ServiceClient OTPApps),
         do: assert(ebin.(mod) in layer_entries, mod)
 
-    for mod <- ~w(AWS.Lambda Durable.Local.DexRunner Durable.Test Deploy.Project Emulator),
+    for mod <-
+          ~w(Tools.AWS.Lambda Tools.Durable.Local.DexRunner Durable.Test Tools.Deploy.Project Tools.Emulator Test Samples),
         do: refute(ebin.(mod) in layer_entries, mod)
 
     # The boot script preloads the runtime's modules, but never a protocol.
