@@ -148,4 +148,41 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
     refute out =~ "runtime layer zip is not built"
     assert out =~ "Layers=[#{arn}]"
   end
+
+  test "the summary a task prints: every fact of the result, a dry run's code size said",
+       %{conn: conn} do
+    arn = "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:7"
+    assert {:ok, result} = Project.deploy(conn, config(layer_arn: arn), tasks: @tasks)
+    _ = output()
+
+    assert Project.summary(result) == [
+             "Function ARN: #{result.function_arn}",
+             "Code size:    (not built in a dry run)",
+             "Architecture: x86_64",
+             "Layer ARN:    #{arn}"
+           ]
+
+    full = %{result | code_size: 123, version: "3", alias_arn: "arn:alias"}
+    lines = Project.summary(full)
+    assert "Code size:    123 bytes" in lines
+    assert "Version:      3" in lines and "Alias ARN:    arn:alias" in lines
+  end
+
+  test "publishing the layer alone: its manifest sets the architecture; a dry run prints",
+       %{conn: conn, tmp_dir: dir} do
+    zip = Path.join(dir, "layer.zip")
+    LayerZips.write!(zip, "arm64")
+
+    assert {:ok, %{architecture: "arm64", published: false}} =
+             Project.publish_layer(conn, config(), zip: zip)
+
+    out = output()
+    assert out =~ "Dry run: nothing is sent. Would publish #{zip}"
+    assert out =~ "PublishLayerVersion"
+
+    assert {:error, message} =
+             Project.publish_layer(conn, config(architecture: "x86_64"), zip: zip)
+
+    assert message =~ "is built for arm64, but the function's architecture is x86_64"
+  end
 end

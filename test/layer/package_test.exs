@@ -5,6 +5,13 @@ defmodule LambdaRuntime.Tools.Package.BuilderTest do
 
   alias LambdaRuntime.Tools.Package.{Builder, CompilerCheck, LayerInfo}
 
+  test "mix lambda.package refuses the test environment, whose build holds test code" do
+    assert Mix.env() == :test
+
+    assert {:error, "MIX_ENV=test is refused (test builds contain test support code); " <> _} =
+             LambdaRuntime.Tools.Package.check_env()
+  end
+
   setup do
     Mix.shell(Mix.Shell.Process)
     on_exit(fn -> Mix.shell(Mix.Shell.IO) end)

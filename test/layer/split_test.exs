@@ -13,7 +13,7 @@ defmodule LambdaRuntime.Tools.Layer.SplitTest do
   alias LambdaRuntime.TestSupport.{Build, PortableLayers}
 
   @root Path.expand("../..", __DIR__)
-  @tooling_dirs ["lib/lambda_runtime/tools/", "lib/mix/"]
+  @tooling_dirs ["lib/lambda_runtime/tools/", "lib/lambda_runtime/tools.ex", "lib/mix/"]
   @test_api_files ~w(lib/lambda_runtime/test.ex lib/lambda_runtime/durable/test.ex
                      lib/lambda_runtime/samples.ex)
 

@@ -27,6 +27,35 @@ defmodule LambdaRuntime.Tools.New do
         }
 
   @doc """
+  The options of `new/2` from `mix lambda.new`'s flags: `:http` and
+  `:sqs` (at most one) give the kind; `:dep` is `path:DIR`,
+  `github:OWNER/REPO` or `hex`; `:app` and `:module` pass through.
+  """
+  @spec options(keyword()) :: {:ok, keyword()} | {:error, String.t()}
+  def options(flags) do
+    kind =
+      case {flags[:http], flags[:sqs]} do
+        {true, true} -> {:error, "choose one of --http and --sqs"}
+        {true, _} -> {:ok, :http}
+        {_, true} -> {:ok, :sqs}
+        _ -> {:ok, :basic}
+      end
+
+    with {:ok, kind} <- kind,
+         {:ok, dep} <- parse_dep(flags[:dep]) do
+      {:ok, [kind: kind, app: flags[:app], module: flags[:module], dep: dep]}
+    end
+  end
+
+  defp parse_dep(nil), do: {:ok, nil}
+  defp parse_dep("hex"), do: {:ok, :hex}
+  defp parse_dep("path:" <> dir) when dir != "", do: {:ok, {:path, dir}}
+  defp parse_dep("github:" <> repo) when repo != "", do: {:ok, {:github, repo}}
+
+  defp parse_dep(other),
+    do: {:error, "--dep #{inspect(other)}: use path:DIR, github:OWNER/REPO or hex"}
+
+  @doc """
   Checks the settings. `path` is where the project goes (its last segment
   is the app name unless `:app` is given); options: `:app`, `:module`,
   `:kind`, `:dep` (`{:path, dir}`, `{:github, "owner/repo"}` or `:hex`).
@@ -60,7 +89,7 @@ defmodule LambdaRuntime.Tools.New do
            app: app,
            module: module,
            kind: kind,
-           dep: dep(opts[:dep] || {:path, default_runtime_path()})
+           dep: dep(opts[:dep] || {:path, LambdaRuntime.Tools.source_root()})
          }}
     end
   end
@@ -74,18 +103,6 @@ defmodule LambdaRuntime.Tools.New do
     Application.load(:lambda_runtime)
     vsn = Application.spec(:lambda_runtime, :vsn) |> to_string()
     vsn |> Version.parse!() |> then(&"#{&1.major}.#{&1.minor}")
-  end
-
-  @doc """
-  The lambda_runtime sources this task runs from: the project itself, or
-  where the current project has it as a dependency.
-  """
-  def default_runtime_path do
-    cond do
-      Mix.Project.config()[:app] == :lambda_runtime -> File.cwd!()
-      path = Mix.Project.deps_paths()[:lambda_runtime] -> path
-      true -> Path.expand("../../..", __DIR__)
-    end
   end
 
   @doc "The files of the project, `[{relative_path, content}]`."
@@ -123,5 +140,20 @@ defmodule LambdaRuntime.Tools.New do
 
       {:ok, written}
     end
+  end
+
+  @doc "What to do next with the project written at `path`, for the task to print."
+  @spec next_steps(t(), Path.t()) :: String.t()
+  def next_steps(%__MODULE__{module: module}, path) do
+    """
+
+    Your function #{module} is in #{path}. Next:
+
+        cd #{path}
+        mix test                                      # its tests
+        mix lambda.invoke --event events/event.json   # run it as Lambda does
+        MIX_ENV=prod mix lambda.package               # the function zip
+        mix lambda.doctor                             # what deploying needs
+    """
   end
 end

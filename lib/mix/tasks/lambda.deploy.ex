@@ -64,6 +64,8 @@ defmodule Mix.Tasks.Lambda.Deploy do
   handler missing from the named zip or, when the zip is not built, from
   the project's compiled beams.
 
+  The work is `LambdaRuntime.Tools.Deploy.Project.deploy/3`'s.
+
   ## Options
 
     * `--function-name NAME`, `--handler MOD.FUN`, `--role ARN`,
@@ -89,6 +91,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
   """
   use Mix.Task
 
+  alias LambdaRuntime.Tools.CLI
   alias LambdaRuntime.Tools.Deploy.{Connection, Project}
   alias LambdaRuntime.Tools.Settings
 
@@ -115,25 +118,24 @@ defmodule Mix.Tasks.Lambda.Deploy do
 
   @impl true
   def run(args) do
-    opts = parse!(args)
-    project = Mix.Project.config()
-    config = ok!(Settings.load(project, opts, project[:app]))
-    ok!(Settings.require_handler(config))
+    {opts, []} = CLI.parse!("lambda.deploy", args, switches: @switches)
+    settings = CLI.settings!("lambda.deploy", opts)
+    CLI.ok!("lambda.deploy", Settings.require_handler(settings))
 
     conn =
-      ok!(
+      CLI.ok!(
+        "lambda.deploy",
         Connection.open(
-          region: config.region,
+          region: settings.region,
           profile: opts[:profile],
-          dry_run: Keyword.get(opts, :dry_run, false),
-          poll_ms: Application.get_env(:lambda_runtime, :deploy_poll_ms, 1_000),
-          backoff_ms: Application.get_env(:lambda_runtime, :aws_backoff_ms)
+          dry_run: Keyword.get(opts, :dry_run, false)
         )
       )
 
     result =
-      ok!(
-        Project.deploy(conn, config,
+      CLI.ok!(
+        "lambda.deploy",
+        Project.deploy(conn, settings,
           profile: opts[:profile],
           zip: opts[:zip],
           layer_zip: opts[:layer_zip],
@@ -142,42 +144,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
         )
       )
 
-    info("Function ARN: #{result.function_arn}")
-
-    info(
-      "Code size:    " <>
-        if(result.code_size, do: "#{result.code_size} bytes", else: "(not built in a dry run)")
-    )
-
-    info("Architecture: #{result.architecture}")
-    if result.version, do: info("Version:      #{result.version}")
-    if result.alias_arn, do: info("Alias ARN:    #{result.alias_arn}")
-    info("Layer ARN:    #{result.layer_arn}")
+    Enum.each(Project.summary(result), &Mix.shell().info/1)
     result
   end
-
-  defp parse!(args) do
-    case OptionParser.parse(args, strict: @switches) do
-      {opts, [], []} ->
-        opts
-
-      {_, [arg | _], []} ->
-        Mix.raise(
-          "mix lambda.deploy takes no arguments, got #{inspect(arg)}; see mix help lambda.deploy"
-        )
-
-      {_, _, [{switch, _} | _]} ->
-        Mix.raise(
-          "mix lambda.deploy: unknown option or bad/missing value: #{switch}; " <>
-            "see mix help lambda.deploy"
-        )
-    end
-  end
-
-  defp info(line), do: Mix.shell().info(line)
-
-  defp ok!(:ok), do: :ok
-  defp ok!({:ok, value}), do: value
-  defp ok!({:error, message}) when is_binary(message), do: Mix.raise(message)
-  defp ok!({:error, error}), do: Mix.raise(Exception.message(error))
 end

@@ -20,7 +20,10 @@ defmodule LambdaRuntime.Tools.Deploy.Connection do
   @doc """
   Resolves the Lambda endpoint and (unless `dry_run: true`) the credentials.
   Options: `:region`, `:profile`, `:dry_run`, `:env` (default: the process
-  environment), `:poll_ms`, `:backoff_ms`.
+  environment), `:poll_ms` (default: the `:deploy_poll_ms` of
+  `:lambda_runtime`'s application environment, else 1000) and `:backoff_ms`
+  (default: its `:aws_backoff_ms`, else `ServiceClient`'s); tests set those
+  two to 0 and `[]`.
   """
   @spec open(keyword()) :: {:ok, t()} | {:error, Error.t()}
   def open(opts) do
@@ -35,7 +38,10 @@ defmodule LambdaRuntime.Tools.Deploy.Connection do
          client: client,
          endpoint: endpoint,
          dry_run: dry_run,
-         poll_ms: Keyword.get(opts, :poll_ms, 1_000)
+         poll_ms:
+           Keyword.get_lazy(opts, :poll_ms, fn ->
+             Application.get_env(:lambda_runtime, :deploy_poll_ms, 1_000)
+           end)
        }}
     end
   end
@@ -45,7 +51,13 @@ defmodule LambdaRuntime.Tools.Deploy.Connection do
   defp client(false, endpoint, env, aws_opts, opts) do
     with {:ok, creds} <- Credentials.resolve(env, aws_opts) do
       client = %ServiceClient{endpoint: endpoint, credentials: creds}
-      {:ok, if(opts[:backoff_ms], do: %{client | backoff_ms: opts[:backoff_ms]}, else: client)}
+
+      backoff =
+        Keyword.get_lazy(opts, :backoff_ms, fn ->
+          Application.get_env(:lambda_runtime, :aws_backoff_ms)
+        end)
+
+      {:ok, if(backoff, do: %{client | backoff_ms: backoff}, else: client)}
     end
   end
 

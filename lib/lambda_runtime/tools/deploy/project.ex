@@ -69,7 +69,7 @@ defmodule LambdaRuntime.Tools.Deploy.Project do
         dry_run_warnings(config, zip, opts)
       end
 
-      with {:ok, layer_arn} <- publish_layer(conn, config, layer),
+      with {:ok, layer_arn} <- ensure_layer(conn, config, layer),
            config = %{config | layers: [layer_arn | config.layers]},
            {:ok, result} <-
              Deployer.deploy(conn, config, zip,
@@ -78,6 +78,54 @@ defmodule LambdaRuntime.Tools.Deploy.Project do
              ) do
         {:ok, Map.merge(result, %{layer_arn: layer_arn, architecture: config.architecture})}
       end
+    end
+  end
+
+  @doc "What a deploy's `result` is, one line per fact, for the task to print."
+  @spec summary(map()) :: [String.t()]
+  def summary(result) do
+    code_size =
+      if result.code_size, do: "#{result.code_size} bytes", else: "(not built in a dry run)"
+
+    [
+      "Function ARN: #{result.function_arn}",
+      "Code size:    " <> code_size,
+      "Architecture: #{result.architecture}",
+      result.version && "Version:      #{result.version}",
+      result.alias_arn && "Alias ARN:    #{result.alias_arn}",
+      "Layer ARN:    #{result.layer_arn}"
+    ]
+    |> Enum.filter(&is_binary/1)
+  end
+
+  @doc """
+  Publishes the runtime layer alone (`mix lambda.layer.publish`): the zip
+  at `:zip`, else the one `mix lambda.layer` builds (for the settings'
+  architecture, when given); its manifest is checked first. A dry run
+  prints the request instead. Returns `{:ok, %{arn: arn, architecture:
+  architecture}}` or `{:error, message | LambdaRuntime.AWS.Error.t()}`.
+  """
+  @spec publish_layer(Connection.t(), Settings.t(), keyword()) ::
+          {:ok, map()} | {:error, term()}
+  def publish_layer(%Connection{} = conn, %Settings{} = settings, opts) do
+    with {:ok, layer} <-
+           RuntimeLayer.fetch(opts[:zip], settings.architecture,
+             dry_run: conn.dry_run,
+             flag: "--zip"
+           ) do
+      if conn.dry_run do
+        what = layer.path || "the layer zip"
+
+        Mix.shell().info(
+          "Dry run: nothing is sent. Would publish #{what} to #{Connection.target(conn)}:"
+        )
+
+        if note = RuntimeLayer.dry_run_note(layer), do: Mix.shell().info("  (#{note})")
+      end
+
+      with {:ok, result} <-
+             LayerPublisher.publish(conn, settings.layer_name, layer.zip, layer.architecture),
+           do: {:ok, Map.put(result, :architecture, layer.architecture)}
     end
   end
 
@@ -140,9 +188,9 @@ defmodule LambdaRuntime.Tools.Deploy.Project do
     )
   end
 
-  defp publish_layer(_conn, config, nil), do: {:ok, config.layer_arn}
+  defp ensure_layer(_conn, config, nil), do: {:ok, config.layer_arn}
 
-  defp publish_layer(conn, config, %RuntimeLayer{} = layer) do
+  defp ensure_layer(conn, config, %RuntimeLayer{} = layer) do
     with {:ok, result} <-
            LayerPublisher.publish(conn, config.layer_name, layer.zip, layer.architecture),
          do: {:ok, result.arn}

@@ -37,10 +37,6 @@ defmodule LambdaRuntime.Tools.Emulator.LocalRuntime do
 
   defstruct [:pid, :os_pid]
 
-  # Where bootstrap.sh is: the root of this project's source (a checkout,
-  # or deps/lambda_runtime in a project that depends on it).
-  @project_root Path.expand("../../../..", __DIR__)
-
   @type t :: %__MODULE__{pid: pid(), os_pid: non_neg_integer()}
 
   @doc "Starts the runtime process. Returns `{:ok, runtime}`."
@@ -187,7 +183,7 @@ defmodule LambdaRuntime.Tools.Emulator.LocalRuntime do
   # build of the runtime with whatever else was last built there.
   defp bootstrap(opts) do
     Keyword.get_lazy(opts, :bootstrap, fn ->
-      source = Path.join(@project_root, "bootstrap.sh")
+      source = Path.join(LambdaRuntime.Tools.source_root(), "bootstrap.sh")
       dir = Path.join(System.tmp_dir!(), "lambda_runtime_bootstrap_#{:erlang.phash2(source)}")
       link = Path.join(dir, "bootstrap")
       File.mkdir_p!(dir)

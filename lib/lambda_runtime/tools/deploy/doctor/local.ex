@@ -73,7 +73,7 @@ defmodule LambdaRuntime.Tools.Deploy.Doctor.Local do
   end
 
   defp nif do
-    root = runtime_root()
+    root = LambdaRuntime.Tools.source_root()
     installed = Path.join([root, "priv/native", @nif])
 
     cond do
@@ -116,13 +116,6 @@ defmodule LambdaRuntime.Tools.Deploy.Doctor.Local do
       _ ->
         "built from source (or LAMBDA_RUNTIME_NIF_PATH) into #{Path.relative_to_cwd(installed)}"
     end
-  end
-
-  @doc "The lambda_runtime sources in use: this project, or the dependency."
-  def runtime_root do
-    if Mix.Project.config()[:app] == :lambda_runtime,
-      do: File.cwd!(),
-      else: Mix.Project.deps_paths()[:lambda_runtime] || File.cwd!()
   end
 
   defp handler(%{handler: nil}) do
@@ -178,7 +171,11 @@ defmodule LambdaRuntime.Tools.Deploy.Doctor.Local do
   defp nif_tools(arch) do
     cpu = if arch == "arm64", do: "aarch64", else: "x86_64"
 
-    case LambdaRuntime.Tools.PrecompiledNif.for_target(runtime_root(), cpu, {2, 31}) do
+    case LambdaRuntime.Tools.PrecompiledNif.for_target(
+           LambdaRuntime.Tools.source_root(),
+           cpu,
+           {2, 31}
+         ) do
       {:ok, path} ->
         [
           Check.ok(

@@ -31,8 +31,6 @@ defmodule LambdaRuntime.Tools.Durable.Local.DexRunner do
 
   @type t :: %__MODULE__{port: port(), os_pid: non_neg_integer(), url: String.t(), relay: pid()}
 
-  @source_root Path.expand("../../../../..", __DIR__)
-
   @doc "Starts the runner and waits until it answers."
   @spec start(keyword()) :: {:ok, t()} | {:error, String.t()}
   def start(opts) do
@@ -218,7 +216,7 @@ defmodule LambdaRuntime.Tools.Durable.Local.DexRunner do
   end
 
   defp installed do
-    [File.cwd!(), @source_root]
+    [File.cwd!(), LambdaRuntime.Tools.source_root()]
     |> Enum.map(&Path.join(&1, ".venv-durable/bin/dex-local-runner"))
     |> Enum.find(&File.exists?/1)
     |> Kernel.||(System.find_executable("dex-local-runner"))
