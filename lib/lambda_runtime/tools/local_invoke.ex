@@ -215,6 +215,7 @@ defmodule LambdaRuntime.Tools.LocalInvoke do
     case runtime_exit(runtime) do
       nil ->
         {status, body, report} = Emulator.invoke_json(emu, event)
+        LocalRuntime.sync(runtime)
         print_log()
         print(status, body)
         if report, do: Mix.shell().info(Report.format(report))
@@ -227,9 +228,10 @@ defmodule LambdaRuntime.Tools.LocalInvoke do
     end
   end
 
-  # The function's log goes before its result, as in CloudWatch. The runtime
-  # writes it asynchronously, so lines still on their way are given until
-  # output has been quiet for a moment.
+  # The function's log goes before its result, as in CloudWatch: what the
+  # runtime wrote before it responded is here after LocalRuntime.sync/1;
+  # what processes of the function still write is given until output has
+  # been quiet for a moment.
   defp print_log(quiet_ms \\ 25) do
     give_up = System.monotonic_time(:millisecond) + 250
     print_log(quiet_ms, give_up)

@@ -91,10 +91,37 @@ defmodule LambdaRuntime.Tools.Emulator.LocalRuntime do
     :ok
   end
 
+  @doc """
+  Returns once the output the runtime wrote before the call has gone to
+  `:output`: a caller that has just received an invocation's result has
+  the function's log of it (the runtime writes its log before it
+  responds, and the relay handles its mailbox in order). Also returns when
+  the runtime has exited, or after `timeout` ms.
+  """
+  @spec sync(t(), timeout()) :: :ok
+  def sync(%__MODULE__{pid: pid}, timeout \\ 1_000) do
+    ref = Process.monitor(pid)
+    send(pid, {:sync, self(), ref})
+
+    receive do
+      {^ref, :synced} -> :ok
+      {:DOWN, ^ref, :process, _, _} -> :ok
+    after
+      timeout -> :ok
+    end
+
+    Process.demonitor(ref, [:flush])
+    :ok
+  end
+
   defp relay(emu, port, output, owner) do
     receive do
       {^port, {:data, data}} ->
         write(output, data)
+        relay(emu, port, output, owner)
+
+      {:sync, from, ref} ->
+        send(from, {ref, :synced})
         relay(emu, port, output, owner)
 
       {^port, {:exit_status, status}} ->
