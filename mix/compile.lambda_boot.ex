@@ -5,7 +5,7 @@ defmodule Mix.Tasks.Compile.LambdaBoot do
   build directory (`_build/ENV/lib/lambda_runtime/`), for `bootstrap.sh`
   started with the machine's own Erlang and Elixir (a development
   checkout, `mix lambda.invoke`, the tests). Like the layer's
-  `bin/lambda.boot` (`LambdaRuntime.Layer.BootScript`), it loads the OTP
+  `bin/lambda.boot` (`LambdaRuntime.Tools.Layer.BootScript`), it loads the OTP
   and Elixir modules the runtime needs before its first `/next` in
   batches, from known directories, instead of one search of the code path
   each (measured: ~175 -> ~125 ms to the first `/next`).
@@ -20,11 +20,11 @@ defmodule Mix.Tasks.Compile.LambdaBoot do
 
   @impl true
   def run(_args) do
-    out = Path.join(Mix.Project.app_path(), LambdaRuntime.Layer.BootScript.dev_file_name())
+    out = Path.join(Mix.Project.app_path(), LambdaRuntime.Tools.Layer.BootScript.dev_file_name())
     tmp = "#{out}.#{System.unique_integer([:positive])}.tmp"
 
     try do
-      LambdaRuntime.Layer.BootScript.write_dev!(tmp)
+      LambdaRuntime.Tools.Layer.BootScript.write_dev!(tmp)
 
       if File.exists?(out) and File.read!(out) == File.read!(tmp) do
         # Still current: dated now, since bootstrap.sh skips a boot script

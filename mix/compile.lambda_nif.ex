@@ -13,7 +13,7 @@ defmodule Mix.Tasks.Compile.LambdaNif do
 
   By default the library comes precompiled from `native/precompiled/`
   (x86_64 and aarch64 Linux, glibc 2.31 or newer; see
-  `LambdaRuntime.PrecompiledNif`): no Rust is needed. It is checked
+  `LambdaRuntime.Tools.PrecompiledNif`): no Rust is needed. It is checked
   against its SHA-256 in `native/precompiled/SHA256SUMS` before it is
   installed, and a file that does not match stops the build with an
   error. When none fits (another OS or CPU, musl, an older glibc, or a
@@ -63,7 +63,10 @@ defmodule Mix.Tasks.Compile.LambdaNif do
         build(root, dest, "#{@env_build} is set")
 
       true ->
-        case LambdaRuntime.PrecompiledNif.choose(root, LambdaRuntime.PrecompiledNif.host()) do
+        case LambdaRuntime.Tools.PrecompiledNif.choose(
+               root,
+               LambdaRuntime.Tools.PrecompiledNif.host()
+             ) do
           {:ok, path, sha} -> use_precompiled(path, sha, dest)
           {:unavailable, reason} -> build(root, dest, reason)
           {:error, message} -> Mix.raise("lambda_runtime's precompiled NIFs: " <> message)
@@ -77,7 +80,7 @@ defmodule Mix.Tasks.Compile.LambdaNif do
     if installed_sha(dest) == sha do
       {:noop, []}
     else
-      case LambdaRuntime.PrecompiledNif.verify(src, sha) do
+      case LambdaRuntime.Tools.PrecompiledNif.verify(src, sha) do
         :ok ->
           install(src, dest)
           Mix.shell().info("Installed precompiled NIF #{Path.basename(src)} (SHA-256 checked)")
@@ -91,7 +94,7 @@ defmodule Mix.Tasks.Compile.LambdaNif do
 
   defp installed_sha(dest) do
     case File.read(dest) do
-      {:ok, bytes} -> LambdaRuntime.PrecompiledNif.sha256(bytes)
+      {:ok, bytes} -> LambdaRuntime.Tools.PrecompiledNif.sha256(bytes)
       {:error, _} -> nil
     end
   end
@@ -171,7 +174,9 @@ defmodule Mix.Tasks.Compile.LambdaNif do
   end
 
   defp precompiled?(root, dest) do
-    case LambdaRuntime.PrecompiledNif.read_index(LambdaRuntime.PrecompiledNif.dir(root)) do
+    case LambdaRuntime.Tools.PrecompiledNif.read_index(
+           LambdaRuntime.Tools.PrecompiledNif.dir(root)
+         ) do
       {:ok, %{sums: sums}} -> installed_sha(dest) in Map.values(sums)
       _ -> false
     end

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.PrecompiledNif do
+defmodule LambdaRuntime.Tools.PrecompiledNif do
   @moduledoc """
   The runtime's NIF precompiled for Linux, shipped in the package under
   `native/precompiled/`, so that installing lambda_runtime needs no Rust:

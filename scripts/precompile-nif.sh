@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the runtime's NIF for x86_64 and aarch64 Linux (glibc 2.31) with
-# cargo zigbuild (LambdaRuntime.Layer.NifBuild) and writes them, with their
+# cargo zigbuild (LambdaRuntime.Tools.Layer.NifBuild) and writes them, with their
 # SHA-256 (SHA256SUMS) and what they were built from (BUILD: the source
 # hash the :lambda_nif compiler compares with a checkout's), into
 # native/precompiled/. Run it after any change under native/lambda_runtime_nif,

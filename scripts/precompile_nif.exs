@@ -1,7 +1,7 @@
 # Run by scripts/precompile-nif.sh (`mix run --no-start`): builds the NIF for
-# each CPU in LambdaRuntime.PrecompiledNif.cpus/0 and writes the index files.
-alias LambdaRuntime.Layer.{Elf, ElfCheck, NifBuild, Platform, Zig}
-alias LambdaRuntime.PrecompiledNif
+# each CPU in LambdaRuntime.Tools.PrecompiledNif.cpus/0 and writes the index files.
+alias LambdaRuntime.Tools.Layer.{Elf, ElfCheck, NifBuild, Platform, Zig}
+alias LambdaRuntime.Tools.PrecompiledNif
 
 root = File.cwd!()
 dir = PrecompiledNif.dir(root)

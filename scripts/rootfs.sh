@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds, once, a Debian bullseye (glibc 2.31) `--variant=minbase` root
 # filesystem for one architecture, to run a layer over an older glibc than
-# provided.al2023's (LambdaRuntime.Emulator.Sandbox, `mix lambda.invoke
+# provided.al2023's (LambdaRuntime.Tools.Emulator.Sandbox, `mix lambda.invoke
 # --rootfs`, test/portable). Prints the root's path on the last line of stdout;
 # progress goes to stderr.
 #

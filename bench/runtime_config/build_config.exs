@@ -4,7 +4,7 @@
 dir = Path.join(__DIR__, "config")
 
 {:ok, beam} =
-  LambdaRuntime.Package.AppConfig.build(
+  LambdaRuntime.Tools.Package.AppConfig.build(
     config_path: Path.join(dir, "config.exs"),
     runtime_path: Path.join(dir, "runtime.exs"),
     env: :prod,

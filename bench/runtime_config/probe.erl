@@ -16,7 +16,7 @@
 
 main([Mode, Root, RuntimeExs]) ->
     %% What the layer's boot script has loaded before the runtime starts
-    %% (LambdaRuntime.Layer.BootScript's set): the step's cost is what it
+    %% (LambdaRuntime.Tools.Layer.BootScript's set): the step's cost is what it
     %% adds to a cold start.
     [code:ensure_loaded(M) || M <- boot_modules()],
     erlang:system_flag(scheduler_wall_time, true),

@@ -10,7 +10,7 @@
 #   bench/runtime_config/run.sh [RUNS]     (default 21)
 #
 # Builds this checkout (MIX_ENV=dev) and the configuration module
-# (LambdaRuntime.Package.AppConfig) from bench/runtime_config/config/ into
+# (LambdaRuntime.Tools.Package.AppConfig) from bench/runtime_config/config/ into
 # $WORK (default /tmp/lambda-runtime-config).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

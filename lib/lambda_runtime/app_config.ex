@@ -9,7 +9,7 @@ defmodule LambdaRuntime.AppConfig do
   both into one module, `LambdaRuntime.AppConfig.Compiled`, written as
   `lambda_runtime/config.beam` at the root of the function package
   (`/var/task/lambda_runtime/config.beam` on Lambda;
-  `LambdaRuntime.Package.AppConfig` builds it). At cold start
+  `LambdaRuntime.Tools.Package.AppConfig` builds it). At cold start
   `LambdaRuntime.Bootstrap` loads it and sets the application environment
   of every configured application (`:logger` included) with `persistent:
   true`, as Mix does, so an application's own `.app` defaults never

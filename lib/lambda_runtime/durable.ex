@@ -83,7 +83,7 @@ defmodule LambdaRuntime.Durable do
     LambdaRuntime.Durable.Serdes,
     LambdaRuntime.Durable.Serdes.JSON,
     LambdaRuntime.Durable.Service.HTTP,
-    LambdaRuntime.AWS.Client,
+    LambdaRuntime.AWS.ServiceClient,
     LambdaRuntime.AWS.SigV4,
     LambdaRuntime.AWS.HTTP
   ]

@@ -1,7 +1,7 @@
 defmodule LambdaRuntime.Limits do
   @moduledoc """
   Lambda's payload limits, in one place for the runtime, the emulator
-  (`LambdaRuntime.Emulator`, `mix lambda.invoke`) and `LambdaRuntime.Test`,
+  (`LambdaRuntime.Tools.Emulator`, `mix lambda.invoke`) and `LambdaRuntime.Test`,
   so that a local run refuses what Lambda refuses:
 
     * an Invoke request (the event) over #{6_291_456} bytes (6 MiB) is

@@ -64,10 +64,10 @@ defmodule LambdaRuntime.Test do
     name = Keyword.get(overrides, :function_name, "test-function")
 
     base = %Context{
-      request_id: LambdaRuntime.Emulator.Ids.request_id(),
+      request_id: LambdaRuntime.Tools.Emulator.Ids.request_id(),
       deadline_ms: System.os_time(:millisecond) + timeout,
       invoked_function_arn: "arn:aws:lambda:us-east-1:123456789012:function:#{name}",
-      trace_id: LambdaRuntime.Emulator.Ids.trace_id(),
+      trace_id: LambdaRuntime.Tools.Emulator.Ids.trace_id(),
       function_name: name,
       function_version: "$LATEST",
       memory_limit_in_mb: 128,

@@ -15,10 +15,10 @@ defmodule Mix.Tasks.Lambda.DeployTestBuild do
   end
 end
 
-defmodule LambdaRuntime.Deploy.ArtifactsTest do
+defmodule LambdaRuntime.Tools.Deploy.ArtifactsTest do
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Deploy.Artifacts
+  alias LambdaRuntime.Tools.Deploy.Artifacts
 
   @moduletag :tmp_dir
 

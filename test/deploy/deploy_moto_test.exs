@@ -1,9 +1,11 @@
-defmodule LambdaRuntime.Deploy.MotoTest do
+defmodule LambdaRuntime.Tools.Deploy.MotoTest do
   # Runs the deploy tasks in-process against moto_server on 127.0.0.1.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.AWS.{Lambda, Request}
-  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.AWS.Request
+  alias LambdaRuntime.Tools.AWS.Lambda
+  alias LambdaRuntime.Tools.Deploy.{Connection, Project}
+  alias LambdaRuntime.Tools.Settings
   alias LambdaRuntime.TestSupport.{LayerZips, Moto}
 
   @moduletag :moto
@@ -484,7 +486,7 @@ defmodule LambdaRuntime.Deploy.MotoTest do
         )
 
       {:ok, config} =
-        Config.load(
+        Settings.load(
           [lambda: [handler: "Hello.handle", role: ctx.role]],
           [architecture: "arm64"],
           :hello

@@ -1,11 +1,11 @@
-defmodule LambdaRuntime.Deploy.DoctorTest do
+defmodule LambdaRuntime.Tools.Deploy.DoctorTest do
   # mix lambda.doctor's checks, with the project settings and the
   # environment given (no AWS settings of this machine's), offline and
   # against moto.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Deploy.Doctor
-  alias LambdaRuntime.Layer.Manifest
+  alias LambdaRuntime.Tools.Deploy.Doctor
+  alias LambdaRuntime.Tools.Layer.Manifest
   alias LambdaRuntime.TestSupport.Moto
 
   @moduletag :tmp_dir
@@ -96,7 +96,7 @@ defmodule LambdaRuntime.Deploy.DoctorTest do
               architecture: "arm64",
               target: "provided.al2023",
               glibc: "2.31",
-              otp: LambdaRuntime.Layer.OtpSource.host_otp_version(),
+              otp: LambdaRuntime.Tools.Layer.OtpSource.host_otp_version(),
               erts: "13.1.5",
               elixir: System.version(),
               runtime: "0.1.0",

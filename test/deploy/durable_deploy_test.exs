@@ -1,18 +1,21 @@
-defmodule LambdaRuntime.Deploy.DurableDeployTest do
+defmodule LambdaRuntime.Tools.Deploy.DurableDeployTest do
   # issue 16: `mix lambda.deploy` sets a durable function's DurableConfig.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.AWS.{Error, Lambda}
-  alias LambdaRuntime.Deploy.{Config, Connection, Preflight, Project}
+  alias LambdaRuntime.AWS.Error
+  alias LambdaRuntime.Tools.AWS.Lambda
+  alias LambdaRuntime.Tools.Deploy.{Connection, Preflight, Project}
+  alias LambdaRuntime.Tools.Settings
 
   @role "arn:aws:iam::123456789012:role/orders"
   @tasks %{layer: "lambda.deploy_test_layer", package: "lambda.deploy_test_package"}
 
   defp load(durable),
-    do: Config.load([lambda: [handler: "Orders", role: @role, durable: durable]], [], :orders)
+    do: Settings.load([lambda: [handler: "Orders", role: @role, durable: durable]], [], :orders)
 
   test "the durable: settings are validated, naming the key and the ranges" do
-    assert {:ok, %Config{durable: [execution_timeout: 86_400]}} = load(execution_timeout: 86_400)
+    assert {:ok, %Settings{durable: [execution_timeout: 86_400]}} =
+             load(execution_timeout: 86_400)
 
     for bad <- [
           [],
@@ -43,7 +46,7 @@ defmodule LambdaRuntime.Deploy.DurableDeployTest do
     assert Lambda.update_function_configuration(durable).body["DurableConfig"]["ExecutionTimeout"] ==
              3600
 
-    {:ok, plain} = Config.load([lambda: [handler: "H.h", role: @role]], [], :plain)
+    {:ok, plain} = Settings.load([lambda: [handler: "H.h", role: @role]], [], :plain)
 
     refute Map.has_key?(
              Lambda.create_function(%{plain | architecture: "x86_64"}, "zip").body,

@@ -1,12 +1,13 @@
 Code.require_file("signature_stub.exs", __DIR__)
 
-defmodule LambdaRuntime.Deploy.ErrorsTest do
+defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
   # Credentials, retries and connection errors, against a local server that
   # verifies SigV4 signatures (moto accepts any credentials).
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint, Lambda}
-  alias LambdaRuntime.Deploy.SignatureStub
+  alias LambdaRuntime.AWS.{Credentials, Endpoint, ServiceClient}
+  alias LambdaRuntime.Tools.AWS.Lambda
+  alias LambdaRuntime.Tools.Deploy.SignatureStub
   alias LambdaRuntime.TestSupport.Moto
 
   @moduletag :tmp_dir
@@ -73,7 +74,7 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
     env = Map.merge(System.get_env(), Map.put(creds_env, "AWS_ENDPOINT_URL_LAMBDA", url))
     {:ok, endpoint} = Endpoint.resolve("lambda", env)
     {:ok, creds} = Credentials.resolve(env)
-    %Client{endpoint: endpoint, credentials: creds, backoff_ms: [0, 0]}
+    %ServiceClient{endpoint: endpoint, credentials: creds, backoff_ms: [0, 0]}
   end
 
   test "requests are signed: the stub accepts them, session token included" do
@@ -81,14 +82,17 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
     client = client(stub.url, %{"AWS_SESSION_TOKEN" => "token-123"})
 
     assert {:ok, 200, %{"Configuration" => %{}}} =
-             Client.call(client, Lambda.get_function("my:fn"))
+             ServiceClient.call(client, Lambda.get_function("my:fn"))
 
     assert_received {:stub_request, req, :ok}
     assert req.path == "/2015-03-31/functions/my%3Afn"
     assert {"x-amz-security-token", "token-123"} in req.headers
 
     zip = :binary.copy("z", 1000)
-    assert {:ok, 200, _} = Client.call(client, Lambda.update_function_code("f", zip, "arm64"))
+
+    assert {:ok, 200, _} =
+             ServiceClient.call(client, Lambda.update_function_code("f", zip, "arm64"))
+
     assert_received {:stub_request, %{method: "PUT", body: body}, :ok}
     assert LambdaRuntime.JSON.decode!(body)["ZipFile"] == Base.encode64(zip)
   end
@@ -207,7 +211,7 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
     end
 
     stub = SignatureStub.start!(@key_id, @secret, answer)
-    assert {:ok, 200, _} = Client.call(client(stub.url), Lambda.get_function("f"))
+    assert {:ok, 200, _} = ServiceClient.call(client(stub.url), Lambda.get_function("f"))
     assert Agent.get(counter, & &1) == 3
   end
 
@@ -218,7 +222,7 @@ defmodule LambdaRuntime.Deploy.ErrorsTest do
 
     stub = SignatureStub.start!(@key_id, @secret, answer)
 
-    assert {:error, error} = Client.call(client(stub.url), Lambda.get_function("f"))
+    assert {:error, error} = ServiceClient.call(client(stub.url), Lambda.get_function("f"))
     assert error.code == "ThrottlingException"
     assert error.message == "GetFunction failed: Rate exceeded"
     for _ <- 1..3, do: assert_received({:stub_request, _, :ok})

@@ -1,9 +1,9 @@
-defmodule LambdaRuntime.Deploy.LayerPublisherTest do
+defmodule LambdaRuntime.Tools.Deploy.LayerPublisherTest do
   # The publisher's own manifest check (dry-run connection: nothing is sent).
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.AWS.Error
-  alias LambdaRuntime.Deploy.{Connection, LayerPublisher}
+  alias LambdaRuntime.Tools.Deploy.{Connection, LayerPublisher}
   alias LambdaRuntime.TestSupport.LayerZips
 
   @moduletag :tmp_dir

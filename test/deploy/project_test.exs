@@ -1,8 +1,9 @@
-defmodule LambdaRuntime.Deploy.ProjectTest do
+defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
   # The deploy flow's dry runs (nothing is sent, so no server is needed).
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.Tools.Deploy.{Connection, Project}
+  alias LambdaRuntime.Tools.Settings
   alias LambdaRuntime.TestSupport.LayerZips
 
   @moduletag :tmp_dir
@@ -17,7 +18,7 @@ defmodule LambdaRuntime.Deploy.ProjectTest do
   end
 
   defp config(flags \\ []) do
-    {:ok, config} = Config.load([lambda: [handler: "Hello.handle", role: @role]], flags, :hello)
+    {:ok, config} = Settings.load([lambda: [handler: "Hello.handle", role: @role]], flags, :hello)
     config
   end
 
@@ -94,7 +95,7 @@ defmodule LambdaRuntime.Deploy.ProjectTest do
 
   describe "#14.10 a dry run warns where the deploy would stop" do
     test "no role, no credentials, a handler not in the named zip", %{conn: conn, tmp_dir: dir} do
-      {:ok, config} = Config.load([lambda: [handler: "Nope.handle"]], [], :hello)
+      {:ok, config} = Settings.load([lambda: [handler: "Nope.handle"]], [], :hello)
       fun = Path.join(dir, "fun.zip")
       LambdaRuntime.TestSupport.Moto.handler_zip!(fun)
 
@@ -146,5 +147,42 @@ defmodule LambdaRuntime.Deploy.ProjectTest do
     refute out =~ "PublishLayerVersion"
     refute out =~ "runtime layer zip is not built"
     assert out =~ "Layers=[#{arn}]"
+  end
+
+  test "the summary a task prints: every fact of the result, a dry run's code size said",
+       %{conn: conn} do
+    arn = "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:7"
+    assert {:ok, result} = Project.deploy(conn, config(layer_arn: arn), tasks: @tasks)
+    _ = output()
+
+    assert Project.summary(result) == [
+             "Function ARN: #{result.function_arn}",
+             "Code size:    (not built in a dry run)",
+             "Architecture: x86_64",
+             "Layer ARN:    #{arn}"
+           ]
+
+    full = %{result | code_size: 123, version: "3", alias_arn: "arn:alias"}
+    lines = Project.summary(full)
+    assert "Code size:    123 bytes" in lines
+    assert "Version:      3" in lines and "Alias ARN:    arn:alias" in lines
+  end
+
+  test "publishing the layer alone: its manifest sets the architecture; a dry run prints",
+       %{conn: conn, tmp_dir: dir} do
+    zip = Path.join(dir, "layer.zip")
+    LayerZips.write!(zip, "arm64")
+
+    assert {:ok, %{architecture: "arm64", published: false}} =
+             Project.publish_layer(conn, config(), zip: zip)
+
+    out = output()
+    assert out =~ "Dry run: nothing is sent. Would publish #{zip}"
+    assert out =~ "PublishLayerVersion"
+
+    assert {:error, message} =
+             Project.publish_layer(conn, config(architecture: "x86_64"), zip: zip)
+
+    assert message =~ "is built for arm64, but the function's architecture is x86_64"
   end
 end

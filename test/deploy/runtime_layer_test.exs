@@ -1,7 +1,7 @@
-defmodule LambdaRuntime.Deploy.RuntimeLayerTest do
+defmodule LambdaRuntime.Tools.Deploy.RuntimeLayerTest do
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Deploy.RuntimeLayer
+  alias LambdaRuntime.Tools.Deploy.RuntimeLayer
   alias LambdaRuntime.TestSupport.LayerZips
 
   @moduletag :tmp_dir

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Deploy.SignatureStub do
+defmodule LambdaRuntime.Tools.Deploy.SignatureStub do
   @moduledoc false
   # A one-port HTTP server that checks SigV4 signatures the way AWS does:
   # it rebuilds the canonical request from what arrived on the wire (the

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Deploy.TemplatesTest do
+defmodule LambdaRuntime.Tools.Deploy.TemplatesTest do
   # rel/sam: the SAM template and its plain CloudFormation equivalent,
   # validated with cfn-lint (installed into .venv by scripts/setup.sh).
   use ExUnit.Case, async: true

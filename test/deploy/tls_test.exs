@@ -4,7 +4,8 @@ defmodule LambdaRuntime.AWS.TLSTest do
 
   @moduletag :capture_log
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint, Lambda}
+  alias LambdaRuntime.AWS.{Credentials, Endpoint, ServiceClient}
+  alias LambdaRuntime.Tools.AWS.Lambda
 
   setup do
     {:ok, _} = Application.ensure_all_started(:ssl)
@@ -39,9 +40,9 @@ defmodule LambdaRuntime.AWS.TLSTest do
     env = %{"AWS_ENDPOINT_URL_LAMBDA" => "https://127.0.0.1:#{port}", "AWS_REGION" => "us-east-1"}
     {:ok, endpoint} = Endpoint.resolve("lambda", env)
     creds = %Credentials{access_key_id: "AKID", secret_access_key: "tls-secret", source: "test"}
-    client = %Client{endpoint: endpoint, credentials: creds, backoff_ms: []}
+    client = %ServiceClient{endpoint: endpoint, credentials: creds, backoff_ms: []}
 
-    assert {:error, error} = Client.call(client, Lambda.get_function("hello"))
+    assert {:error, error} = ServiceClient.call(client, Lambda.get_function("hello"))
     assert error.code == "TLSFailed"
     assert error.message =~ "TLS with 127.0.0.1:#{port} failed"
     assert error.hint =~ "certificate did not verify"

@@ -1,12 +1,12 @@
 Code.require_file("signature_stub.exs", __DIR__)
 
-defmodule LambdaRuntime.Deploy.WaiterTest do
+defmodule LambdaRuntime.Tools.Deploy.WaiterTest do
   # LastUpdateStatus polling, against a local server that plays Lambda's
   # answers in order (moto reports every update Successful at once).
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint}
-  alias LambdaRuntime.Deploy.{Connection, SignatureStub, Waiter}
+  alias LambdaRuntime.AWS.{Credentials, Endpoint, ServiceClient}
+  alias LambdaRuntime.Tools.Deploy.{Connection, SignatureStub, Waiter}
 
   defp connection(answers) do
     {:ok, script} = Agent.start_link(fn -> answers end)
@@ -27,7 +27,7 @@ defmodule LambdaRuntime.Deploy.WaiterTest do
     }
 
     %Connection{
-      client: %Client{endpoint: endpoint, credentials: creds, backoff_ms: []},
+      client: %ServiceClient{endpoint: endpoint, credentials: creds, backoff_ms: []},
       endpoint: endpoint,
       poll_ms: 0,
       max_polls: 5

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Durable.E2ETest do
   # again until the execution succeeds.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Durable.Local.DexRunner
+  alias LambdaRuntime.Tools.Durable.Local.DexRunner
   alias LambdaRuntime.DurableTest.Stack
 
   @moduletag :durable

@@ -11,7 +11,7 @@ defmodule LambdaRuntime.Durable.RunnerTest do
   import LambdaRuntime.DurableTest.Helpers
   alias LambdaRuntime.Durable
   alias LambdaRuntime.Durable.{Runner, CheckpointError}
-  alias LambdaRuntime.Durable.Local.Service
+  alias LambdaRuntime.Tools.Durable.Local.Service
   alias LambdaRuntime.Durable.Test, as: DT
   alias LambdaRuntime.DurableTest.TapClient
 

@@ -3,11 +3,12 @@ Code.require_file("support/dx_runtime.exs", __DIR__)
 defmodule LambdaRuntime.AwsSdkTest do
   # An AWS SDK (botocore, the core of boto3 and the AWS CLI) as the caller:
   # Invoke, InvokeWithResponseStream and Event invocations against
-  # LambdaRuntime.Emulator, with the real runtime behind it. Skipped where
+  # LambdaRuntime.Tools.Emulator, with the real runtime behind it. Skipped where
   # python3 has no botocore.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxRuntime, Emulator, JSON}
+  alias LambdaRuntime.{DxRuntime, JSON}
+  alias LambdaRuntime.Tools.Emulator
 
   # The project's venv first (scripts/setup.sh makes it), then the machine's.
   @python [Path.expand("../../.venv/bin/python3", __DIR__), "python3"]

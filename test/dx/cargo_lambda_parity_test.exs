@@ -2,14 +2,15 @@ Code.require_file("support/dx_runtime.exs", __DIR__)
 
 defmodule LambdaRuntime.CargoLambdaParityTest do
   # The same handler, through bootstrap.sh, against cargo-lambda's emulator
-  # and against LambdaRuntime.Emulator: the response bodies are the same.
+  # and against LambdaRuntime.Tools.Emulator: the response bodies are the same.
   # (The status differs on purpose: cargo-lambda answers a function error
-  # with 500, LambdaRuntime.Emulator with 200 + X-Amz-Function-Error, as
+  # with 500, LambdaRuntime.Tools.Emulator with 200 + X-Amz-Function-Error, as
   # Lambda does.)
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.{DxRuntime, DxTaskRoot, Emulator}
-  alias LambdaRuntime.Emulator.LocalRuntime
+  alias LambdaRuntime.{DxRuntime, DxTaskRoot}
+  alias LambdaRuntime.Tools.Emulator
+  alias LambdaRuntime.Tools.Emulator.LocalRuntime
   alias LambdaRuntime.TestSupport.Emulator, as: CargoLambda
   alias LambdaRuntime.TestSupport.RuntimeProcess
 

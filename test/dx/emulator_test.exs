@@ -3,11 +3,12 @@ Code.require_file("support/http_client.exs", __DIR__)
 Code.require_file("support/http_client.exs", __DIR__)
 
 defmodule LambdaRuntime.EmulatorTest do
-  # LambdaRuntime.Emulator with the real runtime (bootstrap.sh, the NIF) on
+  # LambdaRuntime.Tools.Emulator with the real runtime (bootstrap.sh, the NIF) on
   # the other side, and with a hand-driven runtime for the wire details.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxHTTP, DxRuntime, Emulator, JSON}
+  alias LambdaRuntime.{DxHTTP, DxRuntime, JSON}
+  alias LambdaRuntime.Tools.Emulator
 
   defp start_runtime(emu, handler), do: DxRuntime.start!(emu, handler, memory_size: 512)
 

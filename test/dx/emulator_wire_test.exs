@@ -2,12 +2,13 @@ Code.require_file("support/http_client.exs", __DIR__)
 Code.require_file("support/dx_runtime.exs", __DIR__)
 
 defmodule LambdaRuntime.EmulatorWireTest do
-  # LambdaRuntime.Emulator's HTTP endpoints, driven by hand: the test plays
+  # LambdaRuntime.Tools.Emulator's HTTP endpoints, driven by hand: the test plays
   # both the runtime and the caller, so it sees every status and header.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxHTTP, DxRuntime, Emulator, JSON}
-  alias LambdaRuntime.Emulator.EventStream
+  alias LambdaRuntime.{DxHTTP, DxRuntime, JSON}
+  alias LambdaRuntime.Tools.Emulator
+  alias LambdaRuntime.Tools.Emulator.EventStream
 
   @next "/2018-06-01/runtime/invocation/next"
 

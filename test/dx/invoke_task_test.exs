@@ -152,7 +152,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
   @tag :layer
   test "--layer: the layer and the function package, in the sandbox", %{tmp_dir: dir} do
     layer_zip =
-      LambdaRuntime.TestSupport.PortableLayers.zip!(LambdaRuntime.Layer.Target.host_arch())
+      LambdaRuntime.TestSupport.PortableLayers.zip!(LambdaRuntime.Tools.Layer.Target.host_arch())
 
     package_zip = Path.join(dir, "function.zip")
 

@@ -6,7 +6,7 @@ defmodule Mix.Tasks.Lambda.NewTest do
   # cargo and rustc off PATH, so the runtime's NIF must come precompiled.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.New
+  alias LambdaRuntime.Tools.New
 
   @moduletag :user_project
   @moduletag timeout: 600_000
@@ -124,7 +124,7 @@ defmodule Mix.Tasks.Lambda.NewTest do
       Mix.Tasks.Lambda.New.run([dir, "--dep", "svn:x"])
     end
 
-    assert_raise Mix.Error, ~r/unknown or invalid option --nope/, fn ->
+    assert_raise Mix.Error, ~r/unknown option --nope; run `mix help lambda.new`/, fn ->
       Mix.Tasks.Lambda.New.run([dir, "--nope"])
     end
   end

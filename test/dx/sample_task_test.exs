@@ -24,9 +24,9 @@ defmodule Mix.Tasks.Lambda.SampleTest do
     assert error.message =~ ~s(no sample named "sqs-fifo"; the samples are: apigateway-rest)
 
     error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Sample.run(["--all"]) end
-    assert error.message =~ "takes no options (got --all)"
+    assert error.message =~ "mix lambda.sample takes no options, got --all"
 
     error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Sample.run(["sqs", "sns"]) end
-    assert error.message =~ "takes one sample name, got 2"
+    assert error.message =~ ~s(takes one sample name, got "sqs" "sns"; the samples are: )
   end
 end

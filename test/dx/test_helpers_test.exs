@@ -2,13 +2,14 @@ Code.require_file("support/dx_runtime.exs", __DIR__)
 
 defmodule LambdaRuntime.TestHelpersTest do
   # LambdaRuntime.Test gives what Lambda's caller gets: the same results as
-  # the real runtime under bootstrap.sh against LambdaRuntime.Emulator.
+  # the real runtime under bootstrap.sh against LambdaRuntime.Tools.Emulator.
   use ExUnit.Case, async: true
 
   import LambdaRuntime.Test
 
-  alias LambdaRuntime.{Context, DxRuntime, DxTaskRoot, Emulator, Samples}
-  alias LambdaRuntime.Emulator.LocalRuntime
+  alias LambdaRuntime.{Context, DxRuntime, DxTaskRoot, Samples}
+  alias LambdaRuntime.Tools.Emulator
+  alias LambdaRuntime.Tools.Emulator.LocalRuntime
 
   setup_all do
     # Compiles (and loads) the handlers.

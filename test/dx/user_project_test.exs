@@ -107,16 +107,16 @@ defmodule LambdaRuntime.UserProjectTest do
     manifest =
       LambdaRuntime.TestSupport.LayerZips.manifest_fields("x86_64")
       |> Map.merge(%{
-        otp: LambdaRuntime.Layer.OtpSource.host_otp_version(),
-        erts: LambdaRuntime.Layer.OtpSource.host_erts_version(),
+        otp: LambdaRuntime.Tools.Layer.OtpSource.host_otp_version(),
+        erts: LambdaRuntime.Tools.Layer.OtpSource.host_erts_version(),
         elixir: System.version()
       })
-      |> LambdaRuntime.Layer.Manifest.new()
-      |> LambdaRuntime.Layer.Manifest.encode()
+      |> LambdaRuntime.Tools.Layer.Manifest.new()
+      |> LambdaRuntime.Tools.Layer.Manifest.encode()
 
     Moto.zip!(layer_zip, [
       {"bootstrap", "#!/bin/sh\n"},
-      {LambdaRuntime.Layer.Manifest.file_name(), manifest} | apps
+      {LambdaRuntime.Tools.Layer.Manifest.file_name(), manifest} | apps
     ])
 
     env =

@@ -5,7 +5,7 @@ defmodule LambdaRuntime.AppConfigTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.AppConfig
-  alias LambdaRuntime.Package.AppConfig, as: Build
+  alias LambdaRuntime.Tools.Package.AppConfig, as: Build
 
   @moduletag :tmp_dir
 

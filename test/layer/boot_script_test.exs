@@ -1,9 +1,9 @@
-defmodule LambdaRuntime.Layer.BootScriptTest do
+defmodule LambdaRuntime.Tools.Layer.BootScriptTest do
   # The development checkout's boot script (the :lambda_boot compiler's
   # file); the layer's own is checked by sandbox_test.exs.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Layer.BootScript
+  alias LambdaRuntime.Tools.Layer.BootScript
 
   @tag :tmp_dir
   test "write_dev!/1: OTP's no_dot_erlang plus batches of the OTP and Elixir init modules",

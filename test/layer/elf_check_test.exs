@@ -1,8 +1,8 @@
-defmodule LambdaRuntime.Layer.ElfCheckTest do
+defmodule LambdaRuntime.Tools.Layer.ElfCheckTest do
   # Real ELF files, compiled at test time (gcc for x86_64, zig for aarch64).
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Layer.{Contents, Elf, ElfCheck, Libs, Target}
+  alias LambdaRuntime.Tools.Layer.{Contents, Elf, ElfCheck, Libs, Target}
   alias LambdaRuntime.TestSupport.ElfFixtures, as: Fx
 
   @moduletag :tmp_dir

@@ -1,9 +1,9 @@
-defmodule LambdaRuntime.Layer.ElfTest do
+defmodule LambdaRuntime.Tools.Layer.ElfTest do
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Layer.{Elf, ElfCheck, Libs}
+  alias LambdaRuntime.Tools.Layer.{Elf, ElfCheck, Libs}
 
-  @beam_smp Path.join(LambdaRuntime.Layer.Contents.erts_dir(), "bin/beam.smp")
+  @beam_smp Path.join(LambdaRuntime.Tools.Layer.Contents.erts_dir(), "bin/beam.smp")
 
   describe "Elf.read/1" do
     test "reads beam.smp's needed libraries and glibc versions" do

@@ -1,7 +1,7 @@
-defmodule LambdaRuntime.Layer.ManifestTest do
+defmodule LambdaRuntime.Tools.Layer.ManifestTest do
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Layer.Manifest
+  alias LambdaRuntime.Tools.Layer.Manifest
 
   @moduletag :tmp_dir
 

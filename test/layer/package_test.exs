@@ -1,9 +1,16 @@
-defmodule LambdaRuntime.Package.BuilderTest do
+defmodule LambdaRuntime.Tools.Package.BuilderTest do
   # Package.Builder on a hand-made build directory: what goes in, what stays
   # out, and when it refuses.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Package.{Builder, CompilerCheck, LayerInfo}
+  alias LambdaRuntime.Tools.Package.{Builder, CompilerCheck, LayerInfo}
+
+  test "mix lambda.package refuses the test environment, whose build holds test code" do
+    assert Mix.env() == :test
+
+    assert {:error, "MIX_ENV=test is refused (test builds contain test support code); " <> _} =
+             LambdaRuntime.Tools.Package.check_env()
+  end
 
   setup do
     Mix.shell(Mix.Shell.Process)

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Layer.PortableBuildTest do
+defmodule LambdaRuntime.Tools.Layer.PortableBuildTest do
   # The pieces of the portable build that do not compile anything: target
   # names, the OTP source checks and download, the cache's atomicity, the
   # step runner and the zig workaround in OTP's makefile. The builds
@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Layer.PortableBuildTest do
   # Not async: the download tests point LAMBDA_RUNTIME_CACHE elsewhere.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Layer.{Cache, ErtsBuild, OtpSource, Platform, Step}
+  alias LambdaRuntime.Tools.Layer.{Cache, ErtsBuild, OtpSource, Platform, Step}
 
   @moduletag :tmp_dir
 
@@ -140,8 +140,8 @@ defmodule LambdaRuntime.Layer.PortableBuildTest do
       File.cd!(dir)
 
       try do
-        assert LambdaRuntime.Layer.Zig.find() == :error
-        error = assert_raise Mix.Error, &LambdaRuntime.Layer.Zig.find!/0
+        assert LambdaRuntime.Tools.Layer.Zig.find() == :error
+        error = assert_raise Mix.Error, &LambdaRuntime.Tools.Layer.Zig.find!/0
         assert error.message =~ "pip install ziglang"
         assert error.message =~ "ZIG=/path/to/zig"
       after
@@ -151,7 +151,7 @@ defmodule LambdaRuntime.Layer.PortableBuildTest do
     end
 
     test "finds the zig the project's set-up installed" do
-      assert {:ok, zig} = LambdaRuntime.Layer.Zig.find()
+      assert {:ok, zig} = LambdaRuntime.Tools.Layer.Zig.find()
       assert zig.version =~ ~r/^\d+\.\d+/
     end
   end
@@ -164,7 +164,7 @@ defmodule LambdaRuntime.Layer.PortableBuildTest do
       File.write!(Path.join(src, "libcrypto.so.3"), "ELF")
       prefix = Path.join(dir, "prefix")
 
-      LambdaRuntime.Layer.OpenSSL.install!(src, prefix)
+      LambdaRuntime.Tools.Layer.OpenSSL.install!(src, prefix)
 
       assert File.read!(Path.join(prefix, "include/openssl/opensslv.h")) =~ "MAJOR 3"
       assert File.read!(Path.join(prefix, "lib/libcrypto.so")) == "ELF"

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Layer.PortableLayerTest do
+defmodule LambdaRuntime.Tools.Layer.PortableLayerTest do
   # The zips `mix lambda.layer --arch x86_64|arm64` writes, read back: every
   # ELF file is built for the architecture and needs nothing newer than
   # glibc 2.31 and nothing from GCC's runtime or libstdc++, no library of
@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Layer.PortableLayerTest do
   # and test/layer/sandbox_test.exs's (this machine's root).
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Layer.{Elf, Manifest}
+  alias LambdaRuntime.Tools.Layer.{Elf, Manifest}
   alias LambdaRuntime.TestSupport.{Build, PortableLayers}
 
   @moduletag :layer
@@ -53,7 +53,7 @@ defmodule LambdaRuntime.Layer.PortableLayerTest do
       assert m.target == "provided.al2023"
       assert m.erts_build == "zig" and m.libcrypto == "system" and m.forced == []
       assert m.glibc == "2.31"
-      assert m.otp == LambdaRuntime.Layer.OtpSource.host_otp_version()
+      assert m.otp == LambdaRuntime.Tools.Layer.OtpSource.host_otp_version()
       assert :ok = Manifest.check_deployable(m, Atom.to_string(@arch))
       other = if @arch == :x86_64, do: "arm64", else: "x86_64"
       assert {:error, _} = Manifest.check_deployable(m, other)

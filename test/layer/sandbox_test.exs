@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Layer.SandboxTest do
+defmodule LambdaRuntime.Tools.Layer.SandboxTest do
   # The layer and the function zip, unzipped and run the way Lambda runs
   # them (bwrap: read-only /opt and /var/task, tmpfs /tmp, no host Erlang or
   # Elixir, Lambda's environment only, uid 993) against cargo-lambda's
@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Layer.SandboxTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.Layer.{Manifest, Target}
+  alias LambdaRuntime.Tools.Layer.{Manifest, Target}
   alias LambdaRuntime.TestSupport.{Build, Emulator, PortableLayers, Sandbox}
 
   @moduletag :layer
@@ -82,10 +82,11 @@ defmodule LambdaRuntime.Layer.SandboxTest do
     # signed AWS client ship; the deploy-time and local-only ones do not.
     ebin = &("lib/lambda_runtime-0.1.0/ebin/Elixir.LambdaRuntime." <> &1 <> ".beam")
 
-    for mod <- ~w(Durable Durable.Service.HTTP AWS.SigV4 AWS.HTTP AWS.Client OTPApps),
+    for mod <- ~w(Durable Durable.Service.HTTP AWS.SigV4 AWS.HTTP AWS.ServiceClient OTPApps),
         do: assert(ebin.(mod) in layer_entries, mod)
 
-    for mod <- ~w(AWS.Lambda Durable.Local.DexRunner Durable.Test Deploy.Project Emulator),
+    for mod <-
+          ~w(Tools.AWS.Lambda Tools.Durable.Local.DexRunner Durable.Test Tools.Deploy.Project Tools.Emulator Test Samples),
         do: refute(ebin.(mod) in layer_entries, mod)
 
     # The boot script preloads the runtime's modules, but never a protocol.

@@ -1,7 +1,7 @@
-defmodule LambdaRuntime.Layer.TargetTest do
+defmodule LambdaRuntime.Tools.Layer.TargetTest do
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Layer.Target
+  alias LambdaRuntime.Tools.Layer.Target
 
   test "provided.al2023 per architecture" do
     x86 = Target.al2023(:x86_64)

@@ -1,7 +1,7 @@
-defmodule LambdaRuntime.Package.ZipWriterTest do
+defmodule LambdaRuntime.Tools.Package.ZipWriterTest do
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Package.ZipWriter
+  alias LambdaRuntime.Tools.Package.ZipWriter
 
   setup do
     dir = Path.join(System.tmp_dir!(), "zip_writer_#{System.unique_integer([:positive])}")

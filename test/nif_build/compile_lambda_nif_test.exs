@@ -3,7 +3,7 @@ defmodule Mix.Tasks.Compile.LambdaNifTest do
   # scratch project whose "cargo" is a script that records its calls.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.PrecompiledNif
+  alias LambdaRuntime.Tools.PrecompiledNif
 
   @compiler Path.expand("../../mix/compile.lambda_nif.ex", __DIR__)
 

@@ -3,8 +3,8 @@ defmodule LambdaRuntime.PrecompiledNifTest do
   # checkout ships in native/precompiled/.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.Layer.{Elf, ElfCheck}
-  alias LambdaRuntime.PrecompiledNif
+  alias LambdaRuntime.Tools.Layer.{Elf, ElfCheck}
+  alias LambdaRuntime.Tools.PrecompiledNif
 
   @root Path.expand("../..", __DIR__)
   @moduletag :tmp_dir

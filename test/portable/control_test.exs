@@ -9,7 +9,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
 
   import ExUnit.CaptureIO
 
-  alias LambdaRuntime.Emulator.Sandbox, as: Command
+  alias LambdaRuntime.Tools.Emulator.Sandbox, as: Command
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{Build, Emulator, RootFS, Sandbox}
 
@@ -25,7 +25,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
 
     layer_zip = Path.join(tmp, "layer.zip")
     function_zip = Path.join(tmp, "hello.zip")
-    {:ok, glibc} = LambdaRuntime.Emulator.LayerSetup.host_glibc()
+    {:ok, glibc} = LambdaRuntime.Tools.Emulator.LayerSetup.host_glibc()
 
     Build.mix!(@root, Path.join(tmp, "layer"), [
       "lambda.layer",

@@ -24,8 +24,8 @@ defmodule LambdaRuntime.Portable.LayerTest do
 
   import ExUnit.CaptureIO
 
-  alias LambdaRuntime.Emulator.Sandbox, as: Command
-  alias LambdaRuntime.Emulator.EventStream
+  alias LambdaRuntime.Tools.Emulator.Sandbox, as: Command
+  alias LambdaRuntime.Tools.Emulator.EventStream
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{Build, Emulator, PortableLayers, RootFS, Sandbox}
 
@@ -138,14 +138,14 @@ defmodule LambdaRuntime.Portable.LayerTest do
       # cargo-lambda does not relay streamed responses: this one runs against
       # lambda_runtime's own emulator, through InvokeWithResponseStream.
       test "a streamed response arrives as a stream", ctx do
-        emu = start_supervised!({LambdaRuntime.Emulator, timeout: 120})
-        port = LambdaRuntime.Emulator.port(emu)
+        emu = start_supervised!({LambdaRuntime.Tools.Emulator, timeout: 120})
+        port = LambdaRuntime.Tools.Emulator.port(emu)
 
         sandbox =
           Sandbox.start!(
             ctx.layer,
             ctx.task,
-            LambdaRuntime.Emulator.runtime_api(emu),
+            LambdaRuntime.Tools.Emulator.runtime_api(emu),
             "Portable.stream",
             rootfs: ctx.rootfs,
             arch: ctx.arch

@@ -1,12 +1,12 @@
 defmodule LambdaRuntime.Portable.RootfsTest do
   # The old-glibc sandbox itself (scripts/rootfs.sh's bullseye roots, glibc
-  # 2.31, through LambdaRuntime.Emulator.Sandbox), with small C programs
+  # 2.31, through LambdaRuntime.Tools.Emulator.Sandbox), with small C programs
   # built by zig for a chosen architecture and glibc: what runs there, what
   # does not, and the other architecture under qemu through a binfmt_misc
   # registration private to the sandbox.
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.Emulator.Sandbox, as: Command
+  alias LambdaRuntime.Tools.Emulator.Sandbox, as: Command
   alias LambdaRuntime.TestSupport.{Binfmt, RootFS, Sandbox, Zig}
 
   @moduletag :portable

@@ -1,11 +1,11 @@
 defmodule LambdaRuntime.Portable.SandboxCommandTest do
-  # The sandbox's command line and its refusals (LambdaRuntime.Emulator.Sandbox
+  # The sandbox's command line and its refusals (LambdaRuntime.Tools.Emulator.Sandbox
   # and mix lambda.invoke's --rootfs/--arch), without running anything.
   use ExUnit.Case, async: false
 
   import ExUnit.CaptureIO
 
-  alias LambdaRuntime.Emulator.Sandbox
+  alias LambdaRuntime.Tools.Emulator.Sandbox
 
   @moduletag :tmp_dir
 
@@ -208,13 +208,13 @@ defmodule LambdaRuntime.Portable.SandboxCommandTest do
       ~s({"architecture":"#{ctx.foreign}"})
     )
 
-    assert {:ok, ctx.foreign} == LambdaRuntime.Emulator.LayerSetup.layer_arch(layer, nil)
+    assert {:ok, ctx.foreign} == LambdaRuntime.Tools.Emulator.LayerSetup.layer_arch(layer, nil)
 
-    assert {:error, message} = LambdaRuntime.Emulator.LayerSetup.layer_arch(layer, ctx.host)
+    assert {:error, message} = LambdaRuntime.Tools.Emulator.LayerSetup.layer_arch(layer, ctx.host)
     assert message =~ "built for #{ctx.foreign} (its lambda_runtime-layer.json), not #{ctx.host}"
 
     assert {:ok, ctx.host} ==
-             LambdaRuntime.Emulator.LayerSetup.layer_arch(ctx.tmp_dir, nil)
+             LambdaRuntime.Tools.Emulator.LayerSetup.layer_arch(ctx.tmp_dir, nil)
   end
 
   defp qemu(:arm64), do: "qemu-aarch64-static"

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.TestSupport.LayerZips do
   says and report their arguments to the calling process.
   """
 
-  alias LambdaRuntime.Layer.Manifest
+  alias LambdaRuntime.Tools.Layer.Manifest
 
   @doc "The manifest fields of a normal zig-built layer for `architecture`."
   def manifest_fields(architecture) do

@@ -9,7 +9,7 @@ defmodule LambdaRuntime.TestSupport.Moto do
       Moto.stop(moto)
   """
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint, Request}
+  alias LambdaRuntime.AWS.{Credentials, Endpoint, Request, ServiceClient}
 
   defstruct [:port, :os_pid, :http_port]
 
@@ -98,12 +98,12 @@ defmodule LambdaRuntime.TestSupport.Moto do
       body: {:raw, "application/x-www-form-urlencoded", body}
     }
 
-    {:ok, 200, _} = Client.call(client(moto, "iam"), request)
+    {:ok, 200, _} = ServiceClient.call(client(moto, "iam"), request)
     "arn:aws:iam::123456789012:role/#{name}"
   end
 
   @doc "Sends a Lambda API request to moto (for reading results back)."
-  def lambda!(moto, request), do: Client.call(client(moto, "lambda"), request)
+  def lambda!(moto, request), do: ServiceClient.call(client(moto, "lambda"), request)
 
   @doc """
   Writes a function zip holding `Elixir.MODULE` (`handler_beam/2`) at
@@ -166,7 +166,7 @@ defmodule LambdaRuntime.TestSupport.Moto do
   defp client(moto, service) do
     {:ok, endpoint} = Endpoint.resolve(service, env(moto))
     {:ok, creds} = Credentials.resolve(env(moto))
-    %Client{endpoint: endpoint, credentials: creds, backoff_ms: []}
+    %ServiceClient{endpoint: endpoint, credentials: creds, backoff_ms: []}
   end
 
   defp wait_until_ready(_moto, 0), do: raise("moto_server did not start")

@@ -42,7 +42,7 @@ defmodule LambdaRuntime.TestSupport.PortableLayers do
   """
   @spec libcrypto!(:x86_64 | :arm64) :: Path.t()
   def libcrypto!(arch) do
-    alias LambdaRuntime.Layer.{OpenSSL, Platform, Zig}
+    alias LambdaRuntime.Tools.Layer.{OpenSSL, Platform, Zig}
     platform = %Platform{arch: arch, glibc: Platform.default_glibc()}
     Path.join(OpenSSL.build!(:link, platform, Zig.find!()), "lib/libcrypto.so.3")
   end

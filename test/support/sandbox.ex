@@ -22,7 +22,7 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
 
   # The bwrap command line is the product's own (`mix lambda.invoke --layer`
   # runs the same sandbox).
-  alias LambdaRuntime.Emulator.Sandbox, as: Command
+  alias LambdaRuntime.Tools.Emulator.Sandbox, as: Command
   alias LambdaRuntime.TestSupport.RuntimeProcess
 
   @doc "The bwrap executable, or nil."
@@ -31,7 +31,7 @@ defmodule LambdaRuntime.TestSupport.Sandbox do
   @doc """
   Starts the sandbox. Options: `:env` (extra `{name, value}` pairs, which
   override the defaults), `:command` (default `/opt/bootstrap`), and the
-  product's `:rootfs` and `:arch` (`LambdaRuntime.Emulator.Sandbox`).
+  product's `:rootfs` and `:arch` (`LambdaRuntime.Tools.Emulator.Sandbox`).
   """
   def start!(layer_dir, task_dir, runtime_api, handler, opts \\ []) do
     bwrap() || raise "bwrap is not installed (apt-get install bubblewrap)"

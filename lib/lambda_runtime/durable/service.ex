@@ -2,7 +2,7 @@ defmodule LambdaRuntime.Durable.Service do
   @moduledoc """
   A checkpoint service, as an execution talks to it: `{module, config}`
   where `module` implements this behaviour. `LambdaRuntime.Durable.Service.HTTP`
-  is Lambda's (what runs in Lambda); `LambdaRuntime.Durable.Local.Service`
+  is Lambda's (what runs in Lambda); `LambdaRuntime.Tools.Durable.Local.Service`
   is the in-memory one of `LambdaRuntime.Durable.Test`.
 
   Errors are `{:retryable, message}` (the invocation should fail so that

@@ -2,7 +2,7 @@ defmodule LambdaRuntime.Durable.Test do
   @moduledoc """
   Runs a durable handler to completion in your ExUnit suite, without AWS or
   a network: an in-memory checkpoint service
-  (`LambdaRuntime.Durable.Local.Service`) plays the durable-execution
+  (`LambdaRuntime.Tools.Durable.Local.Service`) plays the durable-execution
   service, and the handler is invoked again and again, as Lambda would,
   until the execution succeeds or fails. Waits and retry delays are skipped
   (the service's clock jumps to the next timer), callbacks are answered
@@ -38,7 +38,7 @@ defmodule LambdaRuntime.Durable.Test do
   """
 
   alias LambdaRuntime.Durable.{Error, Outcome, Runner}
-  alias LambdaRuntime.Durable.Local.Service
+  alias LambdaRuntime.Tools.Durable.Local.Service
   alias LambdaRuntime.JSON
 
   defmodule Result do

@@ -16,7 +16,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
   architecture and the runtime layer ARN.
 
   Settings come from the `lambda:` key of `project/0` in `mix.exs` (see
-  `LambdaRuntime.Deploy.Config`); flags override them.
+  `LambdaRuntime.Tools.Settings`); flags override them.
 
       mix lambda.deploy
       mix lambda.deploy --architecture arm64
@@ -32,12 +32,12 @@ defmodule Mix.Tasks.Lambda.Deploy do
   stop the deploy before anything is built or uploaded. Once the function
   zip is there, the handler is checked against it: its module must be in
   the package and export the function (arity 2 or 1), or `handle_event/3`
-  for a `Module` handler (`LambdaRuntime.Deploy.Preflight`).
+  for a `Module` handler (`LambdaRuntime.Tools.Deploy.Preflight`).
 
   ## The runtime layer's manifest
 
   Before anything is built or uploaded, the runtime layer zip's manifest
-  (`lambda_runtime-layer.json`, see `LambdaRuntime.Layer.Manifest`) is read.
+  (`lambda_runtime-layer.json`, see `LambdaRuntime.Tools.Layer.Manifest`) is read.
   The deploy stops, saying why and how to fix it, when the zip has none
   (built by an older lambda_runtime, or not a lambda_runtime layer), when
   it was built for another target than `provided.al2023` or forced past
@@ -64,6 +64,8 @@ defmodule Mix.Tasks.Lambda.Deploy do
   handler missing from the named zip or, when the zip is not built, from
   the project's compiled beams.
 
+  The work is `LambdaRuntime.Tools.Deploy.Project.deploy/3`'s.
+
   ## Options
 
     * `--function-name NAME`, `--handler MOD.FUN`, `--role ARN`,
@@ -89,7 +91,9 @@ defmodule Mix.Tasks.Lambda.Deploy do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.{Config, Connection, Project}
+  alias LambdaRuntime.Tools.CLI
+  alias LambdaRuntime.Tools.Deploy.{Connection, Project}
+  alias LambdaRuntime.Tools.Settings
 
   @switches [
     function_name: :string,
@@ -114,25 +118,24 @@ defmodule Mix.Tasks.Lambda.Deploy do
 
   @impl true
   def run(args) do
-    opts = parse!(args)
-    project = Mix.Project.config()
-    config = ok!(Config.load(project, opts, project[:app]))
-    ok!(Config.require_handler(config))
+    {opts, []} = CLI.parse!("lambda.deploy", args, switches: @switches)
+    settings = CLI.settings!("lambda.deploy", opts)
+    CLI.ok!("lambda.deploy", Settings.require_handler(settings))
 
     conn =
-      ok!(
+      CLI.ok!(
+        "lambda.deploy",
         Connection.open(
-          region: config.region,
+          region: settings.region,
           profile: opts[:profile],
-          dry_run: Keyword.get(opts, :dry_run, false),
-          poll_ms: Application.get_env(:lambda_runtime, :deploy_poll_ms, 1_000),
-          backoff_ms: Application.get_env(:lambda_runtime, :aws_backoff_ms)
+          dry_run: Keyword.get(opts, :dry_run, false)
         )
       )
 
     result =
-      ok!(
-        Project.deploy(conn, config,
+      CLI.ok!(
+        "lambda.deploy",
+        Project.deploy(conn, settings,
           profile: opts[:profile],
           zip: opts[:zip],
           layer_zip: opts[:layer_zip],
@@ -141,42 +144,7 @@ defmodule Mix.Tasks.Lambda.Deploy do
         )
       )
 
-    info("Function ARN: #{result.function_arn}")
-
-    info(
-      "Code size:    " <>
-        if(result.code_size, do: "#{result.code_size} bytes", else: "(not built in a dry run)")
-    )
-
-    info("Architecture: #{result.architecture}")
-    if result.version, do: info("Version:      #{result.version}")
-    if result.alias_arn, do: info("Alias ARN:    #{result.alias_arn}")
-    info("Layer ARN:    #{result.layer_arn}")
+    Enum.each(Project.summary(result), &Mix.shell().info/1)
     result
   end
-
-  defp parse!(args) do
-    case OptionParser.parse(args, strict: @switches) do
-      {opts, [], []} ->
-        opts
-
-      {_, [arg | _], []} ->
-        Mix.raise(
-          "mix lambda.deploy takes no arguments, got #{inspect(arg)}; see mix help lambda.deploy"
-        )
-
-      {_, _, [{switch, _} | _]} ->
-        Mix.raise(
-          "mix lambda.deploy: unknown option or bad/missing value: #{switch}; " <>
-            "see mix help lambda.deploy"
-        )
-    end
-  end
-
-  defp info(line), do: Mix.shell().info(line)
-
-  defp ok!(:ok), do: :ok
-  defp ok!({:ok, value}), do: value
-  defp ok!({:error, message}) when is_binary(message), do: Mix.raise(message)
-  defp ok!({:error, error}), do: Mix.raise(Exception.message(error))
 end

@@ -25,6 +25,8 @@ defmodule Mix.Tasks.Lambda.Doctor do
       mix lambda.doctor --online
       MIX_ENV=prod mix lambda.doctor --architecture arm64 --profile prod
 
+  The work is `LambdaRuntime.Tools.Deploy.Doctor`'s.
+
   ## Options
 
     * `--online` - also ask Lambda about the function (needs credentials)
@@ -35,7 +37,8 @@ defmodule Mix.Tasks.Lambda.Doctor do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.Doctor
+  alias LambdaRuntime.Tools.CLI
+  alias LambdaRuntime.Tools.Deploy.Doctor
 
   @switches [
     online: :boolean,
@@ -47,20 +50,7 @@ defmodule Mix.Tasks.Lambda.Doctor do
 
   @impl Mix.Task
   def run(args) do
-    opts =
-      case OptionParser.parse(args, strict: @switches) do
-        {opts, [], []} ->
-          opts
-
-        {_, [arg | _], []} ->
-          Mix.raise("mix lambda.doctor takes no arguments, got #{inspect(arg)}")
-
-        {_, _, [{switch, _} | _]} ->
-          Mix.raise(
-            "mix lambda.doctor: unknown option or bad value #{switch}; see mix help lambda.doctor"
-          )
-      end
-
+    {opts, []} = CLI.parse!("lambda.doctor", args, switches: @switches)
     Mix.Task.run("compile", [])
     project = Mix.Project.config()
     Mix.shell().info("lambda doctor: #{project[:app]} (MIX_ENV=#{Mix.env()})\n")

@@ -2,7 +2,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
   @shortdoc "Invokes the function locally, through the real runtime and an emulator"
   @moduledoc """
   Runs the project's handler the way Lambda runs it, on this machine: it
-  compiles the project, starts `LambdaRuntime.Emulator` (the Runtime API and
+  compiles the project, starts `LambdaRuntime.Tools.Emulator` (the Runtime API and
   Invoke endpoints, on loopback), starts the runtime as Lambda does
   (`bootstrap.sh` as its own OS process, in a clean environment with the
   variables Lambda sets, the project's build as `LAMBDA_TASK_ROOT`), invokes
@@ -48,7 +48,7 @@ defmodule Mix.Tasks.Lambda.Invoke do
       on Lambda: the layer's `/opt/bootstrap` runs in a bubblewrap sandbox
       (read-only `/opt` and `/var/task`, a private `/tmp`, only Lambda's
       environment, no Erlang but the layer's; see
-      `LambdaRuntime.Emulator.Sandbox`). PATH is a layer zip or an unpacked
+      `LambdaRuntime.Tools.Emulator.Sandbox`). PATH is a layer zip or an unpacked
       layer directory; without it, `mix lambda.layer` builds one for this
       machine's glibc. `mix lambda.package` builds the function package.
     * `--layer-zip PATH`, `--package-zip PATH` - with `--layer` (implied),
@@ -75,11 +75,12 @@ defmodule Mix.Tasks.Lambda.Invoke do
   Lambda starts, so what you see here is what Lambda does: `_HANDLER`
   resolution, init (and an init error ending the runtime), the environment,
   logging and exit behaviour, rather than a simulation inside the Mix VM.
+
+  The work is `LambdaRuntime.Tools.LocalInvoke`'s.
   """
   use Mix.Task
 
-  alias LambdaRuntime.{Emulator, JSON, Samples}
-  alias LambdaRuntime.Emulator.{LayerSetup, LocalRuntime, PrettyJSON, Report}
+  alias LambdaRuntime.Tools.{CLI, LocalInvoke}
 
   @switches [
     data: :string,
@@ -101,159 +102,23 @@ defmodule Mix.Tasks.Lambda.Invoke do
 
   @impl Mix.Task
   def run(args) do
-    opts = parse!(args)
-    settings = settings(opts)
+    {opts, []} =
+      CLI.parse!("lambda.invoke", layer_path(args),
+        switches: @switches,
+        hint: "give the event with --data JSON, --event FILE or --sample NAME"
+      )
+
+    CLI.ok!("lambda.invoke", LocalInvoke.check(opts))
+
+    settings =
+      CLI.settings!(
+        "lambda.invoke",
+        Keyword.take(opts, [:handler, :memory_size, :function_name, :env])
+      )
+
     Mix.Task.run("compile")
-    if !opts[:task_root], do: LambdaRuntime.Package.AppConfig.write_project!(settings.task_root)
-    event = read_event(opts)
-    task = self()
-
-    runtime_opts = [
-      handler: settings.handler,
-      function_name: settings.name,
-      memory_size: settings.memory,
-      region: settings.region,
-      env: settings.env,
-      output: &send(task, {__MODULE__, :log, &1})
-    ]
-
-    {runtime_opts, scratch} =
-      if Enum.any?([:layer, :layer_zip, :package_zip, :rootfs, :arch], &opts[&1]),
-        do: sandboxed(runtime_opts, opts),
-        else: {Keyword.put(runtime_opts, :task_root, settings.task_root), nil}
-
-    {:ok, emu} =
-      Emulator.start_link(
-        function_name: settings.name,
-        timeout: settings.timeout,
-        memory_size: settings.memory,
-        region: settings.region
-      )
-
-    {:ok, runtime} = LocalRuntime.start(emu, runtime_opts)
-
-    Mix.shell().info([
-      [:cyan, "==> ", settings.handler, :reset],
-      " (#{settings.name}, timeout #{seconds(settings.timeout)} s, #{settings.memory} MB)"
-    ])
-
-    try do
-      repeat = opts[:repeat]
-      results = for n <- 1..repeat, do: invoke(emu, runtime, event, n, repeat)
-      failed = Enum.count(results, &(&1 != :ok))
-      if failed > 0, do: Mix.raise("mix lambda.invoke: #{failed} of #{repeat} invocations failed")
-    after
-      LocalRuntime.stop(runtime)
-      Emulator.stop(emu)
-      print_log(0)
-      if scratch, do: File.rm_rf(scratch)
-    end
-  end
-
-  # The `lambda:` config of mix.exs, under the options, validated as every
-  # task validates it (LambdaRuntime.Deploy.Config).
-  defp settings(opts) do
-    project = Mix.Project.config()
-    flags = Keyword.take(opts, [:handler, :memory_size, :function_name, :env])
-
-    config =
-      case LambdaRuntime.Deploy.Config.load(project, flags, project[:app]) do
-        {:ok, config} -> config
-        {:error, message} -> Mix.raise("mix lambda.invoke: " <> message)
-      end
-
-    %{
-      handler: config.handler || Mix.raise(no_handler()),
-      timeout: opts[:timeout] || config.timeout,
-      memory: config.memory_size,
-      name: config.function_name,
-      region: config.region || "us-east-1",
-      env: Enum.sort(config.environment),
-      task_root: opts[:task_root] || Mix.Project.build_path()
-    }
-  end
-
-  # --layer: the layer and the function package, built (unless given) and
-  # unpacked, run in the sandbox (LambdaRuntime.Emulator.LayerSetup).
-  defp sandboxed(runtime_opts, opts) do
-    setup =
-      LayerSetup.prepare(
-        layer: opts[:layer_zip],
-        package: opts[:package_zip],
-        rootfs: opts[:rootfs],
-        arch: opts[:arch],
-        # The portable layer (glibc 2.31) starts over this machine's root
-        # and over an old-glibc --rootfs alike.
-        build_layer: &build("lambda.layer", ["--arch", layer_arch(opts), "--output", &1]),
-        build_package: fn output, layer_zip ->
-          build(
-            "lambda.package",
-            if(layer_zip, do: ["--layer", layer_zip], else: []) ++ ["--output", output]
-          )
-        end
-      )
-
-    case setup do
-      {:ok, setup} ->
-        {Keyword.put(runtime_opts, :sandbox, LayerSetup.sandbox(setup)), setup.scratch}
-
-      {:error, message} ->
-        Mix.raise("mix lambda.invoke: " <> message)
-    end
-  end
-
-  defp layer_arch(opts), do: opts[:arch] || Atom.to_string(LambdaRuntime.Layer.Target.host_arch())
-
-  defp build(task, args), do: Mix.Task.rerun(task, args)
-
-  defp seconds(t) when is_float(t) and t == trunc(t), do: trunc(t)
-  defp seconds(t), do: t
-
-  defp parse!(args) do
-    case OptionParser.parse(layer_path(args), strict: @switches) do
-      {opts, [], []} ->
-        sources = Enum.filter([:data, :event, :sample], &Keyword.has_key?(opts, &1))
-
-        if length(sources) > 1 do
-          Mix.raise(
-            "mix lambda.invoke takes one event source, got " <>
-              Enum.map_join(sources, " and ", &"--#{&1}") <>
-              "; pick one of --data, --event, --sample"
-          )
-        end
-
-        repeat = Keyword.get(opts, :repeat, 1)
-
-        if repeat < 1,
-          do: Mix.raise("mix lambda.invoke: --repeat must be 1 or more, got #{repeat}")
-
-        timeout = opts[:timeout]
-
-        if timeout && (timeout <= 0 or timeout > 900),
-          do:
-            Mix.raise(
-              "mix lambda.invoke: --timeout must be a number of seconds above 0 and " <>
-                "at most 900 (Lambda's maximum), got #{timeout}"
-            )
-
-        Keyword.put(opts, :repeat, repeat)
-
-      {_, [arg | _], []} ->
-        Mix.raise(
-          "mix lambda.invoke takes no arguments, got #{inspect(arg)}; " <>
-            "give the event with --data JSON, --event FILE or --sample NAME"
-        )
-
-      {_, _, [{option, value} | _]} ->
-        Mix.raise(
-          "mix lambda.invoke: " <>
-            if(value,
-              do: "bad value #{inspect(value)} for #{option}",
-              else: "unknown option #{option}"
-            ) <>
-            "; run `mix help lambda.invoke` for the options"
-        )
-    end
+    event = CLI.ok!("lambda.invoke", LocalInvoke.event(opts))
+    CLI.ok!("lambda.invoke", LocalInvoke.run(settings, event, opts))
   end
 
   # `--layer PATH` (the task takes no arguments, so a value after --layer
@@ -267,112 +132,4 @@ defmodule Mix.Tasks.Lambda.Invoke do
   defp layer_path(["--layer=" <> path | rest]), do: ["--layer-zip", path | layer_path(rest)]
   defp layer_path([arg | rest]), do: [arg | layer_path(rest)]
   defp layer_path([]), do: []
-
-  defp no_handler do
-    "mix lambda.invoke needs a handler: pass --handler MyApp.Handler.handle, " <>
-      "or set lambda: [handler: \"MyApp.Handler.handle\"] in the project of mix.exs"
-  end
-
-  defp read_event(opts) do
-    {json, origin} =
-      cond do
-        data = opts[:data] -> {data, "--data"}
-        file = opts[:event] -> {read_file(file), file}
-        sample = opts[:sample] -> {sample_json(sample), "sample #{sample}"}
-        true -> {"{}", "the default event"}
-      end
-
-    case JSON.decode(json) do
-      {:ok, _} ->
-        json
-
-      {:error, error} ->
-        Mix.raise("the event from #{origin} is not valid JSON: #{Exception.message(error)}")
-    end
-  end
-
-  defp read_file("-"), do: IO.read(:stdio, :eof)
-
-  defp read_file(path) do
-    case File.read(path) do
-      {:ok, json} ->
-        json
-
-      {:error, reason} ->
-        Mix.raise("mix lambda.invoke: cannot read --event #{path}: #{:file.format_error(reason)}")
-    end
-  end
-
-  defp sample_json(name) do
-    Samples.json!(name)
-  rescue
-    e in ArgumentError -> Mix.raise("mix lambda.invoke: " <> Exception.message(e))
-  end
-
-  defp invoke(emu, runtime, event, n, total) do
-    if total > 1, do: Mix.shell().info([:cyan, "--> invocation #{n} of #{total}", :reset])
-
-    case runtime_exit(runtime) do
-      nil ->
-        {status, body, report} = Emulator.invoke_json(emu, event)
-        print_log()
-        print(status, body)
-        if report, do: Mix.shell().info(Report.format(report))
-        if status == :ok, do: :ok, else: :error
-
-      exit_status ->
-        print_log()
-        Mix.shell().error("the runtime exited (status #{exit_status}); nothing left to invoke")
-        :error
-    end
-  end
-
-  # The function's log goes before its result, as in CloudWatch. The runtime
-  # writes it asynchronously, so lines still on their way are given until
-  # output has been quiet for a moment.
-  defp print_log(quiet_ms \\ 25) do
-    give_up = System.monotonic_time(:millisecond) + 250
-    print_log(quiet_ms, give_up)
-  end
-
-  defp print_log(quiet_ms, give_up) do
-    receive do
-      {__MODULE__, :log, data} ->
-        IO.write(data)
-        wait = min(quiet_ms, max(give_up - System.monotonic_time(:millisecond), 0))
-        print_log(wait, give_up)
-    after
-      quiet_ms -> :ok
-    end
-  end
-
-  defp runtime_exit(%LocalRuntime{pid: pid}) do
-    receive do
-      {LocalRuntime, ^pid, {:exit, status}} ->
-        send(self(), {LocalRuntime, pid, {:exit, status}})
-        status
-    after
-      0 -> nil
-    end
-  end
-
-  defp print(:ok, body) do
-    case JSON.decode(body) do
-      {:ok, _} -> Mix.shell().info(PrettyJSON.format(body))
-      {:error, _} -> Mix.shell().info(body)
-    end
-  end
-
-  defp print(:error, body) do
-    case JSON.decode(body) do
-      {:ok, %{"errorType" => type} = error} ->
-        Mix.shell().info([:red, "** (#{type}) #{error["errorMessage"]}", :reset])
-
-        for frame <- List.wrap(error["stackTrace"]),
-            do: Mix.shell().info("    " <> to_string(frame))
-
-      _ ->
-        Mix.shell().info([:red, "** function error: ", body, :reset])
-    end
-  end
 end

@@ -16,7 +16,7 @@ defmodule Mix.Tasks.Lambda.Layer do
   changed). So any Linux machine builds a layer that starts on Lambda, for
   x86_64 or arm64 (Graviton). The first build of an architecture takes
   several minutes (OpenSSL, ERTS); later builds take seconds (see
-  `LambdaRuntime.Layer.Cache`).
+  `LambdaRuntime.Tools.Layer.Cache`).
 
       mix lambda.layer                      # x86_64, _build/lambda/layer-x86_64.zip
       mix lambda.layer --arch arm64
@@ -36,6 +36,8 @@ defmodule Mix.Tasks.Lambda.Layer do
   binutils) against what `provided.al2023` provides: the task fails with
   a table when a file needs a newer glibc, a library the target lacks, or
   is built for another architecture.
+
+  The work is `LambdaRuntime.Tools.Layer`'s.
 
   ## Options
 
@@ -70,7 +72,7 @@ defmodule Mix.Tasks.Lambda.Layer do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Layer.{Builder, ElfCheck, Natives, Platform, Target}
+  alias LambdaRuntime.Tools.{CLI, Layer}
 
   @switches [
     arch: :string,
@@ -84,148 +86,22 @@ defmodule Mix.Tasks.Lambda.Layer do
     force: :boolean
   ]
 
-  @target_glibc {2, 34}
-
   @impl Mix.Task
   def run(args) do
-    {opts, rest, invalid} = OptionParser.parse(args, strict: @switches)
+    {opts, []} =
+      CLI.parse!("lambda.layer", args,
+        switches: @switches,
+        hint: "use --output PATH to choose where the zip goes"
+      )
 
-    cond do
-      invalid != [] ->
-        Mix.raise(
-          "mix lambda.layer: unknown or invalid option #{elem(hd(invalid), 0)}; " <>
-            "run `mix help lambda.layer` for the options"
-        )
-
-      rest != [] ->
-        Mix.raise(
-          "mix lambda.layer takes no arguments, got #{inspect(rest)}; " <>
-            "use --output PATH to choose where the zip goes"
-        )
-
-      true ->
-        :ok
-    end
-
-    arch = arch!(opts[:arch] || "x86_64")
-    erts = erts!(opts[:erts] || "zig", arch)
-    glibc = glibc!(opts[:glibc], erts, opts[:force])
-    flavor = flavor!(opts[:flavor] || default_flavor(erts), erts)
-
+    options = CLI.ok!("lambda.layer", Layer.options(opts))
     Mix.Task.run("compile", [])
 
-    build_root = Path.dirname(Mix.Project.build_path())
-    runtime_dir = Path.join(Mix.Project.build_path(), "lib/lambda_runtime")
-    name = "layer-#{arch}"
-    output = Path.expand(opts[:output] || Path.join(build_root, "lambda/#{name}.zip"))
+    build_opts =
+      Keyword.take(opts, [:output, :otp_source, :bundle_libcrypto, :force]) ++
+        [system_libs: Keyword.get_values(opts, :system_lib)]
 
-    natives =
-      case erts do
-        :zig ->
-          Mix.shell().info([:cyan, "==> ", :reset, "Native code for #{arch}, glibc <= 2.31"])
-
-          Natives.portable!(%Platform{arch: arch, glibc: glibc},
-            otp_source: opts[:otp_source],
-            flavor: flavor,
-            bundle_libcrypto: opts[:bundle_libcrypto] || false,
-            runtime_root: runtime_root(),
-            nif_target_dir: Path.join(build_root, "lambda/nif")
-          )
-
-        :host ->
-          Natives.host(runtime_dir: runtime_dir)
-      end
-
-    result =
-      Builder.build(
-        natives: natives,
-        runtime_dir: runtime_dir,
-        bootstrap: Path.join(runtime_root(), "bootstrap.sh"),
-        stage: Path.join(build_root, "lambda/stage-#{Path.basename(output, ".zip")}"),
-        output: output,
-        glibc: glibc,
-        system_libs: Keyword.get_values(opts, :system_lib),
-        force: opts[:force] || false
-      )
-
-    case result do
-      {:ok, _} -> :ok
-      {:error, message} -> Mix.raise(message)
-    end
-  end
-
-  defp arch!(name) do
-    case Target.parse_arch(name) do
-      {:ok, arch} -> arch
-      {:error, _} -> Mix.raise("--arch expects x86_64 or arm64 (Lambda's names), got #{name}")
-    end
-  end
-
-  defp erts!("zig", _arch), do: :zig
-
-  defp erts!("host", arch) do
-    if arch != Target.host_arch() do
-      Mix.raise(
-        "--erts host copies this machine's ERTS, which is #{Target.host_arch()}, " <>
-          "not #{arch}: drop --erts host to build ERTS for #{arch} with zig"
-      )
-    end
-
-    :host
-  end
-
-  defp erts!(other, _),
-    do: Mix.raise("--erts expects zig (the default) or host, got #{other}")
-
-  # zig builds default to 2.31; the host's ERTS is checked against the
-  # target's 2.34 unless told otherwise.
-  defp glibc!(nil, :zig, _force), do: Platform.default_glibc()
-  defp glibc!(nil, :host, _force), do: @target_glibc
-
-  defp glibc!(text, _erts, force) do
-    case ElfCheck.parse_version(text) do
-      {:ok, version} when version <= @target_glibc or force == true ->
-        version
-
-      {:ok, _} ->
-        Mix.raise(
-          "--glibc #{text} is newer than provided.al2023's glibc 2.34: a layer that " <>
-            "needs it cannot start on Lambda. Leave --glibc out (2.31), or add --force " <>
-            "for a local experiment (deploy refuses such a layer)"
-        )
-
-      :error ->
-        Mix.raise("--glibc expects a version such as 2.31 or 2.34, got #{text}")
-    end
-  end
-
-  # The interpreter boots on ~0.65x the JIT's CPU (it compiles nothing as
-  # modules load) and its layer is smaller; `--flavor jit` for CPU-heavy
-  # handlers. BENCHMARKS.md has the measurements.
-  defp default_flavor(:zig), do: "emu"
-  defp default_flavor(:host), do: "jit"
-
-  defp flavor!("jit", _), do: :jit
-  defp flavor!("emu", :zig), do: :emu
-
-  defp flavor!("emu", :host),
-    do: Mix.raise("--flavor emu needs ERTS built from source: drop --erts host")
-
-  defp flavor!(other, _), do: Mix.raise("--flavor expects jit or emu, got #{other}")
-
-  # lambda_runtime's sources (bootstrap.sh, the NIF crate): the project
-  # itself, or the dependency's checkout.
-  defp runtime_root do
-    root =
-      if Mix.Project.config()[:app] == :lambda_runtime do
-        File.cwd!()
-      else
-        Mix.Project.deps_paths()[:lambda_runtime] ||
-          Mix.raise("this project does not depend on :lambda_runtime")
-      end
-
-    path = Path.join(root, "bootstrap.sh")
-    File.regular?(path) || Mix.raise("#{path} is missing from the lambda_runtime sources")
-    root
+    CLI.ok!("lambda.layer", Layer.build(options, build_opts))
+    :ok
   end
 end

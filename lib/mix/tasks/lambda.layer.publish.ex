@@ -7,7 +7,7 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   LayerVersionArn.
 
   The zip's manifest (`lambda_runtime-layer.json`, see
-  `LambdaRuntime.Layer.Manifest`) is read first and sets the version's
+  `LambdaRuntime.Tools.Layer.Manifest`) is read first and sets the version's
   `CompatibleArchitectures`. Nothing is published, and the task says why
   and how to fix it, when the zip has no manifest (built by an older
   lambda_runtime, or not a lambda_runtime layer), was built for another
@@ -28,6 +28,8 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   without, the request shows `ZipFile=<not built in a dry run>` and a note
   names the command that would build it.
 
+  The work is `LambdaRuntime.Tools.Deploy.Project.publish_layer/3`'s.
+
   ## Options
 
     * `--zip PATH` - the layer zip; default: run `mix lambda.layer` (with
@@ -47,7 +49,8 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Deploy.{Config, Connection, LayerPublisher, RuntimeLayer}
+  alias LambdaRuntime.Tools.CLI
+  alias LambdaRuntime.Tools.Deploy.{Connection, Project}
 
   @switches [
     zip: :string,
@@ -60,72 +63,26 @@ defmodule Mix.Tasks.Lambda.Layer.Publish do
 
   @impl true
   def run(args) do
-    opts = parse!(args)
-    config = load_config!(opts)
+    {opts, []} = CLI.parse!("lambda.layer.publish", args, switches: @switches)
+
+    settings =
+      CLI.settings!(
+        "lambda.layer.publish",
+        Keyword.take(opts, [:layer_name, :architecture, :region])
+      )
+
     dry_run = Keyword.get(opts, :dry_run, false)
 
     conn =
-      ok!(
-        Connection.open(
-          region: config.region,
-          profile: opts[:profile],
-          dry_run: dry_run,
-          poll_ms: Application.get_env(:lambda_runtime, :deploy_poll_ms, 1_000),
-          backoff_ms: Application.get_env(:lambda_runtime, :aws_backoff_ms)
-        )
+      CLI.ok!(
+        "lambda.layer.publish",
+        Connection.open(region: settings.region, profile: opts[:profile], dry_run: dry_run)
       )
 
-    layer =
-      case RuntimeLayer.fetch(opts[:zip], config.architecture, dry_run: dry_run, flag: "--zip") do
-        {:ok, layer} -> layer
-        {:error, message} -> Mix.raise(message)
-      end
+    result =
+      CLI.ok!("lambda.layer.publish", Project.publish_layer(conn, settings, zip: opts[:zip]))
 
-    if dry_run do
-      what = layer.path || "the layer zip"
-
-      Mix.shell().info(
-        "Dry run: nothing is sent. Would publish #{what} to #{Connection.target(conn)}:"
-      )
-
-      if note = RuntimeLayer.dry_run_note(layer), do: Mix.shell().info("  (#{note})")
-    end
-
-    result = ok!(LayerPublisher.publish(conn, config.layer_name, layer.zip, layer.architecture))
-    Mix.shell().info("LayerVersionArn: #{result.arn} (#{layer.architecture})")
+    Mix.shell().info("LayerVersionArn: #{result.arn} (#{result.architecture})")
     result
   end
-
-  defp parse!(args) do
-    case OptionParser.parse(args, strict: @switches) do
-      {opts, [], []} ->
-        opts
-
-      {_, [arg | _], []} ->
-        Mix.raise(
-          "mix lambda.layer.publish takes no arguments, got #{inspect(arg)}; see mix help lambda.layer.publish"
-        )
-
-      {_, _, [{switch, _} | _]} ->
-        Mix.raise(
-          "mix lambda.layer.publish: unknown option or missing value: #{switch}; see mix help lambda.layer.publish"
-        )
-    end
-  end
-
-  defp load_config!(opts) do
-    project = Mix.Project.config()
-
-    case Config.load(
-           project,
-           Keyword.take(opts, [:layer_name, :architecture, :region]),
-           project[:app]
-         ) do
-      {:ok, config} -> config
-      {:error, message} -> Mix.raise(message)
-    end
-  end
-
-  defp ok!({:ok, value}), do: value
-  defp ok!({:error, error}), do: Mix.raise(Exception.message(error))
 end

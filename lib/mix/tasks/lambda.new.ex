@@ -23,6 +23,8 @@ defmodule Mix.Tasks.Lambda.New do
       mix test
       mix lambda.invoke --event events/event.json
 
+  The work is `LambdaRuntime.Tools.New`'s.
+
   ## Options
 
     * `--http` - a function behind an API Gateway HTTP API (typed events,
@@ -39,6 +41,8 @@ defmodule Mix.Tasks.Lambda.New do
   """
   use Mix.Task
 
+  alias LambdaRuntime.Tools.{CLI, New}
+
   @switches [
     http: :boolean,
     sqs: :boolean,
@@ -50,61 +54,21 @@ defmodule Mix.Tasks.Lambda.New do
 
   @impl Mix.Task
   def run(args) do
-    {opts, rest, invalid} = OptionParser.parse(args, strict: @switches)
+    {opts, [path]} =
+      CLI.parse!("lambda.new", args,
+        switches: @switches,
+        args: 1,
+        args_text: "the path of the new project",
+        hint: "e.g. mix lambda.new hello"
+      )
 
-    path =
-      case {invalid, rest} do
-        {[{flag, _} | _], _} ->
-          Mix.raise(
-            "mix lambda.new: unknown or invalid option #{flag}; see `mix help lambda.new`"
-          )
+    new_opts = CLI.ok!("lambda.new", New.options(opts))
+    project = CLI.ok!("lambda.new", New.new(path, new_opts))
+    files = CLI.ok!("lambda.new", New.write(project, force: opts[:force] == true))
 
-        {[], [path]} ->
-          path
+    for file <- files,
+        do: Mix.shell().info([:green, "* creating ", :reset, Path.join(path, file)])
 
-        {[], []} ->
-          Mix.raise("mix lambda.new needs the path of the new project: mix lambda.new hello")
-
-        {[], more} ->
-          Mix.raise("mix lambda.new takes one path, got #{Enum.join(more, " ")}")
-      end
-
-    kind =
-      case {opts[:http], opts[:sqs]} do
-        {true, true} -> Mix.raise("mix lambda.new: choose one of --http and --sqs")
-        {true, _} -> :http
-        {_, true} -> :sqs
-        _ -> :basic
-      end
-
-    new_opts = [kind: kind, app: opts[:app], module: opts[:module], dep: dep(opts[:dep])]
-
-    with {:ok, project} <- LambdaRuntime.New.new(path, new_opts),
-         {:ok, files} <- LambdaRuntime.New.write(project, force: opts[:force] == true) do
-      for file <- files,
-          do: Mix.shell().info([:green, "* creating ", :reset, Path.join(path, file)])
-
-      Mix.shell().info("""
-
-      Your function #{project.module} is in #{path}. Next:
-
-          cd #{path}
-          mix test                                      # its tests
-          mix lambda.invoke --event events/event.json   # run it as Lambda does
-          MIX_ENV=prod mix lambda.package               # the function zip
-          mix lambda.doctor                             # what deploying needs
-      """)
-    else
-      {:error, message} -> Mix.raise("mix lambda.new: " <> message)
-    end
+    Mix.shell().info(New.next_steps(project, path))
   end
-
-  defp dep(nil), do: nil
-  defp dep("hex"), do: :hex
-  defp dep("path:" <> dir) when dir != "", do: {:path, dir}
-  defp dep("github:" <> repo) when repo != "", do: {:github, repo}
-
-  defp dep(other),
-    do:
-      Mix.raise("mix lambda.new: --dep #{inspect(other)}: use path:DIR, github:OWNER/REPO or hex")
 end

@@ -41,6 +41,8 @@ defmodule Mix.Tasks.Lambda.Package do
   They go into the zip as `lambda_runtime/config.beam`; `config.exs` is
   also written into the packaged applications' `.app` env.
 
+  The work is `LambdaRuntime.Tools.Package`'s.
+
   ## Options
 
     * `--output PATH` - where to write the zip (default:
@@ -54,113 +56,21 @@ defmodule Mix.Tasks.Lambda.Package do
   """
   use Mix.Task
 
-  alias LambdaRuntime.Package.{AppConfig, Builder, LayerInfo}
+  alias LambdaRuntime.Tools.{CLI, Package}
 
   @switches [output: :string, layer: :string, allow_external_links: :boolean]
 
   @impl Mix.Task
   def run(args) do
-    {opts, rest, invalid} = OptionParser.parse(args, strict: @switches)
-
-    cond do
-      invalid != [] ->
-        Mix.raise(
-          "mix lambda.package: unknown or invalid option #{elem(hd(invalid), 0)}; " <>
-            "run `mix help lambda.package` for the options"
-        )
-
-      rest != [] ->
-        Mix.raise(
-          "mix lambda.package takes no arguments, got #{inspect(rest)}; " <>
-            "use --output PATH to choose where the zip goes"
-        )
-
-      Mix.env() == :test ->
-        Mix.raise(
-          "mix lambda.package refuses MIX_ENV=test (test builds contain test support " <>
-            "code); run it with MIX_ENV=prod"
-        )
-
-      Mix.Project.umbrella?() ->
-        Mix.raise("mix lambda.package packages one application: run it inside apps/NAME")
-
-      true ->
-        :ok
-    end
-
-    config = Mix.Project.config()
-    app = config[:app]
-    Mix.Task.run("compile", [])
-    layer = layer_info(opts[:layer])
-    build_root = Path.dirname(Mix.Project.build_path())
-
-    Mix.shell().info([:cyan, "==> ", :reset, "Packaging #{app} (MIX_ENV=#{Mix.env()})"])
-
-    if Mix.env() != :prod do
-      Mix.shell().info("    (not MIX_ENV=prod: use MIX_ENV=prod mix lambda.package to deploy)")
-    end
-
-    result =
-      Builder.build(
-        app: app,
-        build_path: Mix.Project.build_path(),
-        env: Mix.env(),
-        layer: layer,
-        output: Path.expand(opts[:output] || Path.join(build_root, "lambda/#{app}.zip")),
-        stage: Path.join(build_root, "lambda/#{app}"),
-        config: read_config(config),
-        app_config: app_config(config),
-        project_root: File.cwd!(),
-        allow_external_links: Keyword.get(opts, :allow_external_links, false),
-        consolidated:
-          if(config[:consolidate_protocols] != false, do: Mix.Project.consolidation_path())
+    {opts, []} =
+      CLI.parse!("lambda.package", args,
+        switches: @switches,
+        hint: "use --output PATH to choose where the zip goes"
       )
 
-    case result do
-      {:ok, _} -> :ok
-      {:error, message} -> Mix.raise(message)
-    end
-  end
-
-  defp app_config(config) do
-    case AppConfig.files(config) do
-      {nil, nil} ->
-        nil
-
-      {config_path, runtime_path} ->
-        opts = [
-          config_path: config_path,
-          runtime_path: runtime_path,
-          env: Mix.env(),
-          target: Mix.target()
-        ]
-
-        case AppConfig.build(opts) do
-          {:ok, beam} -> beam
-          {:error, message} -> Mix.raise("mix lambda.package: " <> message)
-        end
-    end
-  end
-
-  defp layer_info(nil) do
-    Application.load(:lambda_runtime)
-    LayerInfo.local(to_string(Application.spec(:lambda_runtime, :vsn) || "none"))
-  end
-
-  defp layer_info(path) do
-    case LayerInfo.from_zip(path) do
-      {:ok, info} -> info
-      {:error, message} -> Mix.raise("--layer: " <> message)
-    end
-  end
-
-  defp read_config(config) do
-    path = config[:config_path] || "config/config.exs"
-
-    if File.regular?(path) do
-      Config.Reader.read!(path, env: Mix.env(), target: Mix.target())
-    else
-      []
-    end
+    CLI.ok!("lambda.package", Package.check_env())
+    Mix.Task.run("compile", [])
+    CLI.ok!("lambda.package", Package.build(opts))
+    :ok
   end
 end

@@ -21,30 +21,27 @@ defmodule Mix.Tasks.Lambda.Sample do
   use Mix.Task
 
   alias LambdaRuntime.Samples
+  alias LambdaRuntime.Tools.CLI
 
   @impl Mix.Task
   def run(args) do
-    case OptionParser.parse(args, strict: []) do
-      {[], [], []} ->
+    case CLI.parse!("lambda.sample", args,
+           switches: [],
+           args: 0..1,
+           args_text: "one sample name",
+           hint: known()
+         ) do
+      {[], []} ->
         width = Samples.names() |> Enum.map(&String.length/1) |> Enum.max()
 
         for {name, description} <- Samples.list(),
             do: Mix.shell().info(String.pad_trailing(name, width + 2) <> description)
 
-      {[], [name], []} ->
+      {[], [name]} ->
         case Samples.path(name) do
           {:ok, path} -> Mix.shell().info(String.trim_trailing(File.read!(path)))
           :error -> Mix.raise("mix lambda.sample: no sample named #{inspect(name)}; " <> known())
         end
-
-      {_, _, [{option, _} | _]} ->
-        Mix.raise("mix lambda.sample takes no options (got #{option}); " <> known())
-
-      {_, names, _} ->
-        Mix.raise(
-          "mix lambda.sample takes one sample name, got #{length(names)}: " <>
-            "#{Enum.join(names, " ")}; " <> known()
-        )
     end
   end
 

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.DurableTest.TapClient do
   """
   @behaviour LambdaRuntime.Durable.Service
 
-  alias LambdaRuntime.Durable.Local.Service
+  alias LambdaRuntime.Tools.Durable.Local.Service
 
   @impl true
   def checkpoint(%{svc: svc, test: test, counter: counter} = config, arn, body) do

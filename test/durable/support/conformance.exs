@@ -60,7 +60,7 @@ defmodule LambdaRuntime.DurableTest.Conformance do
         )
 
       only = Keyword.get(opts, :only, [])
-      url = LambdaRuntime.Durable.Local.DexRunner.url(stack.dex)
+      url = LambdaRuntime.Tools.Durable.Local.DexRunner.url(stack.dex)
 
       first = run_python(python, url, log, "main.json", suites, only, [], opts)
       crashing = if only == [], do: @crashing, else: Enum.filter(@crashing, &(&1 in only))

@@ -8,8 +8,8 @@ defmodule LambdaRuntime.DurableTest.Front do
   200 with `X-Amz-Function-Error: Unhandled` and the error.
   """
 
-  alias LambdaRuntime.Emulator
-  alias LambdaRuntime.Emulator.HTTP
+  alias LambdaRuntime.Tools.Emulator
+  alias LambdaRuntime.Tools.Emulator.Wire
 
   def start!(emu) do
     {:ok, listen} =
@@ -35,8 +35,8 @@ defmodule LambdaRuntime.DurableTest.Front do
   end
 
   defp serve(socket, emu) do
-    with {:ok, request} <- HTTP.read_head(socket),
-         {:ok, body} <- HTTP.read_full_body(socket, request) do
+    with {:ok, request} <- Wire.read_head(socket),
+         {:ok, body} <- Wire.read_full_body(socket, request) do
       name =
         case String.split(request.path, "/", trim: true) do
           [_version, "functions", name, "invocations"] ->
@@ -50,7 +50,7 @@ defmodule LambdaRuntime.DurableTest.Front do
       {status, response, _report} = Emulator.invoke_json(emu, body, client_context: context)
       error = if status == :error, do: [{"x-amz-function-error", "Unhandled"}], else: []
 
-      HTTP.send_response(
+      Wire.send_response(
         socket,
         200,
         [{"content-type", "application/json"}, {"x-amzn-requestid", uuid()} | error],
@@ -69,18 +69,18 @@ end
 defmodule LambdaRuntime.DurableTest.Stack do
   @moduledoc """
   Everything a durable function needs locally, the way it runs on Lambda
-  (`LambdaRuntime.Durable.Local.Session`): the fixture `test/fixtures/durable`
-  on the real `bootstrap.sh` against a `LambdaRuntime.Emulator`, behind the
+  (`LambdaRuntime.Tools.Durable.Local.Session`): the fixture `test/fixtures/durable`
+  on the real `bootstrap.sh` against a `LambdaRuntime.Tools.Emulator`, behind the
   Invoke front (`LambdaRuntime.DurableTest.Front`, so that one runtime serves
   many functions), driven by AWS's `dex-local-runner`, which the runtime
   checkpoints to. The runtime's output goes to a log file, its lines JSON.
 
   Options: `:skip_time`, `:function_configs`, `:dex_command` (see
-  `LambdaRuntime.Durable.Local.DexRunner`), `:concurrency` (pollers in the
+  `LambdaRuntime.Tools.Durable.Local.DexRunner`), `:concurrency` (pollers in the
   runtime, default 4), `:log` (the log file).
   """
 
-  alias LambdaRuntime.Durable.Local.{DexRunner, Session}
+  alias LambdaRuntime.Tools.Durable.Local.{DexRunner, Session}
   alias LambdaRuntime.DurableTest.Front
   alias LambdaRuntime.TestSupport.Fixture
 

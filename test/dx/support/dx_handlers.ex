@@ -1,6 +1,6 @@
 # Handlers for the developer-experience tests. They are compiled into a
 # temporary LAMBDA_TASK_ROOT (see task_root.exs), so the same beams run in
-# this VM, under bootstrap.sh against LambdaRuntime.Emulator, and under
+# this VM, under bootstrap.sh against LambdaRuntime.Tools.Emulator, and under
 # bootstrap.sh against cargo-lambda's emulator.
 defmodule DxHandlers.Echo do
   @moduledoc false

@@ -5,7 +5,7 @@ defmodule LambdaRuntime.DxRuntime do
   # The real runtime (bootstrap.sh) on the test handlers, against an emulator.
 
   alias LambdaRuntime.DxTaskRoot
-  alias LambdaRuntime.Emulator.LocalRuntime
+  alias LambdaRuntime.Tools.Emulator.LocalRuntime
 
   @doc """
   Starts bootstrap.sh with `handler` against `emu`, function name

@@ -3,7 +3,7 @@ defmodule LambdaRuntime.DxHTTP do
   # A small HTTP/1.1 client for the tests (TCP_NODELAY, one request per
   # connection), so that they see exactly what goes over the wire.
 
-  alias LambdaRuntime.Emulator.HTTP
+  alias LambdaRuntime.Tools.Emulator.Wire
 
   def request(port, method, path, headers \\ [], body \\ "") do
     socket = open(port, method, path, headers, body)
@@ -32,8 +32,8 @@ defmodule LambdaRuntime.DxHTTP do
     socket
   end
 
-  def send_chunk(socket, data), do: HTTP.send_chunk(socket, data)
-  def send_last_chunk(socket, trailers \\ []), do: HTTP.send_last_chunk(socket, trailers)
+  def send_chunk(socket, data), do: Wire.send_chunk(socket, data)
+  def send_last_chunk(socket, trailers \\ []), do: Wire.send_last_chunk(socket, trailers)
 
   defp head(method, path, headers, length) do
     headers = [{"host", "127.0.0.1"}, {"connection", "close"} | headers]
@@ -85,7 +85,7 @@ defmodule LambdaRuntime.DxHTTP do
   def read_event(socket) do
     case read_chunk(socket) do
       {:chunk, data} ->
-        [event] = LambdaRuntime.Emulator.EventStream.decode(data)
+        [event] = LambdaRuntime.Tools.Emulator.EventStream.decode(data)
         event
 
       {:done, _trailers} ->

@@ -8,13 +8,13 @@ defmodule LambdaRuntime.Durable.Service.HTTP do
   Lambda sets them) for the region in `AWS_REGION`. The endpoint is
   `AWS_ENDPOINT_URL_LAMBDA`, else `AWS_ENDPOINT_URL`, else
   `https://lambda.REGION.amazonaws.com` (`LambdaRuntime.AWS.Endpoint`).
-  Throttling and 5xx answers are retried with backoff (`LambdaRuntime.AWS.Client`).
+  Throttling and 5xx answers are retried with backoff (`LambdaRuntime.AWS.ServiceClient`).
 
   4xx answers other than throttling and a stale token are `{:fatal, _}`
   errors (see `LambdaRuntime.Durable.Service`).
   """
 
-  alias LambdaRuntime.AWS.{Client, Credentials, Endpoint, Request}
+  alias LambdaRuntime.AWS.{Credentials, Endpoint, Request, ServiceClient}
   alias LambdaRuntime.Durable.Service
 
   @behaviour LambdaRuntime.Durable.Service
@@ -28,14 +28,14 @@ defmodule LambdaRuntime.Durable.Service.HTTP do
   def from_env(env \\ System.get_env()) do
     with {:ok, credentials} <- Credentials.resolve(env),
          {:ok, endpoint} <- Endpoint.resolve("lambda", env) do
-      {:ok, {__MODULE__, %Client{endpoint: endpoint, credentials: credentials}}}
+      {:ok, {__MODULE__, %ServiceClient{endpoint: endpoint, credentials: credentials}}}
     else
       {:error, error} -> {:error, {:fatal, Exception.message(error)}}
     end
   end
 
   @impl true
-  def checkpoint(%Client{} = client, arn, body) do
+  def checkpoint(%ServiceClient{} = client, arn, body) do
     request = %Request{
       operation: "CheckpointDurableExecution",
       method: "POST",
@@ -47,7 +47,7 @@ defmodule LambdaRuntime.Durable.Service.HTTP do
   end
 
   @impl true
-  def get_state(%Client{} = client, arn, token, marker) do
+  def get_state(%ServiceClient{} = client, arn, token, marker) do
     query =
       [{"CheckpointToken", token}, {"Marker", marker}, {"MaxItems", "1000"}]
       |> Enum.reject(fn {_, v} -> v in [nil, ""] end)
@@ -64,7 +64,7 @@ defmodule LambdaRuntime.Durable.Service.HTTP do
   end
 
   defp call(client, request) do
-    case Client.call(client, request) do
+    case ServiceClient.call(client, request) do
       {:ok, _status, body} -> {:ok, body || %{}}
       {:error, error} -> {:error, classify(error)}
     end

@@ -1,0 +1,106 @@
+defmodule LambdaRuntime.Tools.Layer.Contents do
+  @moduledoc """
+  What goes into the layer, taken from the build machine's own Erlang and
+  Elixir installation: which ERTS executables, which applications, and which
+  files of each application.
+
+  * ERTS: `beam.smp`, `erlexec`, `erl_child_setup`, `inet_gethost`.
+  * `bin/no_dot_erlang.boot`: the boot script `bootstrap` names; it lists
+    only kernel and stdlib modules (by `$ROOT/lib/APP-VSN/ebin` paths).
+  * Applications (`@apps`): their `.app` file and the beams it lists
+    (a beam that its own `.app` does not list is not part of the
+    application: for asn1 that drops the ASN.1 compiler and keeps the
+    `asn1rt_nif` runtime), and their `priv/` native libraries.
+  * Nothing else: no `include/`, `src/`, `doc/`, `examples/`, man pages,
+    tools, `start.boot`, or `epmd` (the runtime never starts distribution).
+  """
+
+  @erts_bins ~w(beam.smp erlexec erl_child_setup inet_gethost)
+  # Started at boot: kernel, stdlib, elixir, logger (and compiler, which
+  # Elixir needs to compile code at run time). Present but never started
+  # unless a function asks for them: crypto, public_key, asn1, ssl, inets.
+  @apps ~w(kernel stdlib compiler elixir logger crypto public_key asn1 ssl inets)a
+  # priv/ files that are build or test leftovers, never loaded at run time.
+  @priv_skip ~r{(^|/)(obj|src|include)/|\.(c|h|mk|o|a)$|(^|/)Makefile$|otp_test_engine|runcgi\.sh$}
+
+  @doc "The applications copied from the installation."
+  def apps, do: @apps
+
+  @doc "The ERTS directory of the running VM, e.g. `/usr/lib/erlang/erts-13.1.5`."
+  def erts_dir, do: Path.join(root_dir(), "erts-#{:erlang.system_info(:version)}")
+
+  @doc "The ERTS executables the layer holds, as `{source, layer_path}`."
+  def erts_files do
+    dir = erts_dir()
+    rel = "erts-#{:erlang.system_info(:version)}/bin"
+    for bin <- @erts_bins, do: {Path.join([dir, "bin", bin]), Path.join(rel, bin)}
+  end
+
+  @doc "The boot file, as `{source, layer_path}`."
+  def boot_file do
+    {Path.join(root_dir(), "bin/no_dot_erlang.boot"), "bin/no_dot_erlang.boot"}
+  end
+
+  @doc """
+  The installed directory and version of an application. Elixir >= 1.15
+  prunes the code path inside Mix to the project's own applications;
+  `LambdaRuntime.OTPApps` puts the one asked for back.
+  """
+  @spec app_source(atom()) :: {Path.t(), String.t()}
+  def app_source(app) do
+    case LambdaRuntime.OTPApps.lib_dir(app) do
+      {:ok, dir} ->
+        {dir, app_vsn(Path.join([dir, "ebin", "#{app}.app"]))}
+
+      :error ->
+        Mix.raise(
+          "the #{app} application is not installed in #{root_dir()}; " <>
+            "the layer needs it (on Debian: apt-get install erlang-nox)"
+        )
+    end
+  end
+
+  @doc """
+  The files of the application in `dir` that belong in the layer, as
+  `{source, path_relative_to_the_app_dir}`. `exclude` is a function that
+  says which module names (atoms) to leave out.
+  """
+  @spec app_files(Path.t(), atom(), (atom() -> boolean())) :: [{Path.t(), String.t()}]
+  def app_files(dir, app, exclude \\ fn _ -> false end) do
+    app_file = Path.join([dir, "ebin", "#{app}.app"])
+
+    beams =
+      for mod <- app_modules(app_file),
+          not exclude.(mod),
+          path = Path.join([dir, "ebin", "#{mod}.beam"]),
+          File.regular?(path),
+          do: {path, "ebin/#{mod}.beam"}
+
+    priv =
+      for path <- Path.wildcard(Path.join(dir, "priv/**")),
+          File.regular?(path),
+          rel = Path.relative_to(path, dir),
+          not Regex.match?(@priv_skip, rel),
+          not String.contains?(Path.basename(rel), ".tmp"),
+          do: {path, rel}
+
+    [{app_file, "ebin/#{app}.app"} | beams] ++ priv
+  end
+
+  @doc "The `modules` list of an `.app` file."
+  def app_modules(app_file) do
+    {:ok, [{:application, _, props}]} = :file.consult(app_file)
+    Keyword.get(props, :modules, [])
+  end
+
+  @doc "The `vsn` of an `.app` file."
+  def app_vsn(app_file) do
+    {:ok, [{:application, _, props}]} = :file.consult(app_file)
+    props |> Keyword.fetch!(:vsn) |> to_string()
+  end
+
+  @doc "The OTP release of the installation (e.g. `\"25\"`)."
+  def otp_release, do: :erlang.system_info(:otp_release) |> to_string()
+
+  defp root_dir, do: :code.root_dir() |> to_string()
+end
