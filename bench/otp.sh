@@ -3,11 +3,14 @@
 # benchmarks of the runtime's portable layers on both OTPs in one run, so
 # that every ratio comes from the same machine phase:
 #
-#   bench/otp.sh            full run: ~20 min on 2 quiet cores (warm ~11,
-#                           init ~3, RSS ~1.5, JSON ~3 on the host and ~3 in
-#                           the root; plus ~5 min when a commit's layers are
-#                           built the first time, ~10 with cold ERTS caches)
-#   bench/otp.sh --quick    smoke run, ~5 min (~3 with the layers built)
+#   bench/otp.sh            full run: ~15 min on 2 cores (warm ~8.5, init
+#                           ~2.5, RSS ~2, JSON ~1.2 on the host and ~0.8 in
+#                           the root; measured at load 5 with 1 warm round of
+#                           8); plus ~4.5 min when a commit's layers and
+#                           packages are built the first time, and ~9 more
+#                           when the JIT ERTS caches are cold
+#   bench/otp.sh --quick    smoke run, ~2.5 min with the layers built
+#                           (~14 min with everything cold)
 #
 # Any bench/run.sh option may follow: --rev REV | --worktree, --rounds R,
 # --n N, --n-heavy N, --runs R, --only warm,init,rss,json. Needs root:
@@ -40,5 +43,5 @@
 # Writes bench/results/<stamp>-otp.{md,json} (with an OTP 27 ÷ OTP 25
 # table); raw figures in bench/results/raw/<stamp>/.
 set -euo pipefail
-case ${1:-} in -h | --help) sed -n '2,41p' "$0"; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,44p' "$0"; exit 0 ;; esac
 exec "$(dirname "$0")/run.sh" --otp "$@"

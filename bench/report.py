@@ -202,11 +202,15 @@ def breakeven(warm, init, ab):
     at which the JIT's per-invocation saving (emu - jit, warm) pays back its
     extra cold start (jit - emu, exec -> first response), in CPU and in wall
     time. The cold-start difference comes from the interleaved A/B means
-    when the run has them, else from the init rows' means."""
+    when the run has them, else from the init rows' means. The OTP 27
+    layers (bench/otp.sh) get their own rows, "(OTP 27)"."""
     out = []
-    for handler, suffix in [("echo", ""), ("heavy", "_heavy")]:
+    for (jit_layer, emu_layer, otp), (handler, suffix) in [
+            (p, h) for p in [("layer_jit", "layer_emu", ""), ("layer_otp27jit", "layer_otp27", " (OTP 27)")]
+            for h in [("echo", ""), ("heavy", "_heavy")]]:
+        handler += otp
         for cond in ["", QUOTA]:
-            jit, emu = f"layer_jit{suffix}{cond}", f"layer_emu{suffix}{cond}"
+            jit, emu = f"{jit_layer}{suffix}{cond}", f"{emu_layer}{suffix}{cond}"
             if jit not in warm or emu not in warm:
                 continue
             wj, we = warm[jit], warm[emu]

@@ -64,6 +64,25 @@ def flags_md(fl):
     return lines
 
 
+def stray_output(raw):
+    """Lines of the layer rows' runtime logs (stdout and stderr of every
+    warm run) other than the runtime's own INFO lines: where a VM would
+    say that it ignored or rejected a flag. {row: [up to 5 distinct lines]}."""
+    out = {}
+    for p in sorted(glob.glob(f"{raw}/runtime-layer_*.log")):
+        row = os.path.basename(p)[len("runtime-"):-len(".log")]
+        seen = []
+        for line in open(p, errors="replace").read().splitlines():
+            fields = line.split("\t")
+            if not line.strip() or (len(fields) >= 4 and fields[2] == "INFO"):
+                continue
+            if line not in seen:
+                seen.append(line)
+        if seen:
+            out[row] = seen[:5]
+    return out
+
+
 def _paired(mine, base, key):
     b = {r["round"]: r[key] for r in base}
     return _med([r[key] / b[r["round"]] for r in mine if b.get(r["round"])])
@@ -163,6 +182,12 @@ def section(raw, doc, json_md):
                "`bootstrap` is the runtime's `bootstrap.sh` as is, flags included. A rejected flag would "
                "stop the VM before the probe; anything else the VM printed is in the last column. The "
                "busy-wait flags (`+sbwt*`) cannot be read back.", ""] + flags_md(fl) + [""]
+        stray = stray_output(raw)
+        doc["stray_output"] = stray
+        md += ["Output of the layer rows' runtimes during the warm runs other than the runtime's INFO "
+               "lines: " + ("none." if not stray else ""), ""]
+        md += [f"- {row}: " + " / ".join(f"`{x[:200]}`" for x in lines) for row, lines in stray.items()]
+        md += [""] if stray else []
     heavy = os.path.join(raw, "heavy-otp27.txt")
     rows = compare(raw, doc["warm"], doc["init"], doc["rss"])
     if rows:
