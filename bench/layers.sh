@@ -23,11 +23,12 @@
 # (flavor, ERTS build, and OTP 27 for the otp27 variants), so a report row
 # never names the wrong layer.
 #
-# OTP sources: $LAMBDA_OTP_SOURCE, else scripts/otp-source.sh (fetched once
+# OTP 25 sources: $LAMBDA_OTP_SOURCE, else scripts/otp-source.sh (fetched once
 # into the cache). zig and cargo-zigbuild come from .venv/bin (setup.sh).
 # The slow parts (ERTS, OpenSSL, zig's libc++) are cached under
 # ~/.cache/lambda_runtime: with a warm cache each variant takes seconds,
-# the first compile of SRC in MIX_ENV=prod ~1.5 min (each root ~2 min).
+# the first compile of SRC in MIX_ENV=prod ~1.5 min (in the OTP 27 root
+# ~2.5 min, with its NIF).
 # Uses MIX_BUILD_ROOT OUT_DIR/build-layer and $CARGO_TARGET_DIR when set.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)

@@ -182,6 +182,7 @@ def section(raw, doc, json_md):
                "`bootstrap` is the runtime's `bootstrap.sh` as is, flags included. A rejected flag would "
                "stop the VM before the probe; anything else the VM printed is in the last column. The "
                "busy-wait flags (`+sbwt*`) cannot be read back.", ""] + flags_md(fl) + [""]
+    if glob.glob(f"{raw}/runtime-layer_*.log"):
         stray = stray_output(raw)
         doc["stray_output"] = stray
         md += ["Output of the layer rows' runtimes during the warm runs other than the runtime's INFO "
