@@ -8,6 +8,12 @@
 #
 # BENCH_QUICK=1 shortens every measurement; BENCH_JSON_OUT=FILE also writes
 # the results as JSON (bench/run.sh uses both).
+
+# Elixir 1.15+ prunes a Mix project's code paths to its dependency tree, and
+# jiffy (Debian's package, installed with OTP) is not in lambda_runtime's;
+# Elixir 1.14 leaves every installed application on the path.
+if function_exported?(Mix, :ensure_application!, 1), do: Mix.ensure_application!(:jiffy)
+
 Code.require_file("json/measure.exs", __DIR__)
 Code.require_file("json/generate.exs", __DIR__)
 

@@ -5,6 +5,8 @@
 
 # shellcheck source=bench/quota.sh
 . "$repo/bench/quota.sh"
+# shellcheck source=bench/lib_root.sh
+. "$repo/bench/lib_root.sh"
 
 tools=$repo/bench/tools/target/release
 pids=()
@@ -86,15 +88,17 @@ prepare_runtime() {
 
 # The layers as Lambda runs them: bench/layers.sh builds the variants of the
 # runtime under test (jit, emu: portable, built with zig; host: Debian's
-# ERTS) into $layers/VARIANT/opt, and bench/echo_ex's function package is
-# unzipped to $layer_task (Echo.handle and Heavy.handle). Rows layer_VARIANT
-# run $layers/VARIANT/opt/bootstrap.
+# ERTS; otp27, otp27jit: the same in the OTP 27 root, bench/lib_root.sh)
+# into $layers/VARIANT/opt, and bench/echo_ex's function package is
+# unzipped to $layer_task (Echo.handle and Heavy.handle; the OTP 27 rows'
+# to $layer_task27). Rows layer_VARIANT run $layers/VARIANT/opt/bootstrap.
 prepare_layers() { # variant...
-  local v need=()
+  local v need=() host_rows=0
   layers=/tmp/bench-layer-$sha
   layer_task=$layers/task
   # A commit's layers are built once; a worktree's once per run.
   for v in "$@"; do
+    is_root_variant "$v" || host_rows=1
     [[ " $layers_built " == *" $v "* ]] && continue
     [ "$worktree" = 0 ] && [ -x "$layers/$v/opt/bootstrap" ] && { layers_built="$layers_built $v"; continue; }
     need+=("$v")
@@ -104,11 +108,7 @@ prepare_layers() { # variant...
     CARGO_TARGET_DIR=/tmp/bench-src-target "$repo/bench/layers.sh" "$src" "$layers" "${need[@]}"
     layers_built="$layers_built ${need[*]}"
   fi
-  # Each variant's manifest goes with the results (flavor, ERTS build, glibc).
-  for v in "$@"; do
-    cp "$layers/$v/opt/lambda_runtime-layer.json" "$raw/layer-$v.json"
-  done
-  if [ "$package_built" = 0 ] && { [ "$worktree" = 1 ] || [ ! -d "$layer_task/lib" ]; }; then
+  if [ "$host_rows" = 1 ] && [ "$package_built" = 0 ] && { [ "$worktree" = 1 ] || [ ! -d "$layer_task/lib" ]; }; then
     package_built=1
     log "mix lambda.package (bench/echo_ex) against $sha into $layers"
     (cd bench/echo_ex && LAMBDA_RUNTIME_SRC=$src MIX_ENV=prod MIX_BUILD_ROOT=$layers/build-echo \
@@ -116,6 +116,19 @@ prepare_layers() { # variant...
     rm -rf "$layer_task"
     unzip -q "$layers/echo.zip" -d "$layer_task"
   fi
+  # Each variant's manifest goes with the results (flavor, ERTS build, OTP,
+  # glibc), and what its VM made of bootstrap's flags.
+  for v in "$@"; do
+    cp "$layers/$v/opt/lambda_runtime-layer.json" "$raw/layer-$v.json"
+    if [ -f "$raw/flags-$v.txt" ]; then
+      continue
+    elif is_root_variant "$v"; then
+      prepare_root_package
+      probe_flags "$v" "$layer_task27"
+    else
+      probe_flags "$v" "$layer_task"
+    fi
+  done
 }
 
 # The CPU-heavy handler's event (~100 KB) and its expected response, written
@@ -132,29 +145,36 @@ prepare_heavy() { # sets heavy_event, heavy_expected
 # The layer variants and the heavy files that rows ROW... need (layer_VARIANT,
 # *_heavy, @0.3cpu suffixes): built before the first round.
 prepare_rows() { # row...
-  local rt variants=()
+  local rt variants=() heavy27=0
   for rt in "$@"; do
     rt=${rt%@0.3cpu}
     case ${rt%_heavy} in
-      layer_jit | layer_emu | layer_host) variants+=("${rt%_heavy}") ;;
+      layer_jit | layer_emu | layer_host | layer_otp27 | layer_otp27jit) variants+=("${rt%_heavy}") ;;
     esac
     if [ "$rt" != "${rt%_heavy}" ] && [ -z "${heavy_event:-}" ]; then prepare_heavy; fi
+    [[ $rt == layer_otp27*_heavy ]] && heavy27=1
   done
   [ ${#variants[@]} -gt 0 ] || return 0
   # shellcheck disable=SC2046 # variant names have no spaces
   prepare_layers $(printf '%s\n' "${variants[@]#layer_}" | sort -u)
+  if [ "$heavy27" = 1 ] && [ -z "${heavy_expected27:-}" ]; then prepare_heavy_root; fi
 }
 
 # The command, environment and event of a layer row (layer_VARIANT or
-# layer_VARIANT_heavy, without @0.3cpu): sets row_cmd, row_env and row_event
-# (empty: the default event).
+# layer_VARIANT_heavy, without @0.3cpu): sets row_cmd, row_env, row_event
+# (empty: the default event) and row_expect (the heavy response).
 layer_row() {
-  local rt=$1 base=${1%_heavy}
+  local rt=$1 base=${1%_heavy} task=$layer_task
   row_cmd=$layers/${base#layer_}/opt/bootstrap
-  row_env=(LAMBDA_TASK_ROOT="$layer_task" _HANDLER=Echo.handle)
+  row_expect=${heavy_expected:-}
+  if is_root_variant "${base#layer_}"; then
+    task=$layer_task27
+    row_expect=${heavy_expected27:-}
+  fi
+  row_env=(LAMBDA_TASK_ROOT="$task" _HANDLER=Echo.handle)
   row_event=''
   if [ "$rt" != "$base" ]; then
-    row_env=(LAMBDA_TASK_ROOT="$layer_task" _HANDLER=Heavy.handle)
+    row_env=(LAMBDA_TASK_ROOT="$task" _HANDLER=Heavy.handle)
     row_event=$heavy_event
   fi
 }
@@ -208,7 +228,7 @@ print(json.dumps({
   "quickack": "$quickack", "host": "$host", "quick": $quick,
   "n": int("$n"), "warmup": int("$warmup"), "rounds": int("$rounds"), "runs": int("$runs"),
   "n_heavy": int("$n_heavy"), "warmup_heavy": int("$warmup_heavy"), "ab_runs": int("$ab_runs"),
-  "flavors": $flavors,
+  "flavors": $flavors, "otp_compare": $otp,
 }))
 PY
 }
@@ -250,7 +270,7 @@ start_runtime() {
       esac
       env "${zenv[@]}" AWS_LAMBDA_RUNTIME_API="$api" _HANDLER=Echo.handle \
         LAMBDA_TASK_ROOT="$echo_root" "${q[@]}" "$src/bootstrap.sh" >>"$log" 2>&1 & ;;
-    layer_jit | layer_emu | layer_host | layer_jit_heavy | layer_emu_heavy | layer_host_heavy)
+    layer_*)
       layer_row "$rt"
       env "${row_env[@]}" AWS_LAMBDA_RUNTIME_API="$api" "${q[@]}" "$row_cmd" >>"$log" 2>&1 & ;;
     rust_lambda_runtime | rust_via_proxy)
@@ -284,7 +304,9 @@ warm_one() { # runtime round
   # The heavy handler: its ~100 KB event, every answer checked against the
   # expected response, fewer invokes (each costs milliseconds of CPU).
   case ${rt%@0.3cpu} in
-    *_heavy) lg=(--n "$n_heavy" --warmup "$warmup_heavy" --payload "$heavy_event" --expect "$heavy_expected") ;;
+    *_heavy)
+      layer_row "${rt%@0.3cpu}"
+      lg=(--n "$n_heavy" --warmup "$warmup_heavy" --payload "$row_event" --expect "$row_expect") ;;
   esac
   timeout 900 "$tools/loadgen" --addr "$host:$port" "${lg[@]}" \
     --pid "$rt_pid" --label "$rt" --out "$out.tmp" >/dev/null && ok=1
@@ -310,7 +332,7 @@ init_one() { # runtime round; a runtime NAME@0.3cpu runs NAME under the quota
   case $rt in
     lambda_runtime)
       _HANDLER=Echo.handle LAMBDA_TASK_ROOT=$echo_root "${ib[@]}" -- "$src/bootstrap.sh" ;;
-    layer_jit | layer_emu | layer_host | layer_jit_heavy | layer_emu_heavy | layer_host_heavy)
+    layer_*)
       layer_row "$rt"
       env "${row_env[@]}" "${ib[@]}" ${row_event:+--event "$row_event"} -- "$row_cmd" ;;
     rust_lambda_runtime) "${ib[@]}" -- bench/peers/rust_echo/target/release/rust_echo ;;

@@ -8,8 +8,10 @@ import os
 import shutil
 import statistics as st
 
+import report_otp
+
 QUOTA = "@0.3cpu"
-VARIANTS = ["jit", "emu", "host"]
+VARIANTS = ["jit", "emu", "host", "otp27", "otp27jit"]
 LAYERS = [f"layer_{v}" for v in VARIANTS]
 LAYERS_HEAVY = [f"layer_{v}_heavy" for v in VARIANTS]
 WARM = (["lambda_runtime", "lambda_runtime_busywait", "lambda_runtime_acul_default", "lambda_runtime_zflags"]
@@ -31,6 +33,11 @@ WHAT = {
     "layer_jit_heavy": "layer_jit with Heavy.handle (~100 KB event, every record transformed in Elixir)",
     "layer_emu_heavy": "layer_emu with Heavy.handle",
     "layer_host_heavy": "layer_host with Heavy.handle",
+    "layer_otp27": "the portable layer of OTP 27, interpreter (`mix lambda.layer --flavor emu` in the Debian 13 "
+                   "root: Elixir 1.18, OTP 27): its `bootstrap` + echo's function package compiled there, Echo.handle",
+    "layer_otp27jit": "the same, JIT (`--flavor jit`), Echo.handle",
+    "layer_otp27_heavy": "layer_otp27 with Heavy.handle (response checked against the one computed on OTP 27)",
+    "layer_otp27jit_heavy": "layer_otp27jit with Heavy.handle",
     "lambda_runtime_busywait": "this runtime with ERL_ZFLAGS='+sbwt short +sbwtdcpu short +sbwtdio short'",
     "lambda_runtime_zflags": "this runtime with ERL_ZFLAGS=$BENCH_ERL_ZFLAGS (a variant under study)",
     "lambda_runtime_acul_default": "this runtime with ERL_ZFLAGS='+Muacul de' (the VM's default carrier abandoning)",
@@ -195,11 +202,15 @@ def breakeven(warm, init, ab):
     at which the JIT's per-invocation saving (emu - jit, warm) pays back its
     extra cold start (jit - emu, exec -> first response), in CPU and in wall
     time. The cold-start difference comes from the interleaved A/B means
-    when the run has them, else from the init rows' means."""
+    when the run has them, else from the init rows' means. The OTP 27
+    layers (bench/otp.sh) get their own rows, "(OTP 27)"."""
     out = []
-    for handler, suffix in [("echo", ""), ("heavy", "_heavy")]:
+    for (jit_layer, emu_layer, otp), (handler, suffix) in [
+            (p, h) for p in [("layer_jit", "layer_emu", ""), ("layer_otp27jit", "layer_otp27", " (OTP 27)")]
+            for h in [("echo", ""), ("heavy", "_heavy")]]:
+        handler += otp
         for cond in ["", QUOTA]:
-            jit, emu = f"layer_jit{suffix}{cond}", f"layer_emu{suffix}{cond}"
+            jit, emu = f"{jit_layer}{suffix}{cond}", f"{emu_layer}{suffix}{cond}"
             if jit not in warm or emu not in warm:
                 continue
             wj, we = warm[jit], warm[emu]
@@ -388,7 +399,8 @@ def main():
           + f'; init: {m["runs"]} runs per round.', ""]
     if doc["layers"]:
         md += ["Layer variants (from each zip's manifest): "
-               + "; ".join(f'{v}: erts_build {l.get("erts_build")}, flavor {l.get("flavor")}, glibc {l.get("glibc")}'
+               + "; ".join(f'{v}: OTP {l.get("otp")}, Elixir {l.get("elixir")}, erts_build {l.get("erts_build")}, '
+                           f'flavor {l.get("flavor")}, glibc {l.get("glibc")}'
                            + (", forced" if l.get("forced") else "")
                            for v, l in doc["layers"].items()) + ".", ""]
     def text(name):
@@ -446,8 +458,10 @@ def main():
                "costs no more per invocation; \"emu beyond\": its cold start is cheaper but each "
                "invocation dearer.", ""] + breakeven_md(doc["breakeven"]) + [""]
     if "json" in doc:
-        md += ["## JSON: LambdaRuntime.JSON vs :jiffy (median calls/s)", ""] + json_md(doc["json"])
+        on = f' on OTP {m["otp"]} (the host)' if os.path.exists(f"{a.raw}/json-otp27.json") else ""
+        md += [f"## JSON: LambdaRuntime.JSON vs :jiffy{on} (median calls/s)", ""] + json_md(doc["json"])
         md += ["", f'Load average before → after: {doc["json_load"]["before"]} → {doc["json_load"]["after"]}', ""]
+    md += report_otp.section(a.raw, doc, json_md)
     with open(f"{a.out}.json", "w") as f:
         json.dump(doc, f, indent=1, ensure_ascii=False)
     with open(f"{a.out}.md", "w") as f:

@@ -6,6 +6,7 @@
 #   bench/run.sh            full run (~12 min on 2 cores)
 #   bench/run.sh --quick    smoke run (~2 min): fewer invokes, runs, rounds
 #   bench/run.sh --flavors  the layer variants (bench/flavors.sh documents it)
+#   bench/run.sh --otp      OTP 27 beside OTP 25 (bench/otp.sh documents it)
 # Options: --only warm,init,json,ab,rss   --rev REV (default HEAD) | --worktree
 #          --n N (measured invokes per round)  --rounds R  --runs R (init)
 #          --n-heavy N (measured invokes per round of *_heavy rows)
@@ -19,7 +20,9 @@
 # in this checkout is not measured) built with its own MIX_BUILD_ROOT, plus
 # bench/echo_ex (Echo.handle, Heavy.handle) as the function. Rows
 # layer_jit, layer_emu, layer_host run the layer variants of bench/layers.sh
-# (ROW_heavy: with the CPU-heavy handler and its ~100 KB event).
+# (ROW_heavy: with the CPU-heavy handler and its ~100 KB event); rows
+# layer_otp27, layer_otp27jit the OTP 27 layers built in the Debian 13 root
+# (bench/lib_root.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -27,7 +30,7 @@ args="$*"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
-quick=0 only=warm,init,json rev=HEAD worktree=0 n='' rounds='' runs='' no_quickack=0 flavors=0
+quick=0 only=warm,init,json rev=HEAD worktree=0 n='' rounds='' runs='' no_quickack=0 flavors=0 otp=0
 n_heavy='' ab_runs=''
 init_set="lambda_runtime layer_jit layer_emu layer_host rust_lambda_runtime awslambdaric httpc_loop erl_bare erl_flags"
 # Init under the quota (added when the machine allows a cgroup): the layers'
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
     --worktree) worktree=1 ;;
     --no-quickack) no_quickack=1 ;;
     --flavors) flavors=1 ;;
+    --otp) otp=1 ;;
     --runtimes) warm_runtimes=${2//,/ }; runtimes_given=1; shift ;;
     --init-runtimes) init_set=${2//,/ }; init_given=1; shift ;;
     --n) n=$2; shift ;;
@@ -55,7 +59,7 @@ while [ $# -gt 0 ]; do
     --ab-runs) ab_runs=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --runs) runs=$2; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -80,6 +84,25 @@ fi
 ab_pairs="layer_jit:erl_bare layer_emu:erl_bare layer_host:erl_bare layer_emu:layer_jit
 layer_emu_heavy:layer_jit_heavy"
 rss_rows="$flavor_rows $flavor_heavy"
+# The OTP suite (bench/otp.sh): the portable layers of OTP 25 (the host's)
+# and OTP 27 (built in the Debian 13 root), interpreter and JIT, echo and
+# heavy handler, unconstrained and under the quota; warm, init, idle RSS,
+# and JSON on both OTPs.
+otp_rows="layer_emu layer_jit layer_otp27 layer_otp27jit"
+otp_heavy="layer_emu_heavy layer_jit_heavy layer_otp27_heavy layer_otp27jit_heavy"
+if [ $otp = 1 ]; then
+  [ $flavors = 1 ] && { echo "--otp and --flavors are separate suites; give one" >&2; exit 2; }
+  [ "$only" = warm,init,json ] && only=warm,init,rss,json
+  if [ $runtimes_given = 0 ]; then
+    warm_runtimes="$otp_rows rust_lambda_runtime $otp_heavy"
+    quota_runtimes="${otp_rows// /@0.3cpu }@0.3cpu rust_lambda_runtime@0.3cpu ${otp_heavy// /@0.3cpu }@0.3cpu"
+  fi
+  if [ $init_given = 0 ]; then
+    init_set="$otp_rows $otp_heavy erl_bare"
+    init_quota="${otp_rows// /@0.3cpu }@0.3cpu ${otp_heavy// /@0.3cpu }@0.3cpu erl_bare@0.3cpu"
+  fi
+  rss_rows="$otp_rows $otp_heavy"
+fi
 if [ $quick = 1 ]; then
   : "${n:=1000}" "${rounds:=1}" "${runs:=6}" "${n_heavy:=40}" "${ab_runs:=3}"
   warmup=200 warmup_heavy=5
@@ -195,6 +218,8 @@ if [[ ,$only, == *,json,* ]]; then
     mix run "$repo/bench/json_bench.exs") | tee "$raw/json.log" >&2 ||
     log "json: failed (see $raw/json.log)"
   echo "{\"before\":\"$load_before\",\"after\":\"$(loadavg)\"}" >"$raw/json.load.json"
+  # The same benchmark on OTP 27, at once after (bench/lib_root.sh).
+  if [ $otp = 1 ]; then json_in_root; fi
 fi
 
 # --- Report ------------------------------------------------------------------
@@ -203,9 +228,12 @@ loadavg >"$raw/load-end.txt"
 # --no-quickack runs are tagged and kept beside it.
 tag=
 [ $flavors = 1 ] && tag=$tag-flavors
+[ $otp = 1 ] && tag=$tag-otp
 [ $quick = 1 ] && tag=$tag-quick
 if [ $flavors = 1 ]; then
   [ "$only" != warm,init,ab,rss ] && tag=$tag-${only//,/+}
+elif [ $otp = 1 ]; then
+  [ "$only" != warm,init,rss,json ] && tag=$tag-${only//,/+}
 else
   [ "$only" != warm,init,json ] && tag=$tag-${only//,/+}
 fi

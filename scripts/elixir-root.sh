@@ -4,9 +4,10 @@
 # checkout, leaving the host unchanged.
 #
 #   scripts/elixir-root.sh [--suite SUITE] build        build the root if needed, print its path
-#   scripts/elixir-root.sh [--suite SUITE] run CMD...   run CMD in the root, in this checkout
-#   scripts/elixir-root.sh [--suite SUITE] shell        an interactive shell there
+#   scripts/elixir-root.sh [OPTIONS] run CMD...         run CMD in the root, in this checkout
+#   scripts/elixir-root.sh [OPTIONS] shell              an interactive shell there
 #   scripts/elixir-root.sh [--suite SUITE] clean        delete this suite's roots
+#   OPTIONS: --suite SUITE (default trixie), --bind DIR (any number; see Run)
 #
 # Build (once per recipe, ~2 min; needs root):
 #   - installs debootstrap on the host (apt) if it is missing;
@@ -33,16 +34,23 @@
 # over the checkout's, so the host's builds and the root's never mix. The
 # environment is cleared to HOME, PATH, LANG, TERM, the Rust variables and
 # LAMBDA_RUNTIME_ELIXIR_ROOT=SUITE; tini is the namespace's init (it reaps).
+# --bind DIR (any number): the host directory DIR, which must exist, is
+# bound read-write at the same path inside, after everything above (so it
+# may lie in the read-only checkout or in /tmp): how a command in the root
+# writes results for the host (bench/otp.sh's OTP 27 layers and JSON run).
 # Every mount lives in that namespace only and ends with its last process;
 # an interrupted or killed run kills them all (see run_in_root_bg).
 # Not a security boundary: processes inside are root and see /dev and /sys.
 set -euo pipefail
 
 suite=trixie
+binds=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --suite) suite=${2:?--suite needs a Debian suite name, e.g. trixie}; shift 2 ;;
     --suite=*) suite=${1#--suite=}; shift ;;
+    --bind) binds+=("${2:?--bind needs a host directory}"); shift 2 ;;
+    --bind=*) binds+=("${1#--bind=}"); shift ;;
     *) break ;;
   esac
 done
@@ -50,11 +58,16 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   build | run | shell | clean) ;;
-  *) sed -n '6,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '6,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 
 die() { echo "elixir-root: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (mount namespaces, debootstrap); run it with sudo"
+for i in "${!binds[@]}"; do
+  [ -d "${binds[$i]}" ] || die "--bind ${binds[$i]}: no such directory on the host (create it first)"
+  binds[i]=$(cd "${binds[$i]}" && pwd -P)
+  [ "${binds[$i]}" != / ] || die "--bind /: bind a directory below /, not the whole host"
+done
 
 self=$(readlink -f "$0")
 checkout=$(cd "$(dirname "$self")/.." && pwd -P)
@@ -208,6 +221,8 @@ run_in_root() {
     unshare --mount --pid --fork --kill-child --propagation private -- /bin/bash -euo pipefail -c '
     root=$1 checkout=$2 state=$3 venv=$4 rustup_home=$5 cargo_home=$6 own=$7 nenv=$8; shift 8
     env=("${@:1:$nenv}"); shift "$nenv"
+    nbind=$1; shift
+    binds=("${@:1:$nbind}"); shift "$nbind"
     bind() { mkdir -p "$root$2"; mount --bind "$1" "$root$2"; }
     mount --bind "$root" "$root"
     mount -t proc proc "$root/proc"
@@ -225,13 +240,14 @@ run_in_root() {
       mount -o remount,bind,ro "$root$rustup_home"
     fi
     [ ! -d "$cargo_home" ] || bind "$cargo_home" "$cargo_home"
+    for d in "${binds[@]}"; do bind "$d" "$d"; done
     mkdir -p "$root/.oldroot"
     cd "$root"
     pivot_root . .oldroot
     exec chroot . /bin/sh -c '\''umount -l /.oldroot && cd "$1" && shift && exec /usr/bin/tini -s -g -- "$@"'\'' \
       sh "$checkout" /usr/bin/env --default-signal -i "${env[@]}" "$@"
   ' bash "$root" "$checkout" "$state" "$venv" "$rustup_home" "$cargo_home" "${own[*]}" "${#env[@]}" \
-    "${env[@]}" "$@"
+    "${env[@]}" "${#binds[@]}" ${binds[@]+"${binds[@]}"} "$@"
 }
 
 # `run`: in a background subshell that becomes unshare (so unshare's parent

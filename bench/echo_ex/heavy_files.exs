@@ -7,8 +7,14 @@
 # generator, no :rand); OUT_DIR/heavy_expected.json: Heavy.handle/2's
 # result encoded by LambdaRuntime.JSON, what the runtime must answer
 # (bench/run.sh passes both to loadgen, which checks every response).
+#
+# HEAVY_EVENT=FILE: the event is FILE's (decoded with LambdaRuntime.JSON),
+# not generated, and only heavy_expected.json is written: bench/otp.sh
+# computes the response the OTP 27 layer must give to the same event bytes
+# with OTP 27's build of the codec (key order is the VM's map order).
 [out | rest] = System.argv()
 n = String.to_integer(List.first(rest) || "300")
+given = System.get_env("HEAVY_EVENT", "")
 
 words = ~w(ergonomic steel chair rustic wooden table smart lamp quiet fan compact desk oak shelf
      großer gemütlicher sessel élégant fauteuil café crème kitchen mixer travel mug linen towel)
@@ -49,13 +55,23 @@ end
     {record, next.(s)}
   end)
 
-event = %{"records" => records}
 File.mkdir_p!(out)
-File.write!(Path.join(out, "heavy_event.json"), LambdaRuntime.JSON.encode!(event))
+
+event =
+  if given == "" do
+    event = %{"records" => records}
+    File.write!(Path.join(out, "heavy_event.json"), LambdaRuntime.JSON.encode!(event))
+    event
+  else
+    given |> File.read!() |> LambdaRuntime.JSON.decode!()
+  end
+
 {:ok, response} = Heavy.handle(event, nil)
 File.write!(Path.join(out, "heavy_expected.json"), LambdaRuntime.JSON.encode!(response))
 
 IO.puts(
-  "heavy_event.json #{File.stat!(Path.join(out, "heavy_event.json")).size} bytes, " <>
-    "heavy_expected.json #{File.stat!(Path.join(out, "heavy_expected.json")).size} bytes"
+  if(given == "",
+    do: "heavy_event.json #{File.stat!(Path.join(out, "heavy_event.json")).size} bytes, ",
+    else: "(event #{given}) "
+  ) <> "heavy_expected.json #{File.stat!(Path.join(out, "heavy_expected.json")).size} bytes"
 )
