@@ -31,6 +31,7 @@ fi
 n=${1:-100000}
 case $n in '' | *[!0-9]*) echo "$usage" >&2; exit 2 ;; esac
 [ "$n" -ge 1 ] || { echo "N must be at least 1" >&2; exit 2; }
+no_quickack=0 # read by bench/lib.sh (quickack_route)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 raw=$repo/bench/results/raw/$stamp-soak
 mkdir -p "$raw"
