@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
+command="bench/soak/run.sh${*:+ $*}"
 usage="usage: bench/soak/run.sh [--layer emu|jit] [N]"
 variant=''
 if [ "${1:-}" = --layer ]; then
@@ -57,6 +58,8 @@ if [ -z "$variant" ]; then
   (cd bench/soak/soak_ex && LAMBDA_RUNTIME_SRC=$src MIX_BUILD_ROOT=$build_root MIX_ENV=dev \
     CARGO_TARGET_DIR=/tmp/bench-src-target mix compile >&2)
   entry=$src/bootstrap.sh
+  # shellcheck disable=SC2016 # Markdown backticks, not a command
+  entry_name='`bootstrap.sh`'
   task_root=$build_root/dev
 else
   # The same layer directory as bench/run.sh's layer rows: built once per commit.
@@ -73,6 +76,7 @@ else
   rm -rf "$task_root"
   unzip -q "$layers/soak.zip" -d "$task_root"
   entry=$layers/$variant/opt/bootstrap
+  entry_name="the $variant layer's \`/opt/bootstrap\` (soak_ex's package as the task root)"
 fi
 
 trap cleanup EXIT
@@ -95,6 +99,6 @@ log "soak: $n invocations (runtime pid $rt_pid, emulator $host:$port)"
 status=0
 python3 -B bench/soak/soak.py --addr "$host:$port" --n "$n" --pid "$rt_pid" \
   --emulator-pid "$emu_pid" --out "bench/results/$stamp-soak" \
-  --command "bench/soak/run.sh${*:+ $*}" --rev "$sha" --quickack "$quickack" || status=$?
+  --command "$command" --entry "$entry_name" --rev "$sha" --quickack "$quickack" || status=$?
 log "runtime log: $raw/runtime.log ($(wc -l <"$raw/runtime.log") lines)"
 exit $status

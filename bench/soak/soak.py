@@ -200,6 +200,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", default="bench/soak/run.sh")
     ap.add_argument("--rev", default="")
+    ap.add_argument("--entry", default="`bootstrap.sh`", help="what runs the VM, for the report")
     ap.add_argument("--quickack", default="")
     a = ap.parse_args()
     interval = a.interval or max(1, min(5000, a.n // 20))
@@ -235,7 +236,7 @@ def main():
            for k, v in d.lat.items() if v}
     cpu = series[-1]["cpu_s"] - series[0]["cpu_s"]
     doc = {
-        "command": a.command, "machine": info, "runtime_pid_comm": comm,
+        "command": a.command, "entry": a.entry, "machine": info, "runtime_pid_comm": comm,
         "load_start": load_start, "load_end": open("/proc/loadavg").read().split()[:3],
         "n": a.n, "mix_per_100": MIX, "seed": a.seed, "interval": interval, "warmup_at": warm,
         "large_bytes": LARGE_BYTES, "slow_ms": SLOW_MS, "first_invoke_ms": round(init_ms, 1),

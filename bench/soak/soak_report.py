@@ -43,7 +43,7 @@ def markdown(d):
         f"# Soak, {m['date_utc']}",
         "",
         f"Command: `{d['command']}`, runtime at `{m['runtime_rev']}` "
-        f"(`bootstrap.sh` + `Soak.handle`, pid comm `{d['runtime_pid_comm']}`), "
+        f"({d.get('entry', '`bootstrap.sh`')} + `Soak.handle`, pid comm `{d['runtime_pid_comm']}`), "
         f"cargo-lambda emulator on `{m['addr']}` (quickack route: {m['quickack']}).",
         "",
         f"Machine: {m['nproc']} × {m['cpu']}, {m['mem_total']} RAM, kernel {m['kernel']}, "
