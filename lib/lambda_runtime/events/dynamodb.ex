@@ -6,15 +6,7 @@ defmodule LambdaRuntime.Events.DynamoDB do
   """
   alias LambdaRuntime.Events.{Decimal, Schema}
 
-  defstruct records: [], extra: %{}
-  @type t :: %__MODULE__{records: [__MODULE__.Record.t()], extra: map()}
-
-  @doc "Decodes a raw event of this source."
-  @spec decode(map()) :: {:ok, t()} | {:error, String.t()}
-  def decode(event) do
-    with {:ok, records} <- Schema.records(event, &__MODULE__.Record.from_map/2),
-         do: {:ok, %__MODULE__{records: records, extra: Map.delete(event, "Records")}}
-  end
+  use LambdaRuntime.Events.Batch, record: __MODULE__.Record
 
   @doc """
   Turns a DynamoDB item (`%{"name" => AttributeValue}`, as in `NewImage`)
@@ -168,23 +160,6 @@ defmodule LambdaRuntime.Events.DynamoDB.Record do
   ]
 
   @doc false
-  def from_map(map, path) do
-    with {:ok, record} <- Schema.build(__MODULE__, map, @record, path),
-         {:ok, d} <-
-           Schema.build(__MODULE__, Map.get(map, "dynamodb", %{}), @dynamodb, path <> ".dynamodb") do
-      {:ok,
-       %{
-         record
-         | keys: d.keys,
-           new_image: d.new_image,
-           old_image: d.old_image,
-           sequence_number: d.sequence_number,
-           size_bytes: d.size_bytes,
-           stream_view_type: d.stream_view_type,
-           approximate_creation_date_time: d.approximate_creation_date_time,
-           extra: Map.delete(record.extra, "dynamodb"),
-           dynamodb_extra: d.extra
-       }}
-    end
-  end
+  def from_map(map, path),
+    do: Schema.flatten(__MODULE__, map, path, @record, {"dynamodb", @dynamodb, :dynamodb_extra})
 end

@@ -9,21 +9,6 @@ defmodule LambdaRuntime.Events.EventBridge do
   """
   alias LambdaRuntime.Events.Schema
 
-  defstruct [
-    :version,
-    :id,
-    :detail_type,
-    :source,
-    :account,
-    :time,
-    :region,
-    :resources,
-    :detail,
-    extra: %{}
-  ]
-
-  @type t :: %__MODULE__{}
-
   @fields [
     {:version, "version", :string},
     {:id, "id", :string},
@@ -35,6 +20,9 @@ defmodule LambdaRuntime.Events.EventBridge do
     {:resources, "resources", {:list, :string}},
     {:detail, "detail", :any}
   ]
+
+  defstruct Enum.map(@fields, &elem(&1, 0)) ++ [extra: %{}]
+  @type t :: %__MODULE__{}
 
   @doc false
   def fields, do: @fields
@@ -55,30 +43,16 @@ defmodule LambdaRuntime.Events.Scheduled do
   """
   alias LambdaRuntime.Events.{EventBridge, Schema}
 
-  defstruct [
-    :version,
-    :id,
-    :detail_type,
-    :source,
-    :account,
-    :time,
-    :region,
-    :rule_arns,
-    :detail,
-    extra: %{}
-  ]
+  # EventBridge's fields, `resources` named for what a schedule puts there.
+  @fields Enum.map(EventBridge.fields(), fn
+            {:resources, key, type} -> {:rule_arns, key, type}
+            field -> field
+          end)
 
+  defstruct Enum.map(@fields, &elem(&1, 0)) ++ [extra: %{}]
   @type t :: %__MODULE__{}
 
   @doc "Decodes a raw event of this source."
   @spec decode(map()) :: {:ok, t()} | {:error, String.t()}
-  def decode(event) do
-    fields =
-      Enum.map(EventBridge.fields(), fn
-        {:resources, key, type} -> {:rule_arns, key, type}
-        field -> field
-      end)
-
-    Schema.build(__MODULE__, event, fields, "")
-  end
+  def decode(event), do: Schema.build(__MODULE__, event, @fields, "")
 end

@@ -10,6 +10,14 @@ defmodule LambdaRuntime.Events.HTTP do
   end
 
   def decode_body(request), do: {:ok, request}
+
+  # The struct keys of the payload format 2.0 (an HTTP API's and a
+  # function URL's requests).
+  def v2_keys do
+    [:version, :route_key, :http_method, :path, :raw_path, :raw_query_string, :cookies] ++
+      [:headers, :query_string_parameters, :path_parameters, :stage_variables] ++
+      [:request_context, :body, :is_base64_encoded, :raw, extra: %{}]
+  end
 end
 
 defmodule LambdaRuntime.Events.APIGatewayV1 do
@@ -86,24 +94,7 @@ defmodule LambdaRuntime.Events.APIGatewayV2 do
   """
   alias LambdaRuntime.Events.{HTTP, Schema}
 
-  defstruct [
-    :version,
-    :route_key,
-    :http_method,
-    :path,
-    :raw_path,
-    :raw_query_string,
-    :cookies,
-    :headers,
-    :query_string_parameters,
-    :path_parameters,
-    :stage_variables,
-    :request_context,
-    :body,
-    :is_base64_encoded,
-    :raw,
-    extra: %{}
-  ]
+  defstruct HTTP.v2_keys()
 
   @type t :: %__MODULE__{}
 
@@ -154,24 +145,7 @@ defmodule LambdaRuntime.Events.FunctionURL do
   `request_context` has no route or stage of its own, and `"authorizer"`
   only with IAM auth).
   """
-  defstruct [
-    :version,
-    :route_key,
-    :http_method,
-    :path,
-    :raw_path,
-    :raw_query_string,
-    :cookies,
-    :headers,
-    :query_string_parameters,
-    :path_parameters,
-    :stage_variables,
-    :request_context,
-    :body,
-    :is_base64_encoded,
-    :raw,
-    extra: %{}
-  ]
+  defstruct LambdaRuntime.Events.HTTP.v2_keys()
 
   @type t :: %__MODULE__{}
 

@@ -3,17 +3,7 @@ defmodule LambdaRuntime.Events.Kinesis do
   A batch of Kinesis data stream records: `records` is a list of
   `LambdaRuntime.Events.Kinesis.Record`.
   """
-  alias LambdaRuntime.Events.Schema
-
-  defstruct records: [], extra: %{}
-  @type t :: %__MODULE__{records: [__MODULE__.Record.t()], extra: map()}
-
-  @doc "Decodes a raw event of this source."
-  @spec decode(map()) :: {:ok, t()} | {:error, String.t()}
-  def decode(event) do
-    with {:ok, records} <- Schema.records(event, &__MODULE__.Record.from_map/2),
-         do: {:ok, %__MODULE__{records: records, extra: Map.delete(event, "Records")}}
-  end
+  use LambdaRuntime.Events.Batch, record: __MODULE__.Record
 end
 
 defmodule LambdaRuntime.Events.Kinesis.Record do
@@ -67,21 +57,6 @@ defmodule LambdaRuntime.Events.Kinesis.Record do
   ]
 
   @doc false
-  def from_map(map, path) do
-    with {:ok, record} <- Schema.build(__MODULE__, map, @record, path),
-         {:ok, k} <-
-           Schema.build(__MODULE__, Map.get(map, "kinesis", %{}), @kinesis, path <> ".kinesis") do
-      {:ok,
-       %{
-         record
-         | data: k.data,
-           partition_key: k.partition_key,
-           sequence_number: k.sequence_number,
-           approximate_arrival_timestamp: k.approximate_arrival_timestamp,
-           kinesis_schema_version: k.kinesis_schema_version,
-           extra: Map.delete(record.extra, "kinesis"),
-           kinesis_extra: k.extra
-       }}
-    end
-  end
+  def from_map(map, path),
+    do: Schema.flatten(__MODULE__, map, path, @record, {"kinesis", @kinesis, :kinesis_extra})
 end

@@ -3,17 +3,7 @@ defmodule LambdaRuntime.Events.S3 do
   S3 event notifications: `records` is a list of
   `LambdaRuntime.Events.S3.Record`.
   """
-  alias LambdaRuntime.Events.Schema
-
-  defstruct records: [], extra: %{}
-  @type t :: %__MODULE__{records: [__MODULE__.Record.t()], extra: map()}
-
-  @doc "Decodes a raw event of this source."
-  @spec decode(map()) :: {:ok, t()} | {:error, String.t()}
-  def decode(event) do
-    with {:ok, records} <- Schema.records(event, &__MODULE__.Record.from_map/2),
-         do: {:ok, %__MODULE__{records: records, extra: Map.delete(event, "Records")}}
-  end
+  use LambdaRuntime.Events.Batch, record: __MODULE__.Record
 end
 
 defmodule LambdaRuntime.Events.S3.Record do

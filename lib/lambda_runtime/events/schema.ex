@@ -44,6 +44,25 @@ defmodule LambdaRuntime.Events.Schema do
   def build(_module, other, _fields, path), do: expected(path, "an object", other)
 
   @doc false
+  # A record with one nested object flattened into it (Kinesis' `kinesis`,
+  # DynamoDB's `dynamodb`, SNS's `Sns`): `fields` are read from the record,
+  # `nested_fields` from its `key` object, into one struct; `extra` keeps
+  # the record's other keys and `extra_field` the nested object's.
+  @spec flatten(module(), map(), String.t(), list(), {String.t(), list(), atom()}) ::
+          {:ok, struct()} | {:error, String.t()}
+  def flatten(module, map, path, fields, {key, nested_fields, extra_field}) do
+    with {:ok, record} <- build(module, map, fields, path),
+         {:ok, nested} <- build(module, Map.get(map, key, %{}), nested_fields, join(path, key)) do
+      values = for {field, _, _} <- nested_fields, do: {field, Map.fetch!(nested, field)}
+
+      {:ok,
+       record
+       |> struct(values)
+       |> Map.merge(%{:extra => Map.delete(record.extra, key), extra_field => nested.extra})}
+    end
+  end
+
+  @doc false
   def cast(nil, _type, _path), do: {:ok, nil}
   def cast(v, :any, _path), do: {:ok, v}
   def cast(v, :string, _path) when is_binary(v), do: {:ok, v}

@@ -3,17 +3,7 @@ defmodule LambdaRuntime.Events.SNS do
   SNS notifications: `records` is a list of `LambdaRuntime.Events.SNS.Record`
   (Lambda sends one per invocation).
   """
-  alias LambdaRuntime.Events.Schema
-
-  defstruct records: [], extra: %{}
-  @type t :: %__MODULE__{records: [__MODULE__.Record.t()], extra: map()}
-
-  @doc "Decodes a raw event of this source."
-  @spec decode(map()) :: {:ok, t()} | {:error, String.t()}
-  def decode(event) do
-    with {:ok, records} <- Schema.records(event, &__MODULE__.Record.from_map/2),
-         do: {:ok, %__MODULE__{records: records, extra: Map.delete(event, "Records")}}
-  end
+  use LambdaRuntime.Events.Batch, record: __MODULE__.Record
 end
 
 defmodule LambdaRuntime.Events.SNS.Record do
@@ -68,18 +58,6 @@ defmodule LambdaRuntime.Events.SNS.Record do
   ]
 
   @doc false
-  def from_map(map, path) do
-    with {:ok, record} <- Schema.build(__MODULE__, map, @record, path),
-         {:ok, sns} <- Schema.build(__MODULE__, Map.get(map, "Sns", %{}), @sns, path <> ".Sns") do
-      {:ok,
-       %{
-         sns
-         | event_source: record.event_source,
-           event_version: record.event_version,
-           event_subscription_arn: record.event_subscription_arn,
-           extra: Map.delete(record.extra, "Sns"),
-           sns_extra: sns.extra
-       }}
-    end
-  end
+  def from_map(map, path),
+    do: Schema.flatten(__MODULE__, map, path, @record, {"Sns", @sns, :sns_extra})
 end

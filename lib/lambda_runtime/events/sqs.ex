@@ -5,17 +5,7 @@ defmodule LambdaRuntime.Events.SQS do
   the raw event to `LambdaRuntime.BatchResponse.process/2`, or report
   `message_id`s yourself.
   """
-  alias LambdaRuntime.Events.Schema
-
-  defstruct records: [], extra: %{}
-  @type t :: %__MODULE__{records: [__MODULE__.Message.t()], extra: map()}
-
-  @doc "Decodes a raw event of this source."
-  @spec decode(map()) :: {:ok, t()} | {:error, String.t()}
-  def decode(event) do
-    with {:ok, records} <- Schema.records(event, &__MODULE__.Message.from_map/2),
-         do: {:ok, %__MODULE__{records: records, extra: Map.delete(event, "Records")}}
-  end
+  use LambdaRuntime.Events.Batch, record: __MODULE__.Message
 end
 
 defmodule LambdaRuntime.Events.SQS.Message do
