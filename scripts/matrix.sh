@@ -15,8 +15,9 @@
 #   scripts/matrix.sh                       everything (cold ~60 min on 2 cores, cached ~15)
 #   scripts/matrix.sh --otp 25 --flavor jit one cell row
 #
-# Writes the results (one line per OTP x flavor, test counts and time) to
-# docs/matrix.md, replacing the previous run's table.
+# Writes the results (one line per OTP x flavor: test counts, time, the
+# commit and date it ran at) to docs/matrix.md. A run of some cells
+# replaces their rows and keeps the others'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+rev=$(git rev-parse --short HEAD)$(git diff --quiet || echo '+uncommitted')
 tests=(test/layer/portable_layer_test.exs test/portable/layer_test.exs test/layer/sandbox_test.exs)
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -47,7 +49,7 @@ run_cell() { # otp flavor
   fi
   summary=$(grep -E '^[0-9]+ tests?, [0-9]+ failures?' "$log" | tail -1)
   [ -n "$summary" ] || summary="(no ExUnit summary: see below)"
-  echo "| $otp | $(versions "$otp") | $flavor | $status | $summary | $((SECONDS - started)) s |" >>"$results"
+  echo "| $otp | $(versions "$otp") | $flavor | $status | $summary | $((SECONDS - started)) s | $rev, $(date -u +%Y-%m-%d) |" >>"$results"
   echo "    $status: $summary ($((SECONDS - started)) s)" >&2
   [ "$status" = pass ] || { tail -60 "$log" >&2; }
   rm -f "$log"
@@ -64,16 +66,26 @@ for otp in $otps; do
   for flavor in $flavors; do run_cell "$otp" "$flavor"; done
 done
 
+# The rows of cells not run this time stay as the last run left them.
+kept=$(mktemp)
+trap 'rm -f "$results" "$kept"' EXIT
+if [ -f docs/matrix.md ]; then
+  while IFS= read -r row; do
+    otp=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
+    flavor=$(echo "$row" | awk -F'|' '{gsub(/ /, "", $4); print $4}')
+    grep -q "^| $otp | [^|]* | $flavor |" "$results" || echo "$row" >>"$kept"
+  done < <(grep -E '^\| [0-9]+ \|' docs/matrix.md | grep -E '\| [^|]+, [0-9-]+ \|$' || true)
+fi
+
 {
   echo "# The layer matrix"
   echo
-  echo "Written by \`scripts/matrix.sh\` (see its header for what each row runs)."
-  echo "Last run: $(date -u +%Y-%m-%dT%H:%MZ) at $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)'),"
-  echo "$(nproc) cores, $(uname -r)."
+  echo "Written by \`scripts/matrix.sh\` (see its header for what each row runs)"
+  echo "on $(nproc) cores, kernel $(uname -r)."
   echo
-  echo "| OTP | versions | flavor | result | ExUnit | time |"
-  echo "|---|---|---|---|---|---|"
-  cat "$results"
+  echo "| OTP | versions | flavor | result | ExUnit | time | at |"
+  echo "|---|---|---|---|---|---|---|"
+  sort -t'|' -k2,2n -k4,4 "$results" "$kept"
 } >docs/matrix.md
 cat docs/matrix.md
 ! grep -q '| FAIL |' "$results"

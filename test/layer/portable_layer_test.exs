@@ -61,10 +61,22 @@ defmodule LambdaRuntime.Tools.Layer.PortableLayerTest do
       size = File.stat!(zip).size
       # The issue's target is 6.0 MB; see README "Size" for where it stands.
       IO.puts("\n    #{Path.basename(zip)}: #{Float.round(size / 1_000_000, 2)} MB (#{m.flavor})")
-      # A regression guard, not the target: OTP 27 + Elixir 1.18 layers are ~7.0 MB.
-      assert size < 7_500_000
+      # A regression guard, not the target (scripts/matrix.sh, 2026-12-06:
+      # OTP 25 emu 6.3-6.5 MB, jit ~0.4 MB more; OTP 27 adds ~0.6 MB, its
+      # JIT layers are 7.5 MB): ~0.4 MB of headroom per OTP and flavor.
+      limit = size_limit(m.otp, m.flavor)
+
+      assert size < limit,
+             "#{Path.basename(zip)} is #{size} bytes, over the #{limit} guard for OTP #{m.otp} #{m.flavor}"
+
       _ = ctx
     end
+  end
+
+  defp size_limit(otp, flavor) do
+    {major, _} = Integer.parse(otp)
+    base = if major >= 26, do: 7_500_000, else: 6_900_000
+    if flavor == "jit", do: base + 400_000, else: base
   end
 
   test "--erts host on this machine is refused, naming what the target lacks" do
