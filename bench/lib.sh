@@ -327,7 +327,8 @@ init_one() { # runtime round; a runtime NAME@0.3cpu runs NAME under the quota
   local rt=${1%@0.3cpu} out=$raw/init-$1-$2.json
   # Mode invoke: exec -> first /next, then the stub sends one event and
   # the clock runs on to the first response.
-  local ib=("$tools/initbench" --label "$1" --runs "$runs" --warmup 1 --host "$host" --out "$out" --mode invoke)
+  local ib=("$tools/initbench" run --label "$1" --runs "$runs" --warmup 1 --host "$host" --out "$out"
+    --mode invoke)
   [ "$rt" != "$1" ] && ib+=(--cgroup "$quota_cgroup")
   case $rt in
     lambda_runtime)
@@ -346,7 +347,7 @@ init_one() { # runtime round; a runtime NAME@0.3cpu runs NAME under the quota
 }
 
 # Interleaved exec -> first response of a layer row and a base (bare erl,
-# to its exit, or another layer row), run after run (coldstart.py ab):
+# to its exit, or another layer row), run after run (initbench ab):
 # under the quota a boot's wall time jumps by a CFS period, so the means of
 # many alternating runs compare better than medians of rounds.
 ab_one() { # row base (base: erl_bare or a layer row; both may end in @0.3cpu)
@@ -359,18 +360,18 @@ ab_one() { # row base (base: erl_bare or a layer row; both may end in @0.3cpu)
   fi
   layer_row "$rt"
   for e in "${row_env[@]}"; do ab_args+=(--env "$e"); done
-  python3 "$repo/bench/coldstart/coldstart.py" ab --label "$1 vs $2" --runs "$ab_runs" --warmup 1 \
-    ${row_event:+--event "$row_event"} "${ab_args[@]}" -- "$row_cmd" >"$out.tmp" &&
+  "$tools/initbench" ab --label "$1 vs $2" --runs "$ab_runs" --warmup 1 --host "$host" \
+    ${row_event:+--event "$row_event"} "${ab_args[@]}" --out "$out.tmp" -- "$row_cmd" >/dev/null &&
     mv "$out.tmp" "$out"
 }
 
-# Idle RSS after 100 invocations (coldstart.py rss: every process of the
-# runtime's session, 2 s after the last response).
+# Idle RSS after 100 invocations (initbench rss: every process of the
+# runtime's group, 2 s after the last response).
 rss_one() { # row round
-  local rt=$1 rss_args=() e
+  local rt=$1 out=$raw/rss-$1-$2.json rss_args=() e
   layer_row "$rt"
   for e in "${row_env[@]}"; do rss_args+=(--env "$e"); done
-  python3 "$repo/bench/coldstart/coldstart.py" rss --label "$rt" --invocations 100 \
-    ${row_event:+--event "$row_event"} "${rss_args[@]}" -- "$row_cmd" >"$raw/rss-$rt-$2.json.tmp" &&
-    mv "$raw/rss-$rt-$2.json.tmp" "$raw/rss-$rt-$2.json"
+  "$tools/initbench" rss --label "$rt" --invocations 100 --host "$host" \
+    ${row_event:+--event "$row_event"} "${rss_args[@]}" --out "$out.tmp" -- "$row_cmd" >/dev/null &&
+    mv "$out.tmp" "$out"
 }

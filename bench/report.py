@@ -159,7 +159,7 @@ def init_summary(raw):
 
 
 def ab_summary(raw):
-    """coldstart.py ab results: ROW vs BASE, alternating runs."""
+    """initbench ab results: ROW vs BASE, alternating runs."""
     out = {}
     for p in sorted(glob.glob(f"{raw}/ab-*.json")):
         d = load(p)
@@ -182,7 +182,7 @@ def ab_summary(raw):
 
 
 def rss_summary(raw):
-    """coldstart.py rss results: idle RSS after 100 invocations, per row."""
+    """initbench rss results: idle RSS after 100 invocations, per row."""
     rows = {}
     for p in sorted(glob.glob(f"{raw}/rss-*.json")):
         d = load(p)
@@ -436,16 +436,16 @@ def main():
                f'{doc["load"]["init_end"]}.', ""]
     if doc["ab"]:
         md += ["## Init, interleaved A/B: exec → first response, run after run (means)", "",
-               "`bench/coldstart/coldstart.py ab`: the base and the row alternately, so both see the same "
+               "`initbench ab` (bench/tools): the base and the row alternately, so both see the same "
                "machine and, under the quota, the same lottery of where in the CFS period a boot starts "
                "(medians jump by a period, ~100 ms; means compare better). Bare erl is timed exec → exit; "
-               "a layer base exec → first response. CPU: the session's threads at the first response "
+               "a layer base exec → first response. CPU: the runtime's process group at the first response "
                "(schedstat).", ""] + ab_md(doc["ab"])
         md += ["", f'Load average before → after the A/B runs: {text("ab-load-start.txt")} → '
                f'{text("ab-load-end.txt")}.', ""]
     if doc["rss"]:
         md += ["## Idle RSS after 100 invocations (2 s idle)", "",
-               "`coldstart.py rss`: VmRSS of every process of the runtime's session (beam.smp, and "
+               "`initbench rss` (bench/tools): VmRSS of every process of the runtime's group (beam.smp, and "
                "erl_child_setup when it runs).", ""] + rss_md(doc["rss"]) + [""]
     if doc["breakeven"]:
         md += ["## Break-even: warm invocations per cold start before the JIT pays back", "",
