@@ -46,7 +46,7 @@ release=$WORK/build-rel/prod/rel/release_hello/bin/release_hello
 . "$here/../quota.sh"
 cgroup=$(quota_cgroup_create "lambda_coldstart_$$")
 [ -n "$cgroup" ] || echo "no writable cgroup: skipping the quota runs" >&2
-cleanup() { [ -n "$cgroup" ] && rmdir "$cgroup" 2>/dev/null || true; }
+cleanup() { if [ -n "$cgroup" ]; then rmdir "$cgroup" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
 bench() { "$initbench" run --runs "$RUNS" --warmup 2 --host 127.0.0.1 "$@" | tee -a "$out" >&2; }

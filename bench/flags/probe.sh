@@ -4,7 +4,7 @@
 # ERL_ZFLAGS (erlexec appends it): an -eval that prints the settings the
 # flags control and halts. A flag the VM rejects stops it before that.
 #
-#   bench/flags_probe.sh OPT_DIR TASK_ROOT OUT.txt
+#   bench/flags/probe.sh OPT_DIR TASK_ROOT OUT.txt
 #
 # OUT.txt: `key=value` lines (otp, erts, flavor, schedulers, dirty_cpu,
 # dirty_io, and each allocator's t (+M<S>t) and acul (+M<S>acul) options),

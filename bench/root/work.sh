@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Lays out the work directory of bench/in_root.sh (the OTP 27 root's builds
+# Lays out the work directory of bench/root/in_root.sh (the OTP 27 root's builds
 # for bench/otp.sh) on the host:
 #
-#   bench/root_work.sh SRC WORK
+#   bench/root/work.sh SRC WORK
 #
 #   WORK/src      SRC's project files (what `mix lambda.layer` and a path
 #                 dependency need; no build output, no priv/native)
@@ -11,7 +11,7 @@
 # Both are replaced on every call; tar keeps the files' times, so the
 # root's Mix builds (WORK/build-*) stay valid when nothing changed.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 [ $# -eq 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
 src=$(cd "$1" && pwd)
 work=$2
@@ -24,5 +24,5 @@ copy() { # from to name...
   (cd "$from" && tar -cf - --exclude=priv/native "${files[@]}") | tar -xf - -C "$to"
 }
 copy "$src" "$work/src" .formatter.exs bootstrap.sh Cargo.toml Cargo.lock mix.exs lib mix native rel priv
-[ -f "$work/src/mix.exs" ] || { echo "bench/root_work.sh: $src has no mix.exs" >&2; exit 1; }
+[ -f "$work/src/mix.exs" ] || { echo "bench/root/work.sh: $src has no mix.exs" >&2; exit 1; }
 copy "$repo/bench/echo_ex" "$work/echo_ex" mix.exs lib heavy_files.exs

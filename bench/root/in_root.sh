@@ -6,11 +6,11 @@
 #   WORK/src       the runtime under test (project files, no build output)
 #   WORK/echo_ex   a copy of bench/echo_ex (the function)
 #
-#   bench/in_root.sh WORK layer FLAVOR ZIP    mix lambda.layer --flavor FLAVOR (emu|jit)
-#   bench/in_root.sh WORK package ZIP         mix lambda.package of WORK/echo_ex
-#   bench/in_root.sh WORK heavy EVENT DIR     the heavy handler's expected response to
+#   bench/root/in_root.sh WORK layer FLAVOR ZIP    mix lambda.layer --flavor FLAVOR (emu|jit)
+#   bench/root/in_root.sh WORK package ZIP         mix lambda.package of WORK/echo_ex
+#   bench/root/in_root.sh WORK heavy EVENT DIR     the heavy handler's expected response to
 #                                             EVENT, encoded on OTP 27, into DIR
-#   bench/in_root.sh WORK json OUT.json QUICK bench/json_bench.exs (QUICK: 0 or 1)
+#   bench/root/in_root.sh WORK json OUT.json QUICK bench/json/bench.exs (QUICK: 0 or 1)
 #
 # Everything it builds stays under WORK (MIX_BUILD_ROOT WORK/build-*,
 # CARGO_TARGET_DIR WORK/target) or goes where its arguments say; the root's
@@ -18,11 +18,11 @@
 # builds, zig's) live in the root. zig and cargo-zigbuild come from the
 # root's venv (/opt/lambda_runtime/venv).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 [ $# -ge 2 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
 work=$1 cmd=$2
 shift 2
-die() { echo "bench/in_root.sh: $*" >&2; exit 1; }
+die() { echo "bench/root/in_root.sh: $*" >&2; exit 1; }
 [ "${LAMBDA_RUNTIME_ELIXIR_ROOT:-}" ] || die "runs inside scripts/elixir-root.sh's root, not on the host"
 [ -f "$work/src/mix.exs" ] || die "$work/src/mix.exs is missing (the host copies the runtime there first)"
 export PATH="/opt/lambda_runtime/venv/bin:$PATH" CARGO_TARGET_DIR=$work/target
@@ -51,7 +51,7 @@ case $cmd in
     out=${1:?json needs OUT.json} quick=${2:?json needs QUICK (0 or 1)}
     cd "$work/src"
     BENCH_QUICK=$quick BENCH_JSON_OUT=$out MIX_BUILD_ROOT=$work/build-json \
-      mix run "$repo/bench/json_bench.exs"
+      mix run "$repo/bench/json/bench.exs"
     ;;
   *) die "unknown command $cmd (layer, package, heavy or json)" ;;
 esac

@@ -4,7 +4,7 @@
 # sweep, the cost of a trivial call (the dirty-scheduler hop), memory per
 # call, and a 1 ms ticker on a normal scheduler while 6 MB decodes run.
 #
-#   MIX_BUILD_ROOT=/tmp/build-bench mix run bench/json_bench.exs
+#   MIX_BUILD_ROOT=/tmp/build-bench mix run bench/json/bench.exs
 #
 # BENCH_QUICK=1 shortens every measurement; BENCH_JSON_OUT=FILE also writes
 # the results as JSON (bench/run.sh uses both).
@@ -14,8 +14,8 @@
 # Elixir 1.14 leaves every installed application on the path.
 if function_exported?(Mix, :ensure_application!, 1), do: Mix.ensure_application!(:jiffy)
 
-Code.require_file("json/measure.exs", __DIR__)
-Code.require_file("json/generate.exs", __DIR__)
+Code.require_file("measure.exs", __DIR__)
+Code.require_file("generate.exs", __DIR__)
 
 defmodule JsonBench do
   alias JsonBench.{Generate, Measure}
@@ -78,7 +78,7 @@ defmodule JsonBench do
   defp dirty_cpu, do: :erlang.system_info(:dirty_cpu_schedulers_online)
 
   defp corpus_docs do
-    Path.join(__DIR__, "json/corpus/*.json")
+    Path.join(__DIR__, "corpus/*.json")
     |> Path.wildcard()
     |> Enum.sort()
     |> Enum.map(&{Path.basename(&1, ".json"), File.read!(&1)})

@@ -1,5 +1,5 @@
 """The OTP 27 ÷ OTP 25 part of bench/report.py (bench/otp.sh runs): what each
-layer's VM made of bootstrap's flags (bench/flags_probe.sh), the paired
+layer's VM made of bootstrap's flags (bench/flags/probe.sh), the paired
 ratios of each OTP 27 layer row to its OTP 25 counterpart, and the JSON
 benchmark of both OTPs side by side."""
 import glob
@@ -32,7 +32,7 @@ def _fmt(x, nd=0):
 
 
 def flags(raw):
-    """bench/flags_probe.sh's output per layer variant: {variant: {key: value, "other": [lines]}}."""
+    """bench/flags/probe.sh's output per layer variant: {variant: {key: value, "other": [lines]}}."""
     out = {}
     for p in sorted(glob.glob(f"{raw}/flags-*.txt")):
         v = os.path.basename(p)[len("flags-"):-len(".txt")]
@@ -176,7 +176,7 @@ def section(raw, doc, json_md):
     if fl:
         doc["flags"] = fl
         md += ["## What each layer's VM made of bootstrap's flags", "",
-               "`bench/flags_probe.sh`: the layer's `bootstrap` started as Lambda starts it, with one "
+               "`bench/flags/probe.sh`: the layer's `bootstrap` started as Lambda starts it, with one "
                "`-eval` appended through `ERL_ZFLAGS` that prints the settings below and halts (allocators: "
                "instances, `t` from `+M<S>t`, `acul` from `+M<S>acul`). \"bootstrap\": whether the layer's "
                "`bootstrap` is the runtime's `bootstrap.sh` as is, flags included. A rejected flag would "
@@ -210,7 +210,7 @@ def section(raw, doc, json_md):
         v = ", ".join(x for x in versions if x) or "OTP 27"
         if "json" in doc:
             md += ["## JSON on OTP 25 and OTP 27 (median calls/s)", "",
-                   f"The same `bench/json_bench.exs` on the host (OTP 25) and right after it in the "
+                   f"The same `bench/json/bench.exs` on the host (OTP 25) and right after it in the "
                    f"Debian 13 root ({v}; its own build of the NIF and Debian 13's jiffy).", ""]
             md += json_side_by_side_md(doc["json"], doc["json_otp27"]) + [""]
         md += [f"### JSON on OTP 27 in full ({v})", ""] + json_md(doc["json_otp27"])
