@@ -8,7 +8,7 @@ defmodule LambdaRuntime.Runtime do
   ## Lambda Managed Instances
 
   When `AWS_LAMBDA_MAX_CONCURRENCY` is set, that many pollers run side by
-  side, each its own `/next` loop with its own connection, so one execution
+  side, each its own `/next` loop with its own client, so one execution
   environment serves that many invocations at once (`bootstrap` then gives
   the VM a scheduler per vCPU). Per-invocation data lives only in the
   handler's `LambdaRuntime.Context` and its process's Logger metadata: in
