@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OTP 27 beside OTP 25 (issue 18 item 4): the warm, init and JSON
+# OTP 27 beside OTP 25: the warm, init and JSON
 # benchmarks of the runtime's portable layers on both OTPs in one run, so
 # that every ratio comes from the same machine phase:
 #
@@ -41,7 +41,8 @@
 #          (OTP 25, Debian 12's jiffy), then at once in the root (OTP 27,
 #          Debian 13's jiffy)
 # Writes bench/results/<stamp>-otp.{md,json} (with an OTP 27 ÷ OTP 25
-# table); raw figures in bench/results/raw/<stamp>/.
+# table) and, for a whole run, bench/results/latest-otp.{md,json}; raw
+# figures in bench/results/raw/<stamp>/.
 set -euo pipefail
-case ${1:-} in -h | --help) sed -n '2,44p' "$0"; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,45p' "$0"; exit 0 ;; esac
 exec "$(dirname "$0")/run.sh" --otp "$@"
