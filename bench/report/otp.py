@@ -1,4 +1,4 @@
-"""The OTP 27 ÷ OTP 25 part of bench/report.py (bench/otp.sh runs): what each
+"""The OTP 27 ÷ OTP 25 part of bench/report/report.py (bench/otp.sh runs): what each
 layer's VM made of bootstrap's flags (bench/flags/probe.sh), the paired
 ratios of each OTP 27 layer row to its OTP 25 counterpart, and the JSON
 benchmark of both OTPs side by side."""
