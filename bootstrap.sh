@@ -136,7 +136,7 @@ schedulers="+S 1:1 +SDcpu 1:1 +Muacul 0 +Mut false"
 #                        Paired rounds: 78 vs 83 us CPU per invocation, 100
 #                        vs 103 under a 0.3-CPU quota; RSS after 100
 #                        invocations 40.3-41.0 vs 41.9-42.1 MiB; boot the
-#                        same (BENCHMARKS.md, finding 7). With one scheduler
+#                        same (BENCHMARKS.md, Decisions). With one scheduler
 #                        the instance's lock is all but uncontended.
 #   +sbwt none ...       no busy-waiting. A small response is written from
 #                        the normal scheduler before the dirty IO thread is

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The layer benchmarks of issue 13 (item 6: the zig-built ERTS against
-# Debian's) and issue 19 (item 2: the interpreter against the JIT) in one
-# run, so that every ratio and the break-even table come from the same
-# machine phase:
+# The layer variants side by side: the zig-built ERTS against Debian's,
+# and the interpreter against the JIT, in one run, so that every ratio
+# and the break-even table come from the same machine phase:
 #
 #   bench/flavors.sh            full run: ~15 min on 2 quiet cores (warm ~5.5,
 #                               init ~1.5, A/B ~5, RSS ~1; plus ~2 min when a
@@ -31,7 +30,8 @@
 #   rss    idle RSS after 100 invocations (3 runs per row)
 # and the report adds the break-even table: warm invocations per cold start
 # before the JIT's per-invocation saving pays back its dearer cold start.
-# Writes bench/results/<stamp>-flavors.{md,json}; raw figures in
+# Writes bench/results/<stamp>-flavors.{md,json} and, for a whole run,
+# bench/results/latest-flavors.{md,json}; raw figures in
 # bench/results/raw/<stamp>/.
 set -euo pipefail
 case ${1:-} in -h | --help) sed -n '2,35p' "$0"; exit 0 ;; esac

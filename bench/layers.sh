@@ -12,8 +12,8 @@
 #   otp27, otp27jit  mix lambda.layer --flavor emu / --flavor jit, run
 #         inside scripts/elixir-root.sh's Debian 13 root: Elixir 1.18 and
 #         OTP 27 (ERTS from that root's OTP sources, scripts/otp-source.sh
-#         there), through bench/in_root.sh on OUT_DIR/root27 (laid out
-#         by bench/root_work.sh: SRC's project files in OUT_DIR/root27/src;
+#         there), through bench/root/in_root.sh on OUT_DIR/root27 (laid out
+#         by bench/root/work.sh: SRC's project files in OUT_DIR/root27/src;
 #         the root's own builds under OUT_DIR/root27). Needs root (the
 #         root's namespaces).
 #
@@ -59,8 +59,8 @@ for variant in "$@"; do
   started=$SECONDS
   if [ -n "$want_otp" ]; then
     echo "==> in the OTP $want_otp root: mix lambda.layer --arch x86_64 --flavor $want_flavor -> $zip" >&2
-    [ "$copied_src" = 1 ] || { "$repo/bench/root_work.sh" "$src" "$out/root27" && copied_src=1; }
-    build=("$repo/scripts/elixir-root.sh" --bind "$out" run "$repo/bench/in_root.sh" "$out/root27"
+    [ "$copied_src" = 1 ] || { "$repo/bench/root/work.sh" "$src" "$out/root27" && copied_src=1; }
+    build=("$repo/scripts/elixir-root.sh" --bind "$out" run "$repo/bench/root/in_root.sh" "$out/root27"
       layer "$want_flavor" "$zip")
   else
     [ -n "$otp_source" ] || otp_source=$("$repo/scripts/otp-source.sh")

@@ -5,8 +5,8 @@
 
 # shellcheck source=bench/quota.sh
 . "$repo/bench/quota.sh"
-# shellcheck source=bench/lib_root.sh
-. "$repo/bench/lib_root.sh"
+# shellcheck source=bench/root/lib.sh
+. "$repo/bench/root/lib.sh"
 
 tools=$repo/bench/tools/target/release
 pids=()
@@ -88,7 +88,7 @@ prepare_runtime() {
 
 # The layers as Lambda runs them: bench/layers.sh builds the variants of the
 # runtime under test (jit, emu: portable, built with zig; host: Debian's
-# ERTS; otp27, otp27jit: the same in the OTP 27 root, bench/lib_root.sh)
+# ERTS; otp27, otp27jit: the same in the OTP 27 root, bench/root/lib.sh)
 # into $layers/VARIANT/opt, and bench/echo_ex's function package is
 # unzipped to $layer_task (Echo.handle and Heavy.handle; the OTP 27 rows'
 # to $layer_task27). Rows layer_VARIANT run $layers/VARIANT/opt/bootstrap.
@@ -190,7 +190,7 @@ prepare_quota() { # sets quota_cgroup (empty: no writable cgroup)
 # quickack on 127.0.0.2 removes its 40 ms delayed-ACK stalls.
 quickack_route() {
   host=127.0.0.2
-  if [ "$no_quickack" = 1 ]; then
+  if [ "${no_quickack:-0}" = 1 ]; then
     quickack="no (--no-quickack)"
     host=127.0.0.1
   elif ip route show table local 127.0.0.2/32 2>/dev/null | grep -q quickack; then
@@ -256,7 +256,10 @@ start_proxy() { # sets proxy_pid, proxy_port
 start_runtime() {
   local rt=${1%@0.3cpu} api=$2 log=$raw/runtime-$1.log q=()
   # NAME@0.3cpu: NAME inside the 0.3-CPU quota (a 512 MB Lambda's share).
-  [ "$rt" != "$1" ] && q=("$repo/bench/in_cgroup.sh" "$quota_cgroup")
+  if [ "$rt" != "$1" ]; then
+    quota_prefix "$quota_cgroup"
+    q=("${in_quota[@]}")
+  fi
   case $rt in
     lambda_runtime | lambda_runtime_via_proxy | lambda_runtime_acul_default | \
       lambda_runtime_busywait | lambda_runtime_zflags)
@@ -327,7 +330,8 @@ init_one() { # runtime round; a runtime NAME@0.3cpu runs NAME under the quota
   local rt=${1%@0.3cpu} out=$raw/init-$1-$2.json
   # Mode invoke: exec -> first /next, then the stub sends one event and
   # the clock runs on to the first response.
-  local ib=("$tools/initbench" --label "$1" --runs "$runs" --warmup 1 --host "$host" --out "$out" --mode invoke)
+  local ib=("$tools/initbench" run --label "$1" --runs "$runs" --warmup 1 --host "$host" --out "$out"
+    --mode invoke)
   [ "$rt" != "$1" ] && ib+=(--cgroup "$quota_cgroup")
   case $rt in
     lambda_runtime)
@@ -340,13 +344,13 @@ init_one() { # runtime round; a runtime NAME@0.3cpu runs NAME under the quota
       (cd bench/peers/py_echo && "${ib[@]}" -- "$repo/.venv/bin/python" -m awslambdaric echo.handler) ;;
     httpc_loop) "${ib[@]}" -- elixir bench/peers/httpc_loop.exs ;;
     erl_bare) "${ib[@]}" --mode exit -- erl -noshell -eval 'halt().' ;;
-    erl_flags) "${ib[@]}" --mode exit -- "$repo/bench/erl_flags_halt.sh" ;;
+    erl_flags) "${ib[@]}" --mode exit -- "$repo/bench/flags/erl_halt.sh" ;;
     *) echo "unknown init row $1" >&2; return 1 ;;
   esac >/dev/null
 }
 
 # Interleaved exec -> first response of a layer row and a base (bare erl,
-# to its exit, or another layer row), run after run (coldstart.py ab):
+# to its exit, or another layer row), run after run (initbench ab):
 # under the quota a boot's wall time jumps by a CFS period, so the means of
 # many alternating runs compare better than medians of rounds.
 ab_one() { # row base (base: erl_bare or a layer row; both may end in @0.3cpu)
@@ -359,18 +363,18 @@ ab_one() { # row base (base: erl_bare or a layer row; both may end in @0.3cpu)
   fi
   layer_row "$rt"
   for e in "${row_env[@]}"; do ab_args+=(--env "$e"); done
-  python3 "$repo/bench/coldstart/coldstart.py" ab --label "$1 vs $2" --runs "$ab_runs" --warmup 1 \
-    ${row_event:+--event "$row_event"} "${ab_args[@]}" -- "$row_cmd" >"$out.tmp" &&
+  "$tools/initbench" ab --label "$1 vs $2" --runs "$ab_runs" --warmup 1 --host "$host" \
+    ${row_event:+--event "$row_event"} "${ab_args[@]}" --out "$out.tmp" -- "$row_cmd" >/dev/null &&
     mv "$out.tmp" "$out"
 }
 
-# Idle RSS after 100 invocations (coldstart.py rss: every process of the
-# runtime's session, 2 s after the last response).
+# Idle RSS after 100 invocations (initbench rss: every process of the
+# runtime's group, 2 s after the last response).
 rss_one() { # row round
-  local rt=$1 rss_args=() e
+  local rt=$1 out=$raw/rss-$1-$2.json rss_args=() e
   layer_row "$rt"
   for e in "${row_env[@]}"; do rss_args+=(--env "$e"); done
-  python3 "$repo/bench/coldstart/coldstart.py" rss --label "$rt" --invocations 100 \
-    ${row_event:+--event "$row_event"} "${rss_args[@]}" -- "$row_cmd" >"$raw/rss-$rt-$2.json.tmp" &&
-    mv "$raw/rss-$rt-$2.json.tmp" "$raw/rss-$rt-$2.json"
+  "$tools/initbench" rss --label "$rt" --invocations 100 --host "$host" \
+    ${row_event:+--event "$row_event"} "${rss_args[@]}" --out "$out.tmp" -- "$row_cmd" >/dev/null &&
+    mv "$out.tmp" "$out"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OTP 27 beside OTP 25 (issue 18 item 4): the warm, init and JSON
+# OTP 27 beside OTP 25: the warm, init and JSON
 # benchmarks of the runtime's portable layers on both OTPs in one run, so
 # that every ratio comes from the same machine phase:
 #
@@ -24,10 +24,10 @@
 #                                OTP 25.2), --flavor emu / jit
 #   layer_otp27, layer_otp27jit  OTP 27 (scripts/elixir-root.sh's Debian 13
 #                                root: Elixir 1.18, OTP 27.3), --flavor emu /
-#                                jit, built in the root (bench/in_root.sh)
+#                                jit, built in the root (bench/root/in_root.sh)
 # each with bench/echo_ex's function package compiled by the same Elixir
 # and OTP as its layer, and every layer with bootstrap.sh's boot flags
-# unchanged (bench/flags_probe.sh records what each VM made of them). It
+# unchanged (bench/flags/probe.sh records what each VM made of them). It
 # measures each layer with Echo.handle and with the CPU-heavy Heavy.handle
 # (ROW_heavy; the same ~100 KB event for all, each response checked byte
 # for byte against the one computed on the layer's own OTP),
@@ -37,11 +37,12 @@
 #   init   exec -> first /next and -> first response, beside bare erl
 #          (3 rounds x 5 runs)
 #   rss    idle RSS after 100 invocations (3 runs per row)
-#   json   bench/json_bench.exs (LambdaRuntime.JSON vs jiffy) on the host
+#   json   bench/json/bench.exs (LambdaRuntime.JSON vs jiffy) on the host
 #          (OTP 25, Debian 12's jiffy), then at once in the root (OTP 27,
 #          Debian 13's jiffy)
 # Writes bench/results/<stamp>-otp.{md,json} (with an OTP 27 ÷ OTP 25
-# table); raw figures in bench/results/raw/<stamp>/.
+# table) and, for a whole run, bench/results/latest-otp.{md,json}; raw
+# figures in bench/results/raw/<stamp>/.
 set -euo pipefail
-case ${1:-} in -h | --help) sed -n '2,44p' "$0"; exit 0 ;; esac
+case ${1:-} in -h | --help) sed -n '2,45p' "$0"; exit 0 ;; esac
 exec "$(dirname "$0")/run.sh" --otp "$@"

@@ -7,7 +7,9 @@
 #                              cpu controller, or v2), or nothing when no
 #                              writable cgroup exists; a process joins it by
 #                              writing its pid to DIR/cgroup.procs
-#                              (bench/in_cgroup.sh).
+#   quota_prefix DIR           sets in_quota to a command prefix that runs
+#                              a command inside DIR as the same process:
+#                              "${in_quota[@]}" COMMAND ARGS...
 
 quota_cgroup_create() {
   local dir
@@ -24,4 +26,9 @@ quota_cgroup_create() {
     return 0
   fi
   echo "$dir"
+}
+
+quota_prefix() {
+  # shellcheck disable=SC2016,SC2034 # $$ and "$@" are the joining sh's; the caller reads in_quota
+  in_quota=(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' in_cgroup "$1")
 }

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # The benchmark suite: warm invokes, init time and JSON, for this runtime and
 # its peers, against one cargo-lambda emulator build on loopback. Writes
-# bench/results/<stamp>[-tag].{json,md}; a complete default run also latest.*.
+# bench/results/<stamp>[-tag].{json,md} (ignored by git) and, for a suite
+# BENCHMARKS.md cites, the same as bench/results/latest[-suite].{json,md}
+# (committed): latest (no options), latest-paired, latest-json,
+# latest-flavors, latest-otp. Raw figures: bench/results/raw/<stamp>/.
 #
 #   bench/run.sh            full run (~12 min on 2 cores)
 #   bench/run.sh --quick    smoke run (~2 min): fewer invokes, runs, rounds
+#   bench/run.sh --paired   this runtime and the Rust peer, warm, in the same
+#                           rounds (~2 min): the check of a warm-path change
+#   bench/run.sh --only json  the JSON benchmark alone (~1.5 min)
 #   bench/run.sh --flavors  the layer variants (bench/flavors.sh documents it)
 #   bench/run.sh --otp      OTP 27 beside OTP 25 (bench/otp.sh documents it)
 # Options: --only warm,init,json,ab,rss   --rev REV (default HEAD) | --worktree
@@ -22,7 +28,7 @@
 # layer_jit, layer_emu, layer_host run the layer variants of bench/layers.sh
 # (ROW_heavy: with the CPU-heavy handler and its ~100 KB event); rows
 # layer_otp27, layer_otp27jit the OTP 27 layers built in the Debian 13 root
-# (bench/lib_root.sh).
+# (bench/root/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -30,7 +36,7 @@ args="$*"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
 
-quick=0 only=warm,init,json rev=HEAD worktree=0 n='' rounds='' runs='' no_quickack=0 flavors=0 otp=0
+quick=0 only=warm,init,json rev=HEAD worktree=0 n='' rounds='' runs='' no_quickack=0 flavors=0 otp=0 paired=0
 n_heavy='' ab_runs=''
 init_set="lambda_runtime layer_jit layer_emu layer_host rust_lambda_runtime awslambdaric httpc_loop erl_bare erl_flags"
 # Init under the quota (added when the machine allows a cgroup): the layers'
@@ -59,11 +65,18 @@ while [ $# -gt 0 ]; do
     --ab-runs) ab_runs=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --runs) runs=$2; shift ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    --paired) paired=1 ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
+# The paired warm check: this runtime and the Rust echo in the same rounds.
+if [ $paired = 1 ]; then
+  { [ $flavors = 1 ] || [ $otp = 1 ]; } && { echo "--paired is a suite of its own; give one" >&2; exit 2; }
+  [ "$only" = warm,init,json ] && only=warm
+  [ $runtimes_given = 0 ] && warm_runtimes="lambda_runtime rust_lambda_runtime" && runtimes_given=1
+fi
 # The flavors suite (bench/flavors.sh): the three layer variants, echo and
 # heavy handler, unconstrained and under the quota; warm, init (with the
 # first response), interleaved A/B and idle RSS; the break-even table.
@@ -211,38 +224,45 @@ fi
 
 # --- JSON --------------------------------------------------------------------
 if [[ ,$only, == *,json,* ]]; then
-  log "json: mix run bench/json_bench.exs (in $src)"
+  log "json: mix run bench/json/bench.exs (in $src)"
   load_before=$(loadavg)
   (cd "$src" && BENCH_QUICK=$quick BENCH_JSON_OUT="$raw/json.json" \
     MIX_BUILD_ROOT="/tmp/build-bench-src-$sha" CARGO_TARGET_DIR=/tmp/bench-src-target \
-    mix run "$repo/bench/json_bench.exs") | tee "$raw/json.log" >&2 ||
+    mix run "$repo/bench/json/bench.exs") | tee "$raw/json.log" >&2 ||
     log "json: failed (see $raw/json.log)"
   echo "{\"before\":\"$load_before\",\"after\":\"$(loadavg)\"}" >"$raw/json.load.json"
-  # The same benchmark on OTP 27, at once after (bench/lib_root.sh).
+  # The same benchmark on OTP 27, at once after (bench/root/lib.sh).
   if [ $otp = 1 ]; then json_in_root; fi
 fi
 
 # --- Report ------------------------------------------------------------------
 loadavg >"$raw/load-end.txt"
-# Only a complete default run becomes latest.*; quick, partial or
-# --no-quickack runs are tagged and kept beside it.
+# Each run is tagged by what it ran; a suite BENCHMARKS.md cites, run whole
+# (not --quick, no row subset, the quickack route and the quota in place),
+# also becomes bench/results/latest[-suite].*.
 tag=
 [ $flavors = 1 ] && tag=$tag-flavors
 [ $otp = 1 ] && tag=$tag-otp
+[ $paired = 1 ] && tag=$tag-paired
 [ $quick = 1 ] && tag=$tag-quick
 if [ $flavors = 1 ]; then
   [ "$only" != warm,init,ab,rss ] && tag=$tag-${only//,/+}
 elif [ $otp = 1 ]; then
   [ "$only" != warm,init,rss,json ] && tag=$tag-${only//,/+}
+elif [ $paired = 1 ]; then
+  [ "$only" != warm ] && tag=$tag-${only//,/+}
 else
   [ "$only" != warm,init,json ] && tag=$tag-${only//,/+}
 fi
 [[ "$args" == *--runtimes* || "$args" == *--init-runtimes* ]] && tag=$tag-some
 [ $no_quickack = 1 ] && tag=$tag-noquickack
 # Without a writable cgroup the quota rows were skipped: not a full run.
-[[ ,$only, == *,warm,* || ,$only, == *,init,* ]] && [ -z "$quota_cgroup" ] && tag=$tag-noquota
-latest=bench/results/latest
-[ -n "$tag" ] && latest=
-python3 bench/report.py "$raw" "bench/results/$stamp$tag" --command "bench/run.sh $args" \
+[ $paired = 0 ] && [[ ,$only, == *,warm,* || ,$only, == *,init,* ]] && [ -z "$quota_cgroup" ] &&
+  tag=$tag-noquota
+latest=
+case $tag in
+  '' | -flavors | -otp | -paired | -json) latest=bench/results/latest$tag ;;
+esac
+python3 bench/report/report.py "$raw" "bench/results/$stamp$tag" --command "bench/run.sh $args" \
   ${latest:+--latest "$latest"}
-log "wrote bench/results/$stamp$tag.md and .json"
+log "wrote bench/results/$stamp$tag.md and .json${latest:+ (and $latest.*)}"

@@ -8,9 +8,11 @@
 # Builds into $WORK (default /tmp/lambda-coldstart): the layer variants of
 # bench/layers.sh from this checkout (layer_jit and layer_emu: portable,
 # ERTS built with zig; layer_host: Debian's ERTS, --erts host --force),
-# examples/hello's function zip, and a mix release of it. A smoke run:
-# `bench/coldstart/run.sh 2` (~4 min with the layers cached, on 2 busy cores).
-# Needs root for the cgroup (v1 cpu controller at /sys/fs/cgroup/cpu, or v2).
+# examples/hello's function zip, and a mix release of it. Every figure
+# comes from bench/tools' initbench (run, ab and rss), as bench/run.sh's
+# init rows do. A smoke run: `bench/coldstart/run.sh 2` (~4 min with the
+# layers cached, on 2 busy cores). Needs root for the cgroup (v1 cpu
+# controller at /sys/fs/cgroup/cpu, or v2).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -21,6 +23,9 @@ variants=(jit emu host)
 mkdir -p "$WORK"
 : >"$out"
 
+echo "==> cargo build: bench/tools (initbench)" >&2
+(cd "$repo/bench/tools" && CARGO_TARGET_DIR=$PWD/target cargo build -q --release)
+initbench=$repo/bench/tools/target/release/initbench
 echo "==> building the layers (${variants[*]}), function zip and release in $WORK" >&2
 "$repo/bench/layers.sh" "$repo" "$WORK/layers" "${variants[@]}"
 (cd "$repo/examples/hello" && MIX_ENV=prod MIX_BUILD_ROOT=$WORK/build-hello \
@@ -41,10 +46,10 @@ release=$WORK/build-rel/prod/rel/release_hello/bin/release_hello
 . "$here/../quota.sh"
 cgroup=$(quota_cgroup_create "lambda_coldstart_$$")
 [ -n "$cgroup" ] || echo "no writable cgroup: skipping the quota runs" >&2
-cleanup() { [ -n "$cgroup" ] && rmdir "$cgroup" 2>/dev/null || true; }
+cleanup() { if [ -n "$cgroup" ]; then rmdir "$cgroup" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
-bench() { python3 "$here/coldstart.py" run --runs "$RUNS" --warmup 2 "$@" | tee -a "$out" >&2; }
+bench() { "$initbench" run --runs "$RUNS" --warmup 2 --host 127.0.0.1 "$@" | tee -a "$out" >&2; }
 hello=(--env _HANDLER=Hello.handle --env "LAMBDA_TASK_ROOT=$WORK/task")
 
 for quota in "" ${cgroup:+"$cgroup"}; do
@@ -53,18 +58,19 @@ for quota in "" ${cgroup:+"$cgroup"}; do
   suffix=${quota:+ @0.3cpu}
   bench --label "b erl halt$suffix" --mode exit "${q[@]}" -- erl -noshell -eval 'halt().'
   for v in "${variants[@]}"; do
-    bench --label "a layer_$v bootstrap$suffix" "${q[@]}" "${hello[@]}" -- "$(opt "$v")/bootstrap"
+    bench --label "a layer_$v bootstrap$suffix" --mode invoke "${q[@]}" "${hello[@]}" \
+      -- "$(opt "$v")/bootstrap"
   done
-  bench --label "a layer_jit bootstrap, no_dot_erlang.boot$suffix" "${q[@]}" "${hello[@]}" \
-    -- "$WORK/opt-plain-boot/bootstrap"
+  bench --label "a layer_jit bootstrap, no_dot_erlang.boot$suffix" --mode invoke "${q[@]}" \
+    "${hello[@]}" -- "$WORK/opt-plain-boot/bootstrap"
   for v in jit emu; do
-    bench --label "a layer_$v in bwrap sandbox$suffix" "${q[@]}" --env _HANDLER=Hello.handle \
-      -- "$here/sandbox.sh" "$(opt "$v")" "$WORK/task"
+    bench --label "a layer_$v in bwrap sandbox$suffix" --mode invoke "${q[@]}" \
+      --env _HANDLER=Hello.handle -- "$here/sandbox.sh" "$(opt "$v")" "$WORK/task"
   done
-  bench --label "c elixir -e (ERL_LIBS)$suffix" "${q[@]}" --env _HANDLER=Hello.handle \
+  bench --label "c elixir -e (ERL_LIBS)$suffix" --mode invoke "${q[@]}" --env _HANDLER=Hello.handle \
     --env "ERL_LIBS=$WORK/build-hello/prod/lib" \
     -- elixir --erl -noinput --no-halt -e 'LambdaRuntime.Bootstrap.main()'
-  bench --label "d mix release start$suffix" "${q[@]}" --env _HANDLER=Hello.handle \
+  bench --label "d mix release start$suffix" --mode invoke "${q[@]}" --env _HANDLER=Hello.handle \
     --env RELEASE_DISTRIBUTION=none -- "$release" start
 done
 
@@ -72,8 +78,8 @@ done
 # after bootstrap's own flags, so they override them).
 if [ -n "$cgroup" ]; then
   for flags in "+SDio 1" "+S 2:2 +SDcpu 2:2" "+sbwt very_short" "-kernel logger [{handler,default,undefined}]"; do
-    bench --label "a layer_jit bootstrap, ERL_FLAGS=$flags @0.3cpu" --cgroup "$cgroup" "${hello[@]}" \
-      --env "ERL_FLAGS=$flags" -- "$(opt jit)/bootstrap"
+    bench --label "a layer_jit bootstrap, ERL_FLAGS=$flags @0.3cpu" --mode invoke --cgroup "$cgroup" \
+      "${hello[@]}" --env "ERL_FLAGS=$flags" -- "$(opt jit)/bootstrap"
   done
 fi
 
@@ -85,20 +91,20 @@ for quota in "" ${cgroup:+"$cgroup"}; do
   q=()
   [ -n "$quota" ] && q=(--cgroup "$quota")
   for v in "${variants[@]}"; do
-    python3 "$here/coldstart.py" ab --label "layer_$v vs b interleaved${quota:+ @0.3cpu}" --runs $((RUNS * 3)) \
-      "${q[@]}" "${hello[@]}" -- "$(opt "$v")/bootstrap" | tee -a "$out" >&2
+    "$initbench" ab --label "layer_$v vs b interleaved${quota:+ @0.3cpu}" --runs $((RUNS * 3)) \
+      --host 127.0.0.1 "${q[@]}" "${hello[@]}" -- "$(opt "$v")/bootstrap" | tee -a "$out" >&2
   done
-  python3 "$here/coldstart.py" ab --label "layer_emu vs layer_jit interleaved${quota:+ @0.3cpu}" \
+  "$initbench" ab --label "layer_emu vs layer_jit interleaved${quota:+ @0.3cpu}" --host 127.0.0.1 \
     --runs $((RUNS * 3)) "${q[@]}" "${hello[@]}" --base-cmd "$(opt jit)/bootstrap" --base-label layer_jit \
     --base-env _HANDLER=Hello.handle --base-env "LAMBDA_TASK_ROOT=$WORK/task" \
     -- "$(opt emu)/bootstrap" | tee -a "$out" >&2
 done
 
 for v in "${variants[@]}"; do
-  python3 "$here/coldstart.py" rss --label "layer_$v bootstrap" --invocations 100 "${hello[@]}" \
+  "$initbench" rss --label "layer_$v bootstrap" --invocations 100 --host 127.0.0.1 "${hello[@]}" \
     -- "$(opt "$v")/bootstrap" | tee -a "$out" >&2
 done
-python3 "$here/coldstart.py" rss --label "mix release" --invocations 100 --env _HANDLER=Hello.handle \
+"$initbench" rss --label "mix release" --invocations 100 --host 127.0.0.1 --env _HANDLER=Hello.handle \
   --env RELEASE_DISTRIBUTION=none -- "$release" start | tee -a "$out" >&2
 
 python3 "$here/table.py" "$out"

@@ -5,6 +5,7 @@
 # Lambda's environment only, uid 993), keeping AWS_LAMBDA_RUNTIME_API,
 # _HANDLER and ERL_FLAGS from the caller.
 set -eu
+# shellcheck disable=SC2016 # $LATEST is Lambda's literal version name
 exec bwrap --unshare-all --share-net --die-with-parent \
   --ro-bind /usr /usr --ro-bind /etc /etc \
   --symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/sbin /sbin \

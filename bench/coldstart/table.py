@@ -1,39 +1,51 @@
 #!/usr/bin/env python3
-"""Prints bench/coldstart results (JSON lines from run.sh) as Markdown tables."""
+"""Prints bench/coldstart results (initbench's JSON lines, from run.sh) as
+Markdown tables: run rows as median (p10-p90) of their samples, then the
+interleaved A/B comparisons and the idle RSS."""
 import json
+import statistics
 import sys
 
 
-def cell(d, key):
-    if key not in d:
+def spread(xs):
+    """median (p10-p90), as Python's statistics computes them."""
+    if not xs:
         return "-"
-    v = d[key]
-    return f"{v['median']:.0f} ({v['p10']:.0f}-{v['p90']:.0f})"
+    q = statistics.quantiles(xs, n=10) if len(xs) >= 2 else [xs[0]] * 9
+    return f"{statistics.median(xs):.0f} ({q[0]:.0f}-{q[-1]:.0f})"
+
+
+def columns(r):
+    """The run row's samples: to the first /next, to the first response (or
+    the exit), CPU (the group's at the first response, or the exited tree's)."""
+    if r["mode"] == "exit":
+        return [], r["samples_ms"], r["cpu_samples_ms"]
+    return r["samples_ms"], r.get("resp_samples_ms", []), r.get("group_cpu_samples_ms", [])
 
 
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-runs = [r for r in rows if "runs" in r and "ratio_of_means" not in r]
+runs = [r for r in rows if "mode" in r]
 abs_ = [r for r in rows if "ratio_of_means" in r]
 print("| candidate | exec to first /next, ms | exec to first response (or exit), ms | CPU, ms |")
 print("|---|---|---|---|")
 for r in runs:
-    end = cell(r, "resp_ms") if "resp_ms" in r else cell(r, "exit_ms")
-    print(f"| {r['label']} | {cell(r, 'next_ms')} | {end} | {cell(r, 'cpu_ms')} |")
-print("\nmedian (p10-p90) of", runs[0]["runs"] if runs else 0, "runs each")
+    nxt, end, cpu = columns(r)
+    print(f"| {r['label']} | {spread(nxt)} | {spread(end)} | {spread(cpu)} |")
+print("\nmedian (p10-p90) of", runs[0]["ms_n"] if runs else 0, "runs each")
 
 
-def median(label, key):
+def median_end(label):
     for r in runs:
         if r["label"] == label:
-            return r[key]["median"]
+            return statistics.median(columns(r)[1])
     return None
 
 
 for suffix in ["", " @0.3cpu"]:
-    b = median("b erl halt" + suffix, "exit_ms")
-    d = median("d mix release start" + suffix, "resp_ms")
+    b = median_end("b erl halt" + suffix)
+    d = median_end("d mix release start" + suffix)
     for v in ["jit", "emu", "host"]:
-        a = median(f"a layer_{v} bootstrap" + suffix, "resp_ms")
+        a = median_end(f"a layer_{v} bootstrap" + suffix)
         if a and b and d:
             print(f"\n{suffix.strip() or 'unconstrained'}, layer_{v}: (a)/(b) = {a / b:.2f}x, (a)/(d) = {a / d:.2f}x")
 

@@ -1,6 +1,6 @@
 defmodule JsonBench.Generate do
   @moduledoc false
-  # Deterministic large documents for bench/json_bench.exs: a "Records"
+  # Deterministic large documents for bench/json/bench.exs: a "Records"
   # array of event-like objects mixing ASCII and non-ASCII strings, escapes,
   # integers, floats, booleans, nulls and nesting, grown to a target size.
 

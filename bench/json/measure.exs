@@ -1,6 +1,6 @@
 defmodule JsonBench.Measure do
   @moduledoc false
-  # Timing, memory and scheduler-latency helpers for bench/json_bench.exs.
+  # Timing, memory and scheduler-latency helpers for bench/json/bench.exs.
 
   @doc "Median calls/s of `a` and `b`, in interleaved batches of about `batch_ms`."
   def compare(a, b, batch_ms, batches) do

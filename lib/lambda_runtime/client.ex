@@ -10,13 +10,16 @@ defmodule LambdaRuntime.Client do
   what a status means (retry, report, exit) is the caller's job; see
   `LambdaRuntime.Reporter` and `LambdaRuntime.Poller`.
 
-  A client belongs to one process (each poller has its own): its requests
-  share one kept-alive connection, one at a time.
+  A client belongs to one process (each poller has its own) and makes one
+  request at a time. It keeps two connections alive, one for `/next` and
+  one for `/response` and `/error`; a streamed response opens a third for
+  its length, and `/runtime/init/error` a short-lived one (ARCHITECTURE.md,
+  *Connections*).
   """
 
   alias LambdaRuntime.{ErrorReport, Native}
 
-  @typedoc "A client: one keep-alive connection to the Runtime API."
+  @typedoc "A Runtime API client: a NIF resource, owned by one process."
   @opaque t :: reference()
 
   @typedoc """

@@ -1,14 +1,27 @@
 defmodule LambdaRuntime.Config do
   @moduledoc """
-  The settings Lambda gives a runtime through its environment, read once at
-  start: `AWS_LAMBDA_RUNTIME_API`, `_HANDLER`, `AWS_LAMBDA_FUNCTION_NAME`,
+  The runtime's environment: the one module of the runtime that reads
+  environment variables.
+
+  `from_env/1`, once at start, reads what Lambda gives a runtime:
+  `AWS_LAMBDA_RUNTIME_API`, `_HANDLER`, `AWS_LAMBDA_FUNCTION_NAME`,
   `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`,
   `AWS_LAMBDA_LOG_GROUP_NAME`, `AWS_LAMBDA_LOG_STREAM_NAME`,
   `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, on Lambda Managed
-  Instances `AWS_LAMBDA_MAX_CONCURRENCY`, and the runtime's own
+  Instances `AWS_LAMBDA_MAX_CONCURRENCY`, and the runtime's own settings:
   `LAMBDA_RUNTIME_REGISTER_EXTENSION` (`true` registers
-  `LambdaRuntime.Extension`) and `LAMBDA_RUNTIME_API_TIMEOUT_MS` (how long
-  a Runtime API call other than `/next` may wait; default #{10_000}).
+  `LambdaRuntime.Extension`), `LAMBDA_RUNTIME_API_TIMEOUT_MS` (how long a
+  Runtime API call other than `/next` may wait; default #{10_000}),
+  `LAMBDA_RUNTIME_SHUTDOWN_MS` (the SIGTERM budget, `LambdaRuntime.Shutdown`;
+  default by extension) and `LAMBDA_METRICS_COLD_START` (`true` or `1`: a
+  `ColdStart` metric with the first invocation, `LambdaRuntime.Metrics`).
+
+  `os_env/0` is the whole environment as a map, for what runs the
+  function's own configuration (`LambdaRuntime.Bootstrap`,
+  `LambdaRuntime.AppConfig`) and for AWS credentials and endpoints
+  (`LambdaRuntime.AWS.Credentials`, `LambdaRuntime.AWS.Endpoint`); `env/1`
+  one variable, for settings read when first used rather than at start
+  (the metrics' namespace and dimensions, `LambdaRuntime.Metrics.Config`).
 
   It runs before the first `/next`, so it parses with Erlang's `:string`
   (loaded by the `elixir` application's own start) rather than Elixir's
@@ -26,8 +39,10 @@ defmodule LambdaRuntime.Config do
     :log_format,
     :log_level,
     :max_concurrency,
+    :shutdown_ms,
     register_extension: false,
-    api_timeout_ms: 10_000
+    api_timeout_ms: 10_000,
+    metrics_cold_start: false
   ]
 
   @type t :: %__MODULE__{
@@ -41,8 +56,10 @@ defmodule LambdaRuntime.Config do
           log_format: String.t() | nil,
           log_level: String.t() | nil,
           max_concurrency: pos_integer() | nil,
+          shutdown_ms: non_neg_integer() | nil,
           register_extension: boolean(),
-          api_timeout_ms: pos_integer()
+          api_timeout_ms: pos_integer(),
+          metrics_cold_start: boolean()
         }
 
   @doc "How long a Runtime API call other than `/next` waits by default, in ms."
@@ -64,8 +81,26 @@ defmodule LambdaRuntime.Config do
       log_level: blank_to_nil(env["AWS_LAMBDA_LOG_LEVEL"]),
       max_concurrency: concurrency(env["AWS_LAMBDA_MAX_CONCURRENCY"]),
       register_extension: true?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"]),
-      api_timeout_ms: parse_int(env["LAMBDA_RUNTIME_API_TIMEOUT_MS"]) || default_api_timeout_ms()
+      api_timeout_ms: parse_int(env["LAMBDA_RUNTIME_API_TIMEOUT_MS"]) || default_api_timeout_ms(),
+      shutdown_ms: non_neg_int(env["LAMBDA_RUNTIME_SHUTDOWN_MS"]),
+      metrics_cold_start: flag?(env["LAMBDA_METRICS_COLD_START"])
     }
+  end
+
+  @doc """
+  One variable of the environment, or `nil` when it is unset or blank
+  (white space only). For a setting read when it is first needed.
+  """
+  @spec env(String.t()) :: String.t() | nil
+  def env(name) when is_binary(name) do
+    case :os.getenv(:unicode.characters_to_list(name)) do
+      false ->
+        nil
+
+      value ->
+        value = :unicode.characters_to_binary(value)
+        if trim(value) == "", do: nil, else: value
+    end
   end
 
   @doc """
@@ -114,8 +149,20 @@ defmodule LambdaRuntime.Config do
   defp digits?(<<c, rest::binary>>) when c in ?0..?9, do: rest == "" or digits?(rest)
   defp digits?(_), do: false
 
+  defp non_neg_int(nil), do: nil
+
+  defp non_neg_int(text) do
+    case :string.to_integer(trim(text)) do
+      {n, ""} when n >= 0 -> n
+      _ -> nil
+    end
+  end
+
   defp true?(nil), do: false
   defp true?(value), do: :string.lowercase(trim(value)) == "true"
+
+  defp flag?(nil), do: false
+  defp flag?(value), do: :string.lowercase(trim(value)) in ["true", "1"]
 
   # What Elixir's String.trim/1 trims (Unicode White_Space), plus the
   # direction marks :string.trim/1 trims by default; "\r\n" is one grapheme.

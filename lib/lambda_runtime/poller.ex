@@ -1,8 +1,8 @@
 defmodule LambdaRuntime.Poller do
   @moduledoc """
   One invocation loop: `GET /next`, run the handler, post the outcome,
-  repeat. Each poller owns its own Runtime API client (one keep-alive
-  connection), so several can run side by side.
+  repeat. Each poller owns its own Runtime API client (`LambdaRuntime.Client`,
+  with connections of its own), so several can run side by side.
 
   `/next` answers: 200 is an event; 408 (an emulator's long-poll timeout) is
   asked again; 5xx means the container is broken and the runtime exits; a

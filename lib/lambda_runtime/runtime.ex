@@ -8,7 +8,7 @@ defmodule LambdaRuntime.Runtime do
   ## Lambda Managed Instances
 
   When `AWS_LAMBDA_MAX_CONCURRENCY` is set, that many pollers run side by
-  side, each its own `/next` loop with its own connection, so one execution
+  side, each its own `/next` loop with its own client, so one execution
   environment serves that many invocations at once (`bootstrap` then gives
   the VM a scheduler per vCPU). Per-invocation data lives only in the
   handler's `LambdaRuntime.Context` and its process's Logger metadata: in
@@ -77,8 +77,8 @@ defmodule LambdaRuntime.Runtime do
         config.register_extension and
           match?({:ok, _}, LambdaRuntime.Extension.start(config.runtime_api))
 
-      LambdaRuntime.Shutdown.install(registered?)
-      capture_cold_start_metric()
+      LambdaRuntime.Shutdown.install(registered?, config.shutdown_ms)
+      capture_cold_start_metric(config)
       start_pollers(config.max_concurrency || 1, opts)
 
       {:noreply, %{config: config, handler: handler, handler_state: handler_state}}
@@ -121,10 +121,10 @@ defmodule LambdaRuntime.Runtime do
 
   # LAMBDA_METRICS_COLD_START=true: a ColdStart metric with the first
   # invocation (LambdaRuntime.Metrics); the metrics modules load only then.
-  defp capture_cold_start_metric do
-    if :os.getenv(~c"LAMBDA_METRICS_COLD_START") in [~c"true", ~c"1"],
-      do: LambdaRuntime.Metrics.capture_cold_start()
-  end
+  defp capture_cold_start_metric(%Config{metrics_cold_start: true}),
+    do: LambdaRuntime.Metrics.capture_cold_start()
+
+  defp capture_cold_start_metric(_config), do: nil
 
   # The pollers run under their own supervisor, LambdaRuntime.PollerSupervisor,
   # next to this process: a poller that crashes is restarted alone.

@@ -8,7 +8,8 @@ defmodule LambdaRuntime.Shutdown do
   the runtime:
 
     1. lets invocations that are running finish, for up to the shutdown
-       budget (`LAMBDA_RUNTIME_SHUTDOWN_MS`). Lambda gives the runtime 500
+       budget (`LAMBDA_RUNTIME_SHUTDOWN_MS`, read at start by
+       `LambdaRuntime.Config`). Lambda gives the runtime 500
        ms of the shutdown phase when it has an internal extension, and 300
        ms when only external extensions are registered (the rest of the 2 s
        phase is theirs), then sends SIGKILL; so the default is 450 ms with
@@ -49,11 +50,12 @@ defmodule LambdaRuntime.Shutdown do
   @doc """
   Installs the SIGTERM handler. `internal_extension?` says whether the
   runtime registered its own extension, which sets the default shutdown
-  budget (see above).
+  budget (see above); `budget_ms` (`LAMBDA_RUNTIME_SHUTDOWN_MS`, through
+  `LambdaRuntime.Config`), when not `nil`, replaces it.
   """
-  @spec install(boolean()) :: :ok
-  def install(internal_extension? \\ false) do
-    budget = if internal_extension?, do: 450, else: 250
+  @spec install(boolean(), non_neg_integer() | nil) :: :ok
+  def install(internal_extension? \\ false, budget_ms \\ nil) do
+    budget = budget_ms || if(internal_extension?, do: 450, else: 250)
 
     :ok =
       :gen_event.swap_handler(
@@ -78,7 +80,7 @@ defmodule LambdaRuntime.Shutdown do
   # Called by swap_handler/3 with {our args, what the old handler's
   # terminate returned}.
   @impl :gen_event
-  def init({default_budget_ms, _}), do: {:ok, %{default_budget_ms: default_budget_ms}}
+  def init({budget_ms, _}), do: {:ok, %{budget_ms: budget_ms}}
 
   # Lambda, or an impatient operator, may signal more than once: one
   # shutdown runs, and the handler's terminate/2 is called once.
@@ -86,7 +88,7 @@ defmodule LambdaRuntime.Shutdown do
   def handle_event(:sigterm, %{stopping: true} = state), do: {:ok, state}
 
   def handle_event(:sigterm, state) do
-    budget = budget_ms(state.default_budget_ms)
+    budget = state.budget_ms
     spawn(fn -> graceful(budget) end)
     {:ok, Map.put(state, :stopping, true)}
   end
@@ -140,11 +142,4 @@ defmodule LambdaRuntime.Shutdown do
   end
 
   defp now, do: System.monotonic_time(:millisecond)
-
-  defp budget_ms(default) do
-    case Integer.parse(System.get_env("LAMBDA_RUNTIME_SHUTDOWN_MS", "")) do
-      {ms, ""} when ms >= 0 -> ms
-      _ -> default
-    end
-  end
 end

@@ -38,7 +38,7 @@ defmodule LambdaRuntime.AWS.Credentials do
   process's); option `:profile` overrides `AWS_PROFILE`.
   """
   @spec resolve(map(), keyword()) :: {:ok, t()} | {:error, Error.t()}
-  def resolve(env \\ System.get_env(), opts \\ []) do
+  def resolve(env \\ LambdaRuntime.Config.os_env(), opts \\ []) do
     result =
       case from_env(env) do
         {:ok, creds} -> {:ok, creds}
@@ -96,7 +96,7 @@ defmodule LambdaRuntime.AWS.Credentials do
   `resolve/2` would give.
   """
   @spec locate(map(), keyword()) :: {:ok, String.t()} | {:error, Error.t()}
-  def locate(env \\ System.get_env(), opts \\ []) do
+  def locate(env \\ LambdaRuntime.Config.os_env(), opts \\ []) do
     result =
       case from_env(env) do
         {:ok, creds} -> {:ok, creds}

@@ -23,7 +23,7 @@ defmodule LambdaRuntime.AWS.Endpoint do
 
   @doc "Resolves the endpoint of `service` (e.g. `\"lambda\"`)."
   @spec resolve(String.t(), map(), keyword()) :: {:ok, t()} | {:error, Error.t()}
-  def resolve(service, env \\ System.get_env(), opts \\ []) do
+  def resolve(service, env \\ LambdaRuntime.Config.os_env(), opts \\ []) do
     with {:ok, region} <- region(env, opts),
          {:ok, uri} <- uri(service, region, env) do
       {:ok, %__MODULE__{service: service, region: region, uri: uri}}

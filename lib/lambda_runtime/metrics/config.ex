@@ -10,10 +10,11 @@ defmodule LambdaRuntime.Metrics.Config do
   | `LAMBDA_METRICS_NAMESPACE` | `namespace:` | the namespace (default: the function's name) |
   | `LAMBDA_METRICS_DIMENSIONS` | `dimensions:` | dimensions of every metric: `Service=orders,Stage=prod`, or a map |
 
-  `LAMBDA_METRICS_COLD_START=true` (read once, at init, by
-  `LambdaRuntime.Runtime`) asks for a `ColdStart` metric with the first
-  invocation; `LambdaRuntime.Metrics.capture_cold_start/0` does it from
-  code.
+  The variables are read when the first metric is put, through
+  `LambdaRuntime.Config.env/1`. `LAMBDA_METRICS_COLD_START=true` (read at
+  start by `LambdaRuntime.Config`) asks for a `ColdStart` metric with the
+  first invocation; `LambdaRuntime.Metrics.capture_cold_start/0` does it
+  from code.
   """
 
   alias LambdaRuntime.Metrics.Rules
@@ -34,12 +35,7 @@ defmodule LambdaRuntime.Metrics.Config do
     end
   end
 
-  defp env(name) do
-    case System.get_env(name) do
-      nil -> nil
-      value -> if String.trim(value) == "", do: nil, else: value
-    end
-  end
+  defp env(name), do: LambdaRuntime.Config.env(name)
 
   defp namespace(nil), do: {:ok, nil}
 

@@ -180,5 +180,7 @@ defmodule LambdaRuntime.Metrics.Store do
   defp default_namespace(context), do: function_name(context)
 
   defp function_name(%Context{function_name: name}) when is_binary(name) and name != "", do: name
-  defp function_name(_), do: System.get_env("AWS_LAMBDA_FUNCTION_NAME") || "lambda_runtime"
+
+  defp function_name(_),
+    do: LambdaRuntime.Config.env("AWS_LAMBDA_FUNCTION_NAME") || "lambda_runtime"
 end

@@ -5,8 +5,11 @@ defmodule Mix.Tasks.Lambda.Layer do
   `/opt`: `bootstrap`, ERTS, the OTP and Elixir applications of this
   machine's installation (kernel, stdlib, compiler, elixir, logger,
   crypto, public_key, asn1, ssl, inets), the `lambda_runtime` application
-  with its NIF, `bin/*.boot`, and a manifest (`lambda_runtime-layer.json`)
-  that deploy tools read. Beams are stripped of debug info and docs.
+  with its NIF (without its tooling: `LambdaRuntime.Tools`, the Mix tasks,
+  the test API), `bin/*.boot`, and a manifest (`lambda_runtime-layer.json`)
+  that deploy tools read. Beams are stripped to what the loader needs and
+  their attributes, and stored uncompressed in the zip, which compresses
+  them.
 
   The layer's native code does not come from this machine: ERTS, crypto's
   and asn1's NIFs are compiled from the sources of exactly this machine's
@@ -49,21 +52,24 @@ defmodule Mix.Tasks.Lambda.Layer do
       default: download `otp_src_VSN.tar.gz` from the OTP release on
       GitHub and check it against the release's `SHA256.txt`).
     * `--glibc VERSION` - the newest glibc the native code may need
-      (default `2.31`; at most `2.34`, provided.al2023's).
+      (default `2.31`, with `--erts host` `2.34`; past `2.34`,
+      provided.al2023's, only with `--force`).
     * `--flavor emu|jit` - the emulator: the interpreter (default; it
       boots on about two thirds of the JIT's CPU, which a 512 MB function's
       0.3 vCPU feels at every cold start, and its layer is smaller) or the
-      JIT (faster for CPU-heavy handlers; see BENCHMARKS.md for the
-      break-even). `--erts host` is always this machine's (the JIT).
+      JIT (faster for CPU-heavy handlers; BENCHMARKS.md, *Layer
+      flavors*). `--erts host` is always this machine's (the JIT).
     * `--bundle-libcrypto` - ship an OpenSSL 3.5 `libcrypto.so.3` in the
       layer instead of using the target's (provided.al2023 has OpenSSL 3,
       so the default is not to bundle: 1.8 MB less, and the image's
       OpenSSL gets the security updates).
-    * `--erts zig|host` - `host` copies this machine's ERTS and NIFs and
-      the libraries they need (into `shlib/`); only right on a machine
-      as old as the target, and refused when its libraries are newer.
-    * `--system-lib SONAME` - a library the target provides, so it is
-      neither bundled nor reported missing (with `--erts host`); may be
+    * `--erts zig|host` - `zig` (the default) builds ERTS and OTP's NIFs
+      from the OTP sources as above; `host` copies this machine's ERTS and
+      NIFs and the libraries they need (into `shlib/`): only right on a
+      machine as old as the target, and refused when its libraries are
+      newer.
+    * `--system-lib SONAME` - a library the target provides, so the check
+      does not report it missing (nor does `--erts host` bundle it); may be
       given more than once.
     * `--force` - write the zip even when the check fails or `--glibc`
       is past the target's; the manifest records why, and

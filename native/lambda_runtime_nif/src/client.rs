@@ -1,5 +1,9 @@
-//! A blocking Runtime API client: one keep-alive HTTP connection, plain Rust
-//! types in and out. The NIF layer (`nif_client.rs`) turns them into terms.
+//! A blocking Runtime API client, plain Rust types in and out; the NIF
+//! layer (`nif_client.rs`) turns them into terms. A client keeps two
+//! connections alive: ureq's, for `/next`, and `post.rs`'s, for the POSTs
+//! (written as one segment, or ahead of time, which ureq cannot do). A
+//! streamed response opens a third for its length (`stream.rs`), and
+//! `/init/error` a short-lived one of its own.
 //!
 //! Status codes are returned, never raised: what a 410 or a 413 means is the
 //! invocation loop's decision, not the transport's.

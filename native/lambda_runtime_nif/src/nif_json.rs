@@ -17,11 +17,10 @@ use crate::json::encode::{encode, resume, EncodeError, Encoded};
 use crate::json::MAX_DEPTH;
 
 /// Output bytes a normal-scheduler encode may produce before it pauses and
-/// a dirty scheduler carries on. Measured (bench/, JSON) when the dirty
-/// call still started again from nothing: 8 KiB made an 11 KB SQS batch
-/// encode at 0.64x jiffy; 32 KiB kept every corpus event faster than jiffy
-/// but left documents between 32 and ~250 KB at 0.7-0.9x. Resuming instead
-/// of restarting removed that (BENCHMARKS.md, finding 4).
+/// a dirty scheduler carries on (`json_encode_resume`, from where it
+/// stopped). 32 KiB keeps every event of the corpus on the calling
+/// scheduler, and a larger document still encodes at 1.17-1.41x jiffy
+/// (BENCHMARKS.md, JSON).
 const ENCODE_BUDGET: usize = 32 * 1024;
 
 /// `{:ok, term} | {:error, {byte_offset, message}}`; for small inputs.

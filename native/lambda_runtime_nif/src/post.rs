@@ -4,7 +4,7 @@
 //! ureq transmits a request's head and its body separately. Against a server
 //! without TCP_NODELAY (cargo-lambda's emulator, which also relays the body
 //! to the invoker as it arrives) the second segment waits for a delayed ACK:
-//! 40 ms on 19 % of invocations in `bench/` (BENCHMARKS.md, finding 1).
+//! 40 ms on 19 % of invocations in `bench/` (BENCHMARKS.md, *Decisions*).
 //! Responses and errors are small and whole before they are sent, so they
 //! go out as one buffer here; `/next` (no body) stays on ureq.
 //!

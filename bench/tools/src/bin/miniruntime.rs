@@ -1,7 +1,8 @@
-//! A minimal echo runtime on the Runtime API (std only), to measure one
-//! thing: sending each POST's head and body in one write (`--writes 1`) or
-//! in two (`--writes 2`, what the NIF client does), against the same
-//! emulator. One keep-alive connection with TCP_NODELAY.
+//! A minimal echo runtime on the Runtime API (std only): the emulator's
+//! ceiling (it only parses and echoes), and the cost of sending each POST's
+//! head and body in one write (`--writes 1`, as the NIF client does) or in
+//! two (`--writes 2`, as ureq does), against the same emulator. One
+//! keep-alive connection with TCP_NODELAY for `/next` and the POSTs alike.
 //!
 //! AWS_LAMBDA_RUNTIME_API=http://HOST:PORT/PREFIX miniruntime --writes 1|2
 

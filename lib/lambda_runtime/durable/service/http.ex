@@ -25,7 +25,7 @@ defmodule LambdaRuntime.Durable.Service.HTTP do
   region are missing.
   """
   @spec from_env(map()) :: {:ok, Service.client()} | {:error, Service.error()}
-  def from_env(env \\ System.get_env()) do
+  def from_env(env \\ LambdaRuntime.Config.os_env()) do
     with {:ok, credentials} <- Credentials.resolve(env),
          {:ok, endpoint} <- Endpoint.resolve("lambda", env) do
       {:ok, {__MODULE__, %ServiceClient{endpoint: endpoint, credentials: credentials}}}

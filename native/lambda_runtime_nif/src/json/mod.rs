@@ -11,7 +11,14 @@ pub mod decode;
 mod decode_string;
 #[cfg(not(test))]
 pub mod encode;
+#[cfg(not(test))]
+mod encode_error;
+#[cfg(not(test))]
+mod encode_keys;
+#[cfg(not(test))]
+mod encode_scalar;
 pub mod escape;
+mod number;
 
 /// Deepest nesting of arrays and objects accepted in either direction.
 #[cfg_attr(test, allow(dead_code))]
