@@ -4,7 +4,8 @@
 # emulator, one at a time. Every answer is checked (none lost, none
 # duplicated, the right outcome); every 5 000 the VM's RSS is read from
 # /proc and its process, port and ETS counts from the handler's `stats`.
-# Writes bench/results/<stamp>-soak.{md,json}; exits 1 if a criterion fails.
+# Writes bench/results/<stamp>-soak.{md,json} (a run of the default N also
+# latest-soak[-layer-VARIANT].{md,json}); exits 1 if a criterion fails.
 #
 #   bench/soak/run.sh [N]                 ~5 min for 100 000 on 2 cores
 #   bench/soak/run.sh --layer emu [N]     the same through a layer
@@ -101,4 +102,11 @@ python3 -B bench/soak/soak.py --addr "$host:$port" --n "$n" --pid "$rt_pid" \
   --emulator-pid "$emu_pid" --out "bench/results/$stamp-soak" \
   --command "$command" --entry "$entry_name" --rev "$sha" --quickack "$quickack" || status=$?
 log "runtime log: $raw/runtime.log ($(wc -l <"$raw/runtime.log") lines)"
+# A whole run (the default N) is the one BENCHMARKS.md cites.
+if [ "$n" = 100000 ]; then
+  latest=bench/results/latest-soak${variant:+-layer-$variant}
+  cp "bench/results/$stamp-soak.md" "$latest.md"
+  cp "bench/results/$stamp-soak.json" "$latest.json"
+  log "and $latest.{md,json}"
+fi
 exit $status
