@@ -6,7 +6,7 @@ defmodule LambdaRuntime.AWS.BotocoreCrossCheckTest do
 
   alias LambdaRuntime.AWS.{Credentials, SigV4}
 
-  @python Path.expand("../../.venv/bin/python", __DIR__)
+  @python LambdaRuntime.TestSupport.Paths.root(".venv/bin/python")
   @time ~U[2026-11-27 12:00:00Z]
 
   @script """

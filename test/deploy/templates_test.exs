@@ -3,7 +3,7 @@ defmodule LambdaRuntime.Tools.Deploy.TemplatesTest do
   # validated with cfn-lint (installed into .venv by scripts/setup.sh).
   use ExUnit.Case, async: true
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @cfn_lint Path.join(@root, ".venv/bin/cfn-lint")
   @templates ["rel/sam/template.yaml", "rel/sam/cloudformation.yaml"]
 

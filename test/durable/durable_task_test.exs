@@ -6,7 +6,7 @@ defmodule Mix.Tasks.Lambda.DurableTest do
   @moduletag :durable
   @moduletag timeout: 300_000
 
-  @example Path.expand("../../examples/orders", __DIR__)
+  @example LambdaRuntime.TestSupport.Paths.root("examples/orders")
   @input ~s({"order_id": 7, "items": [{"sku": "a", "price": 2}, {"sku": "b", "price": 3}]})
 
   defp durable(args) do

@@ -3,7 +3,7 @@ defmodule LambdaRuntime.Durable.TemplateTest do
   # cfn-lint (installed into .venv by scripts/setup.sh).
   use ExUnit.Case, async: true
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @cfn_lint Path.join(@root, ".venv/bin/cfn-lint")
 
   test "the durable SAM template passes cfn-lint and sets DurableConfig and the checkpoint policy" do

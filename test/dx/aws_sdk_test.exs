@@ -11,7 +11,7 @@ defmodule LambdaRuntime.AwsSdkTest do
   alias LambdaRuntime.Tools.Emulator
 
   # The project's venv first (scripts/setup.sh makes it), then the machine's.
-  @python [Path.expand("../../.venv/bin/python3", __DIR__), "python3"]
+  @python [LambdaRuntime.TestSupport.Paths.root(".venv/bin/python3"), "python3"]
           |> Enum.map(&System.find_executable/1)
           |> Enum.find(fn python ->
             python != nil and

@@ -12,7 +12,7 @@ defmodule Mix.Tasks.Lambda.NewTest do
   @moduletag timeout: 600_000
   @moduletag :tmp_dir
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
 
   test "each kind of project: format, tests, invoke; package; SAM template", %{tmp_dir: dir} do
     env = no_rust_env()

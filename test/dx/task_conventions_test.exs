@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Tools.TaskConventionsTest do
   # work left to a library module.
   use ExUnit.Case, async: true
 
-  @tasks Path.wildcard(Path.expand("../../lib/mix/tasks/lambda.*.ex", __DIR__))
+  @tasks Path.wildcard(LambdaRuntime.TestSupport.Paths.root("lib/mix/tasks/lambda.*.ex"))
 
   # The module a task file defines and its @switches keyword list.
   defp read(path) do

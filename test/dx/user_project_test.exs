@@ -12,7 +12,7 @@ defmodule LambdaRuntime.UserProjectTest do
   @moduletag :user_project
   @moduletag timeout: 300_000
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @layer_arn "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:1"
 
   setup_all do

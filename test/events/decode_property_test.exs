@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Events.DecodePropertyTest do
 
   alias LambdaRuntime.{Events, Samples}
 
-  @fixtures Path.expand("../fixtures/events", __DIR__)
+  @fixtures LambdaRuntime.TestSupport.Paths.fixture("events")
 
   # Values of every JSON type, and strings that are not valid base64,
   # %-escapes, numbers or gzip.

@@ -6,7 +6,7 @@ defmodule LambdaRuntime.EventsTest do
   alias LambdaRuntime.{Events, Samples}
   alias LambdaRuntime.Events.Decimal
 
-  @fixtures Path.expand("../fixtures/events", __DIR__)
+  @fixtures LambdaRuntime.TestSupport.Paths.fixture("events")
 
   defp fixture(name),
     do: LambdaRuntime.JSON.decode!(File.read!(Path.join(@fixtures, name <> ".json")))

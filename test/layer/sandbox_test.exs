@@ -11,7 +11,7 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
 
   @moduletag :layer
   @moduletag timeout: 600_000
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
 
   setup_all do
     if Sandbox.bwrap() == nil, do: raise("bwrap is required: run scripts/setup.sh")

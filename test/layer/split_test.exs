@@ -12,7 +12,7 @@ defmodule LambdaRuntime.Tools.Layer.SplitTest do
   alias LambdaRuntime.Tools.Layer.{Builder, Target}
   alias LambdaRuntime.TestSupport.{Build, PortableLayers}
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @tooling_dirs ["lib/lambda_runtime/tools/", "lib/lambda_runtime/tools.ex", "lib/mix/"]
   @test_api_files ~w(lib/lambda_runtime/test.ex lib/lambda_runtime/durable/test.ex
                      lib/lambda_runtime/samples.ex)

@@ -5,7 +5,7 @@ defmodule Mix.Tasks.Compile.LambdaNifTest do
 
   alias LambdaRuntime.Tools.PrecompiledNif
 
-  @compiler Path.expand("../../mix/compile.lambda_nif.ex", __DIR__)
+  @compiler LambdaRuntime.TestSupport.Paths.root("mix/compile.lambda_nif.ex")
 
   @moduletag :tmp_dir
 

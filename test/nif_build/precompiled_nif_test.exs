@@ -6,7 +6,7 @@ defmodule LambdaRuntime.PrecompiledNifTest do
   alias LambdaRuntime.Tools.Layer.{Elf, ElfCheck}
   alias LambdaRuntime.Tools.PrecompiledNif
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @moduletag :tmp_dir
 
   setup %{tmp_dir: dir} do

@@ -15,7 +15,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
 
   @moduletag :portable
   @moduletag timeout: 900_000
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
 
   setup_all do
     if Command.bwrap() == nil, do: raise("bwrap is required: run scripts/setup.sh")

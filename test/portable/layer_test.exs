@@ -31,7 +31,7 @@ defmodule LambdaRuntime.Portable.LayerTest do
 
   @moduletag :portable_layer
   @moduletag timeout: 900_000
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @fixture Path.join(@root, "test/fixtures/portable")
 
   # An invocation under qemu-user takes seconds, not milliseconds.

@@ -9,7 +9,7 @@ defmodule LambdaRuntime.TestSupport.ElfFixtures do
   `libcrypto.so.3`).
   """
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
 
   @doc "Compiles C `source` into `out` with gcc (x86_64 host). Extra `args` go last."
   def gcc!(dir, name, source, args \\ []) do

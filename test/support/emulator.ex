@@ -11,7 +11,7 @@ defmodule LambdaRuntime.TestSupport.Emulator do
 
   defstruct [:port, :os_pid, :http_port]
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @cargo_lambda Path.join(@root, ".venv/bin/cargo-lambda")
   @project Path.join(@root, "test/emulator")
 

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.TestSupport.Fixture do
 
   alias LambdaRuntime.TestSupport.RuntimeProcess
 
-  @project Path.expand("../fixtures/handlers", __DIR__)
+  @project LambdaRuntime.TestSupport.Paths.fixture("handlers")
 
   @doc "Builds the fixture once per test run; returns its `LAMBDA_TASK_ROOT`."
   def task_root!, do: task_root!(@project, "fixture_handlers")

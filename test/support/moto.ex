@@ -13,7 +13,7 @@ defmodule LambdaRuntime.TestSupport.Moto do
 
   defstruct [:port, :os_pid, :http_port]
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @moto_server Path.join(@root, ".venv/bin/moto_server")
 
   @doc "Starts moto_server and waits until it answers."

@@ -16,7 +16,7 @@ defmodule LambdaRuntime.TestSupport.PortableLayers do
   `scripts/matrix.sh` runs the same tests on each flavor that way.
   """
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
 
   @doc "The path of the layer zip for `arch` built with `extra_args`."
   @spec zip!(:x86_64 | :arm64, [String.t()]) :: Path.t()

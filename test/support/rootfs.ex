@@ -10,7 +10,7 @@ defmodule LambdaRuntime.TestSupport.RootFS do
       root = RootFS.path!(:arm64, libcrypto: "/path/to/aarch64/libcrypto.so.3")
   """
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @script Path.join(@root, "scripts/rootfs.sh")
 
   @doc """

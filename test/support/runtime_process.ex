@@ -6,7 +6,7 @@ defmodule LambdaRuntime.TestSupport.RuntimeProcess do
 
   defstruct [:port, :os_pid]
 
-  @root Path.expand("../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
 
   @doc """
   Starts `bootstrap.sh` against `runtime_api` with `handler`.

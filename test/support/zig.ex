@@ -7,7 +7,7 @@ defmodule LambdaRuntime.TestSupport.Zig do
       Zig.cc!(source, "x86_64-linux-gnu.2.31", output)
   """
 
-  @venv_python Path.expand("../../.venv/bin/python", __DIR__)
+  @venv_python LambdaRuntime.TestSupport.Paths.root(".venv/bin/python")
 
   @doc "The command that runs zig (`[executable | args]`), or nil."
   def command do

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.AdvancedFixture do
 
   alias LambdaRuntime.TestSupport.{Fixture, RuntimeProcess}
 
-  @project Path.expand("../../fixtures/advanced", __DIR__)
+  @project LambdaRuntime.TestSupport.Paths.fixture("advanced")
 
   @doc "Builds the fixture once per test run; returns its `LAMBDA_TASK_ROOT`."
   def task_root!, do: Fixture.task_root!(@project, "fixture_advanced")

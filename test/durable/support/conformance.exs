@@ -13,7 +13,7 @@ defmodule LambdaRuntime.DurableTest.Conformance do
 
   alias LambdaRuntime.DurableTest.Stack
 
-  @root Path.expand("../../..", __DIR__)
+  @root LambdaRuntime.TestSupport.Paths.root()
   @dir Path.expand("../conformance", __DIR__)
 
   # The functions whose handler exits the runtime process.

@@ -84,7 +84,7 @@ defmodule LambdaRuntime.DurableTest.Stack do
   alias LambdaRuntime.DurableTest.Front
   alias LambdaRuntime.TestSupport.Fixture
 
-  @project Path.expand("../../fixtures/durable", __DIR__)
+  @project LambdaRuntime.TestSupport.Paths.fixture("durable")
 
   def task_root!, do: Fixture.task_root!(@project, "durable_fixture")
 
