@@ -110,7 +110,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     refute log =~ "could not register"
 
     runtime =
-      AdvancedFixture.start_runtime!(api, "Adv.Streaming.plain",
+      AdvancedFixture.start_runtime!(api, "Features.Streaming.plain",
         env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}]
       )
 
@@ -124,7 +124,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     AdvancedFixture.task_root!()
     api = RecordingApi.start!()
 
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Lifecycle",
+    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
       env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}]
     )
 
@@ -144,7 +144,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     AdvancedFixture.task_root!()
     api = RecordingApi.start!()
 
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Lifecycle",
+    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
       env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "no"}]
     )
 

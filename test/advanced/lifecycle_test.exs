@@ -30,7 +30,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     # These give the runtime a budget longer than the invocations (Lambda's
     # own is 300-500 ms: see the default-budget tests below).
     test "a running invocation completes, terminate/2 runs once, the exit status is 0" do
-      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}])
+      {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}])
       task = invoke_async(api, "req-term", %{"sleep" => 600})
       before = AdvancedFixture.await_output(runtime, &(&1 =~ "handling req-term"))
 
@@ -51,7 +51,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
 
     test "with several pollers, every running invocation completes before the exit" do
       {api, runtime} =
-        start("Adv.Lifecycle", [
+        start("Features.Lifecycle", [
           {"AWS_LAMBDA_MAX_CONCURRENCY", "4"},
           {"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}
         ])
@@ -75,7 +75,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     end
 
     test "idle: terminate/2 runs and the exit status is 0" do
-      {api, runtime} = start("Adv.Lifecycle")
+      {api, runtime} = start("Features.Lifecycle")
       RecordingApi.await(api, "/runtime/invocation/next")
       AdvancedFixture.signal!(runtime, "TERM")
 
@@ -88,7 +88,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     test "after an invocation, waiting for the next one: exits at once, nothing counted as running" do
       # The accepted /response and the next /next are one NIF call; the
       # invocation stops counting as running once Lambda accepted it.
-      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "5000"}])
+      {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "5000"}])
       assert {:response, _} = RecordingApi.invoke(api, "req-done", JSON.encode!(%{"sleep" => 0}))
       RecordingApi.await(api, "/runtime/invocation/next", 2)
 
@@ -103,7 +103,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
 
     test "if registering its own extension failed, the default budget is 250 ms" do
       {api, runtime} =
-        start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}],
+        start("Features.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}],
           register: {500, ~s({"errorType":"Extension.Crash"})}
         )
 
@@ -116,7 +116,8 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     end
 
     test "with the runtime's own extension the default budget is 450 ms" do
-      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
+      {api, runtime} =
+        start("Features.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
 
       RecordingApi.await(api, "/runtime/invocation/next")
       AdvancedFixture.signal!(runtime, "TERM")
@@ -127,7 +128,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     end
 
     test "an invocation longer than the shutdown budget: terminate/2 still runs, exit 0" do
-      {api, runtime} = start("Adv.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "300"}])
+      {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "300"}])
       invoke_async(api, "req-long", %{"sleep" => 30_000})
       before = AdvancedFixture.await_output(runtime, &(&1 =~ "handling req-long"))
       AdvancedFixture.signal!(runtime, "TERM")
@@ -141,7 +142,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
   end
 
   test "X-Ray: /error carries Lambda-Runtime-Function-XRay-Error-Cause with the raise site" do
-    {api, _runtime} = start("Adv.Raise.handle")
+    {api, _runtime} = start("Features.Raise.handle")
     {:error, request} = RecordingApi.invoke(api, "req-xray", ~s({"a":1}))
 
     {_, header} = List.keyfind(request.headers, "lambda-runtime-function-xray-error-cause", 0)
@@ -152,9 +153,9 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     assert exception["type"] == "KeyError"
     assert exception["message"] =~ ~s(key "missing" not found)
     assert [%{"path" => path, "line" => line, "label" => label} | _] = exception["stack"]
-    assert label == "Adv.Raise.nested/1"
+    assert label == "Features.Raise.nested/1"
     assert path == "lib/lifecycle.ex" and is_integer(line) and line > 0
     assert "lib/lifecycle.ex" in cause["paths"]
-    assert Enum.any?(exception["stack"], &(&1["label"] == "Adv.Raise.handle/2"))
+    assert Enum.any?(exception["stack"], &(&1["label"] == "Features.Raise.handle/2"))
   end
 end

@@ -19,7 +19,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
     :ok
   end
 
-  defp start(env, handler \\ "Adv.Logging.handle") do
+  defp start(env, handler \\ "Features.Logging.handle") do
     api = RecordingApi.start!()
 
     url = RecordingApi.runtime_api(api)
@@ -95,13 +95,15 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
       assert failure["level"] == "ERROR"
       assert failure["errorMessage"] == "failing id-#{n}"
       assert [_ | _] = failure["stackTrace"]
-      assert Enum.any?(failure["stackTrace"], &(&1 =~ "Adv.Logging.handle/2"))
+      assert Enum.any?(failure["stackTrace"], &(&1 =~ "Features.Logging.handle/2"))
     end
   end
 
   for format <- ["JSON", "Text"] do
     test "#14.6 #{format}: Logger lines and direct writes keep their order" do
-      {api, runtime} = start([{"AWS_LAMBDA_LOG_FORMAT", unquote(format)}], "Adv.Logging.ordered")
+      {api, runtime} =
+        start([{"AWS_LAMBDA_LOG_FORMAT", unquote(format)}], "Features.Logging.ordered")
+
       RecordingApi.invoke(api, "req-1", ~s({"n":50}), [], 60_000)
 
       output =
@@ -117,7 +119,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
   end
 
   test "#14.7 processes the handler starts log with its request id, crashes included" do
-    {api, runtime} = start([{"AWS_LAMBDA_LOG_FORMAT", "JSON"}], "Adv.Logging.spawned")
+    {api, runtime} = start([{"AWS_LAMBDA_LOG_FORMAT", "JSON"}], "Features.Logging.spawned")
     RecordingApi.invoke(api, "req-7", "{}", [], 60_000)
 
     output =

@@ -20,7 +20,7 @@ defmodule LambdaRuntime.Advanced.ManagedInstancesTest do
     api = RecordingApi.start!()
 
     runtime =
-      AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Concurrent.handle",
+      AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Concurrent.handle",
         env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}]
       )
 

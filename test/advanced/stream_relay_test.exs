@@ -20,7 +20,7 @@ defmodule LambdaRuntime.Advanced.StreamRelayTest do
   test "the status and body chunks of an HTTP-integration stream" do
     cargo = CargoLambda.start!()
     on_exit(fn -> CargoLambda.stop(cargo) end)
-    AdvancedFixture.start_runtime!(CargoLambda.runtime_api(cargo), "Adv.Streaming.http")
+    AdvancedFixture.start_runtime!(CargoLambda.runtime_api(cargo), "Features.Streaming.http")
 
     {status, headers, body} =
       post(cargo.http_port, "/2015-03-31/functions/_/response-streaming-invocations", "{}")

@@ -27,7 +27,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   @tag :tmp_dir
   test "chunks reach the Runtime API one by one, as the handler produces them", %{tmp_dir: gate} do
     api = RecordingApi.start!(tap: self())
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Streaming.gated")
+    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.gated")
     event = JSON.encode!(%{"chunks" => 3, "gate" => gate})
     invocation = Task.async(fn -> RecordingApi.invoke(api, "req-gated", event, [], 60_000) end)
 
@@ -49,7 +49,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   end
 
   test "a raise mid-stream: the chunks before it, then the error as real trailers" do
-    {api, _runtime} = start("Adv.Streaming.handle")
+    {api, _runtime} = start("Features.Streaming.handle")
 
     {:response, request} = RecordingApi.invoke(api, "req-mid", ~s({"do":"fail_midway"}))
 
@@ -60,7 +60,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
     error = trailers["lambda-runtime-function-error-body"] |> Base.decode64!() |> JSON.decode!()
     assert error["errorType"] == "ArgumentError"
     assert error["errorMessage"] == "broke after two chunks"
-    assert Enum.any?(error["stackTrace"], &(&1 =~ "Adv.Streaming"))
+    assert Enum.any?(error["stackTrace"], &(&1 =~ "Features.Streaming"))
 
     # The declared trailers are announced up front, as HTTP/1.1 asks.
     assert header(request, "trailer") =~ "Lambda-Runtime-Function-Error-Type"
@@ -74,7 +74,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   end
 
   test "a handler killed mid-stream (deadline, crash): the stream ends with error trailers" do
-    {api, _runtime} = start("Adv.Streaming.handle")
+    {api, _runtime} = start("Features.Streaming.handle")
     # The deadline leaves room for the first chunk even on a busy machine
     # (counted from when the runtime is polling, not from its boot); the
     # 100 chunks would take 10 s.
@@ -100,7 +100,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   end
 
   test "a raise before the first chunk goes to /error, not to a stream" do
-    {api, _runtime} = start("Adv.Streaming.fail_first")
+    {api, _runtime} = start("Features.Streaming.fail_first")
 
     {:error, request} = RecordingApi.invoke(api, "req-first", "{}")
 
@@ -112,7 +112,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   end
 
   test "an element that is not iodata, or only empty ones before a raise: /error, no stream" do
-    {api, _runtime} = start("Adv.Streaming.handle")
+    {api, _runtime} = start("Features.Streaming.handle")
 
     {:error, bad} = RecordingApi.invoke(api, "req-bad", ~s({"do":"not_iodata"}))
     assert JSON.decode!(bad.body)["errorMessage"] == "a stream element is not iodata: :not_iodata"
@@ -133,7 +133,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   end
 
   test "the HTTP-integration prelude is byte-exact and its own chunk, then 8 zero bytes" do
-    {api, _runtime} = start("Adv.Streaming.http")
+    {api, _runtime} = start("Features.Streaming.http")
 
     {:response, request} = RecordingApi.invoke(api, "req-http", "{}")
 
@@ -142,7 +142,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
 
     assert Enum.map(request.chunks, & &1.data) == [
              ~s({"cookies":["a=1; Path=/","b=2"],) <>
-               ~s("headers":{"content-type":"text/plain","x-adv":"yes"},"statusCode":201}),
+               ~s("headers":{"content-type":"text/plain","x-features":"yes"},"statusCode":201}),
              <<0, 0, 0, 0, 0, 0, 0, 0>>,
              "hello, ",
              "streamed ",
@@ -153,7 +153,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   test "Managed Instances: 8 streams at once, each on its own connection, chunks intact" do
     api = RecordingApi.start!()
 
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Streaming.together",
+    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.together",
       env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}]
     )
 
@@ -176,7 +176,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   end
 
   test "100 MiB streamed in 1 MiB chunks with flat memory; the next invocation works" do
-    {api, runtime} = start("Adv.Streaming.handle")
+    {api, runtime} = start("Features.Streaming.handle")
     {:response, _} = RecordingApi.invoke(api, "req-warm", ~s({"do":"plain"}))
     baseline = AdvancedFixture.peak_rss!(runtime)
 

@@ -31,7 +31,7 @@ defmodule LambdaRuntime.MetricsRuntimeTest do
       ]
 
       runtime =
-        AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Adv.Metrics.handle",
+        AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Metrics.handle",
           env: env
         )
 

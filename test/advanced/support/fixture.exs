@@ -1,16 +1,16 @@
 defmodule LambdaRuntime.AdvancedFixture do
   @moduledoc false
-  # The fixture function project test/fixtures/advanced, compiled (with the
+  # The fixture function project test/fixtures/features, compiled (with the
   # runtime as a path dependency) into this test build's directory, and run
   # with bootstrap.sh the way Lambda runs a function. Same approach as
   # LambdaRuntime.TestSupport.Fixture, for another project.
 
   alias LambdaRuntime.TestSupport.{Fixture, RuntimeProcess}
 
-  @project LambdaRuntime.TestSupport.Paths.fixture("advanced")
+  @project LambdaRuntime.TestSupport.Paths.fixture("features")
 
   @doc "Builds the fixture once per test run; returns its `LAMBDA_TASK_ROOT`."
-  def task_root!, do: Fixture.task_root!(@project, "fixture_advanced")
+  def task_root!, do: Fixture.task_root!(@project, "fixture_features")
 
   @doc """
   Starts bootstrap.sh with the fixture as the function and `handler` as
