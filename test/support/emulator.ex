@@ -13,7 +13,7 @@ defmodule LambdaRuntime.TestSupport.Emulator do
 
   @root LambdaRuntime.TestSupport.Paths.root()
   @cargo_lambda Path.join(@root, ".venv/bin/cargo-lambda")
-  @project Path.join(@root, "test/emulator")
+  @project LambdaRuntime.TestSupport.Paths.fixture("cargo_lambda_project")
 
   @doc "Starts the emulator and waits until it accepts connections."
   def start!(opts \\ []) do
