@@ -1,14 +1,11 @@
-Code.require_file("support/recording_api.exs", __DIR__)
-Code.require_file("support/fixture.exs", __DIR__)
-
 defmodule LambdaRuntime.Advanced.ExtensionTest do
   # LambdaRuntime.Extension against a recording Extensions API.
   use ExUnit.Case, async: true
 
   import ExUnit.CaptureLog
 
-  alias LambdaRuntime.{AdvancedFixture, Extension, JSON, RecordingApi}
-  alias LambdaRuntime.TestSupport.Emulator
+  alias LambdaRuntime.{Extension, JSON}
+  alias LambdaRuntime.TestSupport.{Emulator, FeaturesFixture, RecordingApi}
 
   @moduletag :advanced
 
@@ -110,7 +107,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     refute log =~ "could not register"
 
     runtime =
-      AdvancedFixture.start_runtime!(api, "Features.Streaming.plain",
+      FeaturesFixture.start_runtime!(api, "Features.Streaming.plain",
         env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}]
       )
 
@@ -121,10 +118,10 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
 
   @tag timeout: 60_000
   test "the runtime registers it before its first /next when enabled" do
-    AdvancedFixture.task_root!()
+    FeaturesFixture.task_root!()
     api = RecordingApi.start!()
 
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
+    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
       env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}]
     )
 
@@ -141,10 +138,10 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
 
   @tag timeout: 60_000
   test "the runtime does not register it unless LAMBDA_RUNTIME_REGISTER_EXTENSION is true" do
-    AdvancedFixture.task_root!()
+    FeaturesFixture.task_root!()
     api = RecordingApi.start!()
 
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
+    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
       env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "no"}]
     )
 

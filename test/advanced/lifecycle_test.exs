@@ -1,25 +1,22 @@
-Code.require_file("support/recording_api.exs", __DIR__)
-Code.require_file("support/fixture.exs", __DIR__)
-
 defmodule LambdaRuntime.Advanced.LifecycleTest do
   # SIGTERM (kill -TERM on the runtime's BEAM) and the X-Ray error cause,
   # end to end through bootstrap.sh.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{AdvancedFixture, JSON, RecordingApi}
-  alias LambdaRuntime.TestSupport.RuntimeProcess
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi, RuntimeProcess}
 
   @moduletag :advanced
   @moduletag timeout: 60_000
 
   setup_all do
-    AdvancedFixture.task_root!()
+    FeaturesFixture.task_root!()
     :ok
   end
 
   defp start(handler, env \\ [], api_opts \\ []) do
     api = RecordingApi.start!(api_opts)
-    runtime = AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), handler, env: env)
+    runtime = FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), handler, env: env)
     {api, runtime}
   end
 
@@ -32,12 +29,12 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     test "a running invocation completes, terminate/2 runs once, the exit status is 0" do
       {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}])
       task = invoke_async(api, "req-term", %{"sleep" => 600})
-      before = AdvancedFixture.await_output(runtime, &(&1 =~ "handling req-term"))
+      before = FeaturesFixture.await_output(runtime, &(&1 =~ "handling req-term"))
 
-      AdvancedFixture.signal!(runtime, "TERM")
+      FeaturesFixture.signal!(runtime, "TERM")
       # A second signal while shutting down changes nothing.
       Process.sleep(50)
-      AdvancedFixture.signal!(runtime, "TERM")
+      FeaturesFixture.signal!(runtime, "TERM")
 
       assert {:response, response} = Task.await(task)
       assert JSON.decode!(response.body) == %{"slept" => 600, "request_id" => "req-term"}
@@ -59,11 +56,11 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
       tasks = for n <- 1..3, do: invoke_async(api, "req-mi-#{n}", %{"sleep" => 400 + 100 * n})
 
       before =
-        AdvancedFixture.await_output(runtime, fn out ->
+        FeaturesFixture.await_output(runtime, fn out ->
           Enum.all?(1..3, &(out =~ "handling req-mi-#{&1}"))
         end)
 
-      AdvancedFixture.signal!(runtime, "TERM")
+      FeaturesFixture.signal!(runtime, "TERM")
 
       for {task, n} <- Enum.with_index(tasks, 1) do
         assert {:response, response} = Task.await(task)
@@ -77,7 +74,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     test "idle: terminate/2 runs and the exit status is 0" do
       {api, runtime} = start("Features.Lifecycle")
       RecordingApi.await(api, "/runtime/invocation/next")
-      AdvancedFixture.signal!(runtime, "TERM")
+      FeaturesFixture.signal!(runtime, "TERM")
 
       assert {0, output} = RuntimeProcess.await_exit(runtime)
       assert output =~ "TERMINATE-MARKER reason=:sigterm"
@@ -92,7 +89,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
       assert {:response, _} = RecordingApi.invoke(api, "req-done", JSON.encode!(%{"sleep" => 0}))
       RecordingApi.await(api, "/runtime/invocation/next", 2)
 
-      AdvancedFixture.signal!(runtime, "TERM")
+      FeaturesFixture.signal!(runtime, "TERM")
       assert {0, output} = RuntimeProcess.await_exit(runtime)
 
       assert output =~ "TERMINATE-MARKER reason=:sigterm"
@@ -108,7 +105,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
         )
 
       RecordingApi.await(api, "/runtime/invocation/next")
-      AdvancedFixture.signal!(runtime, "TERM")
+      FeaturesFixture.signal!(runtime, "TERM")
 
       assert {0, output} = RuntimeProcess.await_exit(runtime)
       assert output =~ "could not register the internal extension"
@@ -120,7 +117,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
         start("Features.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
 
       RecordingApi.await(api, "/runtime/invocation/next")
-      AdvancedFixture.signal!(runtime, "TERM")
+      FeaturesFixture.signal!(runtime, "TERM")
 
       assert {0, output} = RuntimeProcess.await_exit(runtime)
       assert output =~ "up to 450 ms"
@@ -130,8 +127,8 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
     test "an invocation longer than the shutdown budget: terminate/2 still runs, exit 0" do
       {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "300"}])
       invoke_async(api, "req-long", %{"sleep" => 30_000})
-      before = AdvancedFixture.await_output(runtime, &(&1 =~ "handling req-long"))
-      AdvancedFixture.signal!(runtime, "TERM")
+      before = FeaturesFixture.await_output(runtime, &(&1 =~ "handling req-long"))
+      FeaturesFixture.signal!(runtime, "TERM")
 
       assert {0, rest} = RuntimeProcess.await_exit(runtime, 5_000)
       output = before <> rest

@@ -1,13 +1,10 @@
-Code.require_file("support/recording_api.exs", __DIR__)
-Code.require_file("support/fixture.exs", __DIR__)
-
 defmodule LambdaRuntime.Advanced.LoggingTest do
   # What the runtime process writes to stdout/stderr in Lambda's JSON and
   # text log formats, with AWS_LAMBDA_LOG_LEVEL, also under concurrency.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{AdvancedFixture, JSON, RecordingApi}
-  alias LambdaRuntime.TestSupport.RuntimeProcess
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi, RuntimeProcess}
 
   @moduletag :advanced
   @moduletag timeout: 120_000
@@ -15,7 +12,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
   @rfc3339 ~r/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
   setup_all do
-    AdvancedFixture.task_root!()
+    FeaturesFixture.task_root!()
     :ok
   end
 
@@ -23,7 +20,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
     api = RecordingApi.start!()
 
     url = RecordingApi.runtime_api(api)
-    runtime = AdvancedFixture.start_runtime!(url, handler, env: env)
+    runtime = FeaturesFixture.start_runtime!(url, handler, env: env)
 
     {api, runtime}
   end
@@ -36,7 +33,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
   # Every line of output so far, once `done?` holds for it.
   defp lines(runtime, done?) do
     runtime
-    |> AdvancedFixture.await_output(done?)
+    |> FeaturesFixture.await_output(done?)
     |> String.split("\n", trim: true)
   end
 
@@ -107,7 +104,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
       RecordingApi.invoke(api, "req-1", ~s({"n":50}), [], 60_000)
 
       output =
-        AdvancedFixture.await_output(runtime, &(&1 =~ "written 50\n" and &1 =~ "logged 50"))
+        FeaturesFixture.await_output(runtime, &(&1 =~ "written 50\n" and &1 =~ "logged 50"))
 
       order =
         for line <- String.split(output, "\n", trim: true),
@@ -123,7 +120,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
     RecordingApi.invoke(api, "req-7", "{}", [], 60_000)
 
     output =
-      AdvancedFixture.await_output(
+      FeaturesFixture.await_output(
         runtime,
         &(&1 =~ "from a task" and &1 =~ "task crash" and &1 =~ "agent crash" and
             &1 =~ "spawn crash")
@@ -151,8 +148,8 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
     {api, runtime} = start([{"AWS_LAMBDA_LOG_LEVEL", "INFO"}])
     invoke(api, 1)
     invoke(api, 2, %{"fail" => true})
-    first = AdvancedFixture.await_output(runtime, &(&1 =~ "Invocation failed"))
-    AdvancedFixture.signal!(runtime, "TERM")
+    first = FeaturesFixture.await_output(runtime, &(&1 =~ "Invocation failed"))
+    FeaturesFixture.signal!(runtime, "TERM")
     {0, rest} = RuntimeProcess.await_exit(runtime)
     output = first <> rest
 

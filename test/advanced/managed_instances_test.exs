@@ -1,18 +1,16 @@
-Code.require_file("support/recording_api.exs", __DIR__)
-Code.require_file("support/fixture.exs", __DIR__)
-
 defmodule LambdaRuntime.Advanced.ManagedInstancesTest do
   # AWS_LAMBDA_MAX_CONCURRENCY=8: eight /next loops in one runtime, under
   # many concurrent callers.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{AdvancedFixture, JSON, RecordingApi}
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi}
 
   @moduletag :advanced
   @moduletag timeout: 180_000
 
   setup_all do
-    AdvancedFixture.task_root!()
+    FeaturesFixture.task_root!()
     :ok
   end
 
@@ -20,7 +18,7 @@ defmodule LambdaRuntime.Advanced.ManagedInstancesTest do
     api = RecordingApi.start!()
 
     runtime =
-      AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Concurrent.handle",
+      FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Concurrent.handle",
         env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}]
       )
 

@@ -1,5 +1,3 @@
-Code.require_file("support/fixture.exs", __DIR__)
-
 defmodule LambdaRuntime.Advanced.StreamRelayTest do
   # A Function URL-style streamed response through cargo-lambda's emulator:
   # the prelude's status becomes the HTTP answer's own, the prelude and the
@@ -10,8 +8,8 @@ defmodule LambdaRuntime.Advanced.StreamRelayTest do
   # streaming_test.exs instead.)
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.AdvancedFixture
   alias LambdaRuntime.TestSupport.Emulator, as: CargoLambda
+  alias LambdaRuntime.TestSupport.FeaturesFixture
 
   @moduletag :advanced
   @moduletag :cargo_lambda
@@ -20,7 +18,7 @@ defmodule LambdaRuntime.Advanced.StreamRelayTest do
   test "the status and body chunks of an HTTP-integration stream" do
     cargo = CargoLambda.start!()
     on_exit(fn -> CargoLambda.stop(cargo) end)
-    AdvancedFixture.start_runtime!(CargoLambda.runtime_api(cargo), "Features.Streaming.http")
+    FeaturesFixture.start_runtime!(CargoLambda.runtime_api(cargo), "Features.Streaming.http")
 
     {status, headers, body} =
       post(cargo.http_port, "/2015-03-31/functions/_/response-streaming-invocations", "{}")

@@ -1,24 +1,22 @@
-Code.require_file("support/recording_api.exs", __DIR__)
-Code.require_file("support/fixture.exs", __DIR__)
-
 defmodule LambdaRuntime.Advanced.StreamingTest do
   # Streamed responses through the real bootstrap.sh, against a Runtime API
   # that records every chunk as it arrives (framing, order, trailers).
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{AdvancedFixture, JSON, RecordingApi}
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi}
 
   @moduletag :advanced
   @moduletag timeout: 120_000
 
   setup_all do
-    AdvancedFixture.task_root!()
+    FeaturesFixture.task_root!()
     :ok
   end
 
   defp start(handler) do
     api = RecordingApi.start!()
-    runtime = AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), handler)
+    runtime = FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), handler)
     {api, runtime}
   end
 
@@ -27,7 +25,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   @tag :tmp_dir
   test "chunks reach the Runtime API one by one, as the handler produces them", %{tmp_dir: gate} do
     api = RecordingApi.start!(tap: self())
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.gated")
+    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.gated")
     event = JSON.encode!(%{"chunks" => 3, "gate" => gate})
     invocation = Task.async(fn -> RecordingApi.invoke(api, "req-gated", event, [], 60_000) end)
 
@@ -153,7 +151,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   test "Managed Instances: 8 streams at once, each on its own connection, chunks intact" do
     api = RecordingApi.start!()
 
-    AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.together",
+    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.together",
       env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}]
     )
 
@@ -178,7 +176,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   test "100 MiB streamed in 1 MiB chunks with flat memory; the next invocation works" do
     {api, runtime} = start("Features.Streaming.handle")
     {:response, _} = RecordingApi.invoke(api, "req-warm", ~s({"do":"plain"}))
-    baseline = AdvancedFixture.peak_rss!(runtime)
+    baseline = FeaturesFixture.peak_rss!(runtime)
 
     {:response, request} =
       RecordingApi.invoke(api, "req-big", ~s({"do":"big","mib":100}), [], 60_000)
@@ -196,7 +194,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
 
     # A warm runtime VM is ~50 MB resident; holding the body would add
     # 100 MiB. Streaming it raised the peak by a few chunks at most.
-    peak = AdvancedFixture.peak_rss!(runtime)
+    peak = FeaturesFixture.peak_rss!(runtime)
     mib = &"#{div(&1, 1_048_576)} MiB"
     assert peak - baseline < 24 * 1_048_576, "peak RSS #{mib.(baseline)} -> #{mib.(peak)}"
     assert peak < 100 * 1_048_576, "peak RSS #{mib.(peak)}"

@@ -1,6 +1,3 @@
-Code.require_file("../advanced/support/recording_api.exs", __DIR__)
-Code.require_file("../advanced/support/fixture.exs", __DIR__)
-
 defmodule LambdaRuntime.MetricsRuntimeTest do
   # EMF lines from the real runtime (bootstrap.sh, its own VM) in Lambda's
   # text and JSON log formats, with the cold start metric turned on by
@@ -9,14 +6,14 @@ defmodule LambdaRuntime.MetricsRuntimeTest do
   # own shape, also for an invocation that fails after putting.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{AdvancedFixture, JSON, RecordingApi}
-  alias LambdaRuntime.TestSupport.EMFSpec
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{EMFSpec, FeaturesFixture, RecordingApi}
 
   @moduletag :advanced
   @moduletag timeout: 120_000
 
   setup_all do
-    AdvancedFixture.task_root!()
+    FeaturesFixture.task_root!()
     :ok
   end
 
@@ -31,7 +28,7 @@ defmodule LambdaRuntime.MetricsRuntimeTest do
       ]
 
       runtime =
-        AdvancedFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Metrics.handle",
+        FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Metrics.handle",
           env: env
         )
 
@@ -41,7 +38,7 @@ defmodule LambdaRuntime.MetricsRuntimeTest do
                RecordingApi.invoke(api, "req-2", JSON.encode!(%{"id" => "b", "fail" => true}))
 
       output =
-        AdvancedFixture.await_output(runtime, fn out ->
+        FeaturesFixture.await_output(runtime, fn out ->
           length(:binary.matches(out, ~s("_aws"))) == 3 and out =~ "after metrics b"
         end)
 

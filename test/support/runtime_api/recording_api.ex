@@ -1,27 +1,29 @@
-Code.require_file("recording_wire.exs", __DIR__)
+defmodule LambdaRuntime.TestSupport.RecordingApi do
+  @moduledoc """
+  A Runtime API that records what the runtime sends, as the runtime sends
+  it (plain `:gen_tcp` on 127.0.0.1, HTTP/1.1 keep-alive, nodelay), for
+  the tests of the runtime's features through `bootstrap.sh`:
 
-defmodule LambdaRuntime.RecordingApi do
-  @moduledoc false
-  # A Runtime API (plain :gen_tcp on 127.0.0.1, HTTP/1.1 keep-alive,
-  # nodelay) that records what the runtime sends, as the runtime sends it:
-  #
-  #   * any number of concurrent /next long polls, each answered in turn by
-  #     `invoke/4` (blocks until that invocation's /response or /error) or
-  #     `event/4` (fire and forget);
-  #   * every request: method, path, lower-cased headers, arrival time, and
-  #     for a chunked body each chunk with its arrival time, and the trailers;
-  #     chunk data is kept up to 8 MiB per request, beyond that only sizes
-  #     (plus a SHA-256 of the whole body);
-  #   * with `start!(tap: pid)`, each chunk also goes to pid as
-  #     `{:recording_api_chunk, path, data}` as soon as it is read;
-  #   * the Extensions API: /extension/register answers 200 with a
-  #     Lambda-Extension-Identifier (or `:register` from `start!/1`), and
-  #     /extension/event/next never answers, as for an extension with no
-  #     events.
+    * any number of concurrent `/next` long polls, each answered in turn
+      by `invoke/5` (blocks until that invocation's `/response` or
+      `/error`) or `event/4` (fire and forget);
+    * every request: method, path, lower-cased headers, arrival time, and
+      for a chunked body each chunk with its arrival time, and the
+      trailers; chunk data is kept up to 8 MiB per request, beyond that
+      only sizes (plus a SHA-256 of the whole body);
+    * with `start!(tap: pid)`, each chunk also goes to pid as
+      `{:recording_api_chunk, path, data}` as soon as it is read;
+    * the Extensions API: `/extension/register` answers 200 with a
+      `Lambda-Extension-Identifier` (or `:register` from `start!/1`), and
+      `/extension/event/next` never answers, as for an extension with no
+      events.
+
+  The API stops when the test that started it ends.
+  """
 
   use GenServer
 
-  alias LambdaRuntime.RecordingApi.Wire
+  alias LambdaRuntime.TestSupport.RecordingApi.Wire
 
   defstruct [:pid, :port]
 

@@ -1,9 +1,12 @@
-defmodule LambdaRuntime.AdvancedFixture do
-  @moduledoc false
-  # The fixture function project test/fixtures/features, compiled (with the
-  # runtime as a path dependency) into this test build's directory, and run
-  # with bootstrap.sh the way Lambda runs a function. Same approach as
-  # LambdaRuntime.TestSupport.Fixture, for another project.
+defmodule LambdaRuntime.TestSupport.FeaturesFixture do
+  @moduledoc """
+  The fixture function project `test/fixtures/features` (handlers for
+  streaming, Managed Instances, logging, shutdown, X-Ray, metrics),
+  compiled (with the runtime as a path dependency) into this test build's
+  directory, and run with `bootstrap.sh` the way Lambda runs a function;
+  the runtime's OS process observed (signals, output, peak memory). Same
+  approach as `LambdaRuntime.TestSupport.Fixture`, for another project.
+  """
 
   alias LambdaRuntime.TestSupport.{Fixture, RuntimeProcess}
 

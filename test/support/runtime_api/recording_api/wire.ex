@@ -1,7 +1,8 @@
-defmodule LambdaRuntime.RecordingApi.Wire do
-  @moduledoc false
-  # HTTP/1.1 for LambdaRuntime.RecordingApi: requests read with every chunk's
-  # arrival time and the trailers; answers with Content-Length.
+defmodule LambdaRuntime.TestSupport.RecordingApi.Wire do
+  @moduledoc """
+  HTTP/1.1 for `LambdaRuntime.TestSupport.RecordingApi`: requests read with
+  every chunk's arrival time and the trailers; answers with Content-Length.
+  """
 
   @keep_bytes 8 * 1024 * 1024
 
