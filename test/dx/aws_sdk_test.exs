@@ -1,5 +1,3 @@
-Code.require_file("support/dx_runtime.exs", __DIR__)
-
 defmodule LambdaRuntime.AwsSdkTest do
   # An AWS SDK (botocore, the core of boto3 and the AWS CLI) as the caller:
   # Invoke, InvokeWithResponseStream and Event invocations against
@@ -7,7 +5,8 @@ defmodule LambdaRuntime.AwsSdkTest do
   # python3 has no botocore.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxRuntime, JSON}
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.TaskRoot
   alias LambdaRuntime.Tools.Emulator
 
   # The project's venv first (scripts/setup.sh makes it), then the machine's.
@@ -51,12 +50,12 @@ defmodule LambdaRuntime.AwsSdkTest do
 
   defp start(handler) do
     emu = start_supervised!(Emulator)
-    DxRuntime.start!(emu, handler, function_name: "function")
+    TaskRoot.start_runtime!(emu, handler, function_name: "function")
     emu
   end
 
   test "a JSON response", %{tmp_dir: dir} do
-    emu = start("DxHandlers.Echo.handle")
+    emu = start("TaskRootHandlers.Echo.handle")
     out = run_client(emu, dir, ~s({"n":1}))
     expected = ~s({"event":{"n":1},"function_name":"function"})
 
@@ -78,7 +77,7 @@ defmodule LambdaRuntime.AwsSdkTest do
   end
 
   test "a function error", %{tmp_dir: dir} do
-    emu = start("DxHandlers.Echo.fail")
+    emu = start("TaskRootHandlers.Echo.fail")
     out = run_client(emu, dir, "{}")
 
     assert %{"status" => 200, "error" => "Unhandled", "payload" => payload} = out["invoke"]
@@ -91,7 +90,7 @@ defmodule LambdaRuntime.AwsSdkTest do
   end
 
   test "a streamed response", %{tmp_dir: dir} do
-    emu = start("DxHandlers.Streaming.gated")
+    emu = start("TaskRootHandlers.Streaming.gated")
     gate = Path.join(dir, "gate")
     File.write!(gate, "")
     out = run_client(emu, dir, JSON.encode!(%{"gate" => gate}))

@@ -1,5 +1,3 @@
-Code.require_file("support/dx_runtime.exs", __DIR__)
-
 defmodule LambdaRuntime.CargoLambdaParityTest do
   # The same handler, through bootstrap.sh, against cargo-lambda's emulator
   # and against LambdaRuntime.Tools.Emulator: the response bodies are the same.
@@ -8,11 +6,10 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
   # Lambda does.)
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.{DxRuntime, DxTaskRoot}
   alias LambdaRuntime.Tools.Emulator
   alias LambdaRuntime.Tools.Emulator.LocalRuntime
   alias LambdaRuntime.TestSupport.Emulator, as: CargoLambda
-  alias LambdaRuntime.TestSupport.RuntimeProcess
+  alias LambdaRuntime.TestSupport.{RuntimeProcess, TaskRoot, Wait}
 
   @moduletag :cargo_lambda
 
@@ -30,7 +27,7 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
     # ERTS directories are taken out of it.
     runtime =
       RuntimeProcess.start!(CargoLambda.runtime_api(cargo), handler,
-        task_root: DxTaskRoot.path(),
+        task_root: TaskRoot.path(),
         env: [{"PATH", clean_path()}]
       )
 
@@ -45,7 +42,7 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
   defp with_emulator(handler, fun) do
     emu = start_supervised!({Emulator, function_name: "test-function"}, id: make_ref())
 
-    rt = DxRuntime.start(emu, handler)
+    rt = TaskRoot.start_runtime(emu, handler)
 
     try do
       fun.(emu)
@@ -62,7 +59,7 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
   end
 
   test "responses and function errors" do
-    handler = "DxHandlers.Echo.dispatch"
+    handler = "TaskRootHandlers.Echo.dispatch"
 
     from_cargo =
       with_cargo_lambda(handler, fn cargo ->
@@ -84,14 +81,18 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
   end
 
   test "an init error reaches the invocation that waited for it" do
-    handler = "DxHandlers.BadInit"
+    handler = "TaskRootHandlers.BadInit"
 
     from_cargo = with_cargo_lambda_invoking_first(handler)
 
     emu = start_supervised!({Emulator, function_name: "test-function"}, id: make_ref())
     task = Task.async(fn -> Emulator.invoke_json(emu, "{}") end)
-    DxRuntime.wait_until(fn -> :queue.len(:sys.get_state(emu).invocations.queue) == 1 end)
-    rt = DxRuntime.start(emu, handler)
+
+    Wait.until(fn -> :queue.len(:sys.get_state(emu).invocations.queue) == 1 end,
+      message: "the invocation was never queued"
+    )
+
+    rt = TaskRoot.start_runtime(emu, handler)
 
     assert {:error, body, nil} = Task.await(task, 30_000)
     LocalRuntime.stop(rt)
@@ -109,7 +110,7 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
 
       runtime =
         RuntimeProcess.start!(CargoLambda.runtime_api(cargo), handler,
-          task_root: DxTaskRoot.path(),
+          task_root: TaskRoot.path(),
           env: [{"PATH", clean_path()}]
         )
 

@@ -1,21 +1,18 @@
-Code.require_file("support/dx_runtime.exs", __DIR__)
-Code.require_file("support/http_client.exs", __DIR__)
-Code.require_file("support/http_client.exs", __DIR__)
-
 defmodule LambdaRuntime.EmulatorTest do
   # LambdaRuntime.Tools.Emulator with the real runtime (bootstrap.sh, the NIF) on
   # the other side, and with a hand-driven runtime for the wire details.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxHTTP, DxRuntime, JSON}
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{HTTPClient, TaskRoot}
   alias LambdaRuntime.Tools.Emulator
 
-  defp start_runtime(emu, handler), do: DxRuntime.start!(emu, handler, memory_size: 512)
+  defp start_runtime(emu, handler), do: TaskRoot.start_runtime!(emu, handler, memory_size: 512)
 
   describe "with bootstrap.sh" do
     test "a response, then a function error, then another response" do
       emu = start_supervised!({Emulator, function_name: "test-function", memory_size: 512})
-      start_runtime(emu, "DxHandlers.Echo.handle")
+      start_runtime(emu, "TaskRootHandlers.Echo.handle")
 
       assert Emulator.invoke(emu, %{"n" => 1}) ==
                {:ok, %{"event" => %{"n" => 1}, "function_name" => "test-function"}}
@@ -26,19 +23,19 @@ defmodule LambdaRuntime.EmulatorTest do
 
     test "function errors come back as Lambda shapes them" do
       emu = start_supervised!(Emulator)
-      start_runtime(emu, "DxHandlers.Echo.fail")
+      start_runtime(emu, "TaskRootHandlers.Echo.fail")
 
       assert {:error,
               %{"errorType" => "ArgumentError", "errorMessage" => "asked to fail"} = error} =
                Emulator.invoke(emu, %{})
 
       assert [frame | _] = error["stackTrace"]
-      assert frame =~ "DxHandlers.Echo.fail/2"
+      assert frame =~ "TaskRootHandlers.Echo.fail/2"
     end
 
     test "the runtime gets a request id, a real deadline, an ARN, a trace id and client context" do
       emu = start_supervised!({Emulator, function_name: "ctx", timeout: 30, region: "eu-west-1"})
-      start_runtime(emu, "DxHandlers.Echo.context")
+      start_runtime(emu, "TaskRootHandlers.Echo.context")
       before = System.os_time(:millisecond)
 
       assert {:ok, ctx} = Emulator.invoke(emu, %{}, client_context: %{"custom" => %{"k" => "v"}})
@@ -62,7 +59,7 @@ defmodule LambdaRuntime.EmulatorTest do
 
     test "one REPORT per invocation; the first carries the init duration" do
       emu = start_supervised!({Emulator, memory_size: 256, log: self()})
-      start_runtime(emu, "DxHandlers.Echo.handle")
+      start_runtime(emu, "TaskRootHandlers.Echo.handle")
 
       for n <- 1..3, do: assert({:ok, _} = Emulator.invoke(emu, n))
 
@@ -82,7 +79,7 @@ defmodule LambdaRuntime.EmulatorTest do
 
     test "a handler that outlives the timeout fails with Sandbox.Timedout" do
       emu = start_supervised!({Emulator, timeout: 1})
-      start_runtime(emu, "DxHandlers.Echo.sleep")
+      start_runtime(emu, "TaskRootHandlers.Echo.sleep")
 
       assert {:error, %{"errorType" => "Sandbox.Timedout", "errorMessage" => message}} =
                Emulator.invoke(emu, %{"ms" => 60_000})
@@ -97,7 +94,7 @@ defmodule LambdaRuntime.EmulatorTest do
     test "an init error reaches the invocation that waited for it" do
       emu = start_supervised!(Emulator)
       task = Task.async(fn -> Emulator.invoke(emu, %{}) end)
-      start_runtime(emu, "DxHandlers.BadInit")
+      start_runtime(emu, "TaskRootHandlers.BadInit")
 
       assert {:error, %{"errorType" => "Runtime.InitError", "errorMessage" => message}} =
                Task.await(task, 30_000)
@@ -111,33 +108,35 @@ defmodule LambdaRuntime.EmulatorTest do
     test "chunks reach the caller, as PayloadChunk events, as the handler produces them",
          %{tmp_dir: dir} do
       emu = start_supervised!(Emulator)
-      start_runtime(emu, "DxHandlers.Streaming.gated")
+      start_runtime(emu, "TaskRootHandlers.Streaming.gated")
       gate = Path.join(dir, "gate")
       path = "/2015-03-31/functions/function/response-streaming-invocations"
-      caller = DxHTTP.open(Emulator.port(emu), "POST", path, [], JSON.encode!(%{"gate" => gate}))
 
-      assert {200, headers} = DxHTTP.read_head(caller)
+      caller =
+        HTTPClient.open(Emulator.port(emu), "POST", path, [], JSON.encode!(%{"gate" => gate}))
+
+      assert {200, headers} = HTTPClient.read_head(caller)
       assert headers["content-type"] == "text/plain"
       # The handler is still waiting for the gate: this chunk was relayed.
-      assert {"PayloadChunk", "first\n"} = DxHTTP.read_event(caller)
+      assert {"PayloadChunk", "first\n"} = HTTPClient.read_event(caller)
       File.write!(gate, "")
-      assert {"PayloadChunk", "second\n"} = DxHTTP.read_event(caller)
-      assert {"InvokeComplete", "{}"} = DxHTTP.read_event(caller)
-      assert :done = DxHTTP.read_event(caller)
+      assert {"PayloadChunk", "second\n"} = HTTPClient.read_event(caller)
+      assert {"InvokeComplete", "{}"} = HTTPClient.read_event(caller)
+      assert :done = HTTPClient.read_event(caller)
     end
 
     test "a stream that fails midway is a function error", %{tmp_dir: _} do
       emu = start_supervised!(Emulator)
-      start_runtime(emu, "DxHandlers.Streaming.fails_midway")
+      start_runtime(emu, "TaskRootHandlers.Streaming.fails_midway")
 
       assert {:error, %{"errorType" => "RuntimeError", "errorMessage" => "midway"}} =
                Emulator.invoke(emu, %{})
 
       path = "/2015-03-31/functions/function/response-streaming-invocations"
-      caller = DxHTTP.open(Emulator.port(emu), "POST", path, [], "{}")
-      assert {200, _} = DxHTTP.read_head(caller)
-      assert {"PayloadChunk", "partial"} = DxHTTP.read_event(caller)
-      assert {"InvokeComplete", complete} = DxHTTP.read_event(caller)
+      caller = HTTPClient.open(Emulator.port(emu), "POST", path, [], "{}")
+      assert {200, _} = HTTPClient.read_head(caller)
+      assert {"PayloadChunk", "partial"} = HTTPClient.read_event(caller)
+      assert {"InvokeComplete", complete} = HTTPClient.read_event(caller)
       assert %{"ErrorCode" => "RuntimeError", "ErrorDetails" => details} = JSON.decode!(complete)
       assert %{"errorMessage" => "midway"} = JSON.decode!(details)
     end

@@ -1,12 +1,10 @@
-Code.require_file("support/http_client.exs", __DIR__)
-Code.require_file("support/dx_runtime.exs", __DIR__)
-
 defmodule LambdaRuntime.EmulatorWireTest do
   # LambdaRuntime.Tools.Emulator's HTTP endpoints, driven by hand: the test plays
   # both the runtime and the caller, so it sees every status and header.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{DxHTTP, DxRuntime, JSON}
+  alias LambdaRuntime.JSON
+  alias LambdaRuntime.TestSupport.{HTTPClient, Wait}
   alias LambdaRuntime.Tools.Emulator
   alias LambdaRuntime.Tools.Emulator.EventStream
 
@@ -20,18 +18,24 @@ defmodule LambdaRuntime.EmulatorWireTest do
   # Invokes over HTTP from another process; returns the task.
   defp invoke_async(port, body, path \\ "invocations", headers \\ []) do
     Task.async(fn ->
-      DxHTTP.request(port, "POST", "/2015-03-31/functions/wire/#{path}", headers, body)
+      HTTPClient.request(port, "POST", "/2015-03-31/functions/wire/#{path}", headers, body)
     end)
   end
 
   defp next(port) do
-    {200, headers, body} = DxHTTP.request(port, "GET", @next)
+    {200, headers, body} = HTTPClient.request(port, "GET", @next)
     {headers["lambda-runtime-aws-request-id"], headers, body}
   end
 
   defp post(port, id, what, body, headers \\ []),
     do:
-      DxHTTP.request(port, "POST", "/2018-06-01/runtime/invocation/#{id}/#{what}", headers, body)
+      HTTPClient.request(
+        port,
+        "POST",
+        "/2018-06-01/runtime/invocation/#{id}/#{what}",
+        headers,
+        body
+      )
 
   test "a response: /next gets the event and Lambda's headers, the caller gets 200", %{port: port} do
     task = invoke_async(port, ~s({"a":1}))
@@ -71,18 +75,18 @@ defmodule LambdaRuntime.EmulatorWireTest do
        %{emu: emu, port: port} do
     task = invoke_async(port, "{}")
     # Let the invocation be queued before the init error arrives.
-    DxRuntime.wait_until(fn -> queued?(emu) end)
+    Wait.until(fn -> queued?(emu) end, message: "the invocation was never queued")
     init_error = ~s({"errorMessage":"no db","errorType":"Runtime.InitError","stackTrace":[]})
 
     assert {202, _, _} =
-             DxHTTP.request(port, "POST", "/2018-06-01/runtime/init/error", [], init_error)
+             HTTPClient.request(port, "POST", "/2018-06-01/runtime/init/error", [], init_error)
 
     assert {200, %{"x-amz-function-error" => "Unhandled"}, ^init_error} = Task.await(task)
     assert {200, _, ^init_error} = Task.await(invoke_async(port, "{}"))
 
     # A runtime that comes up and polls clears it.
     poll = Task.async(fn -> next(port) end)
-    DxRuntime.wait_until(fn -> waiting?(emu) end)
+    Wait.until(fn -> waiting?(emu) end, message: "no /next ever waited")
     task = invoke_async(port, "{}")
     {id, _, _} = Task.await(poll)
     post(port, id, "response", "1")
@@ -91,7 +95,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
 
   test "Event invocations answer 202 at once, DryRun 204", %{port: port} do
     assert {202, _, ""} =
-             DxHTTP.request(
+             HTTPClient.request(
                port,
                "POST",
                "/2015-03-31/functions/wire/invocations",
@@ -103,7 +107,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
     assert {202, _, _} = post(port, id, "response", "null")
 
     assert {204, _, ""} =
-             DxHTTP.request(
+             HTTPClient.request(
                port,
                "POST",
                "/2015-03-31/functions/wire/invocations",
@@ -138,7 +142,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
     assert {410, _, _} = post(port, id, "response", "2")
     assert {400, _, body} = post(port, "no-such-id", "response", "2")
     assert JSON.decode!(body)["errorType"] == "InvalidRequestID"
-    assert {404, _, _} = DxHTTP.request(port, "GET", "/2018-06-01/runtime/nothing")
+    assert {404, _, _} = HTTPClient.request(port, "GET", "/2018-06-01/runtime/nothing")
   end
 
   test "an answer that reaches the emulator after the deadline is late, even before its timer ran" do
@@ -177,7 +181,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
 
   test "the streaming path answers an event stream, relaying chunks as they come", %{port: port} do
     caller =
-      DxHTTP.open(
+      HTTPClient.open(
         port,
         "POST",
         "/2015-03-31/functions/wire/response-streaming-invocations",
@@ -188,24 +192,24 @@ defmodule LambdaRuntime.EmulatorWireTest do
     {id, _, _} = next(port)
 
     runtime =
-      DxHTTP.open_chunked(port, "POST", "/2018-06-01/runtime/invocation/#{id}/response", [
+      HTTPClient.open_chunked(port, "POST", "/2018-06-01/runtime/invocation/#{id}/response", [
         {"lambda-runtime-function-response-mode", "streaming"},
         {"content-type", "text/plain"}
       ])
 
-    DxHTTP.send_chunk(runtime, "first ")
+    HTTPClient.send_chunk(runtime, "first ")
     # The caller has the first chunk before the runtime sends the second.
-    assert {200, headers} = DxHTTP.read_head(caller)
+    assert {200, headers} = HTTPClient.read_head(caller)
     assert headers["transfer-encoding"] == "chunked"
     assert headers["content-type"] == "text/plain"
-    assert {"PayloadChunk", "first "} = DxHTTP.read_event(caller)
+    assert {"PayloadChunk", "first "} = HTTPClient.read_event(caller)
 
-    DxHTTP.send_chunk(runtime, "second")
-    assert {"PayloadChunk", "second"} = DxHTTP.read_event(caller)
-    DxHTTP.send_last_chunk(runtime)
-    assert {"InvokeComplete", "{}"} = DxHTTP.read_event(caller)
-    assert :done = DxHTTP.read_event(caller)
-    assert {202, _, _} = DxHTTP.read_response(runtime)
+    HTTPClient.send_chunk(runtime, "second")
+    assert {"PayloadChunk", "second"} = HTTPClient.read_event(caller)
+    HTTPClient.send_last_chunk(runtime)
+    assert {"InvokeComplete", "{}"} = HTTPClient.read_event(caller)
+    assert :done = HTTPClient.read_event(caller)
+    assert {202, _, _} = HTTPClient.read_response(runtime)
   end
 
   test "a streamed response comes whole on the plain Invoke path", %{emu: emu, port: port} do
@@ -213,13 +217,13 @@ defmodule LambdaRuntime.EmulatorWireTest do
     {id, _, _} = next(port)
 
     runtime =
-      DxHTTP.open_chunked(port, "POST", "/2018-06-01/runtime/invocation/#{id}/response", [
+      HTTPClient.open_chunked(port, "POST", "/2018-06-01/runtime/invocation/#{id}/response", [
         {"lambda-runtime-function-response-mode", "streaming"}
       ])
 
-    for part <- ["a", "b", "c"], do: DxHTTP.send_chunk(runtime, part)
-    DxHTTP.send_last_chunk(runtime)
-    assert {202, _, _} = DxHTTP.read_response(runtime)
+    for part <- ["a", "b", "c"], do: HTTPClient.send_chunk(runtime, part)
+    HTTPClient.send_last_chunk(runtime)
+    assert {202, _, _} = HTTPClient.read_response(runtime)
     assert {:ok, "abc", %Emulator.Report{request_id: ^id}} = Task.await(task)
   end
 
@@ -254,19 +258,19 @@ defmodule LambdaRuntime.EmulatorWireTest do
     error = ~s({"errorMessage":"midway","errorType":"RuntimeError"})
 
     runtime =
-      DxHTTP.open_chunked(port, "POST", "/2018-06-01/runtime/invocation/#{id}/response", [
+      HTTPClient.open_chunked(port, "POST", "/2018-06-01/runtime/invocation/#{id}/response", [
         {"lambda-runtime-function-response-mode", "streaming"},
         {"trailer", "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"}
       ])
 
-    DxHTTP.send_chunk(runtime, "partial")
+    HTTPClient.send_chunk(runtime, "partial")
 
-    DxHTTP.send_last_chunk(runtime, [
+    HTTPClient.send_last_chunk(runtime, [
       {"Lambda-Runtime-Function-Error-Type", "Function.RuntimeError"},
       {"Lambda-Runtime-Function-Error-Body", Base.encode64(error)}
     ])
 
-    assert {202, _, _} = DxHTTP.read_response(runtime)
+    assert {202, _, _} = HTTPClient.read_response(runtime)
     assert {:error, ^error, _report} = Task.await(task)
   end
 
@@ -275,10 +279,10 @@ defmodule LambdaRuntime.EmulatorWireTest do
     port: port
   } do
     # A runtime that polls, then dies before any event comes.
-    dead = DxHTTP.open(port, "GET", @next, [], "")
-    DxRuntime.wait_until(fn -> waiting?(emu) end)
+    dead = HTTPClient.open(port, "GET", @next, [], "")
+    Wait.until(fn -> waiting?(emu) end, message: "no /next ever waited")
     :gen_tcp.close(dead)
-    DxRuntime.wait_until(fn -> not waiting?(emu) end)
+    Wait.until(fn -> not waiting?(emu) end, message: "the closed /next still waits")
 
     task = invoke_async(port, ~s({"kept":1}))
     assert {id, _, ~s({"kept":1})} = next(port)
@@ -306,7 +310,7 @@ defmodule LambdaRuntime.EmulatorWireTest do
       send(me, {:result, catch_exit(Emulator.invoke(emu, %{}))})
     end)
 
-    DxRuntime.wait_until(fn -> queued?(emu) end)
+    Wait.until(fn -> queued?(emu) end, message: "the invocation was never queued")
     :ok = stop_supervised(Emulator)
     assert_receive {:result, {{:emulator_down, _}, {Emulator, :invoke, _id}}}
   end

@@ -1,5 +1,3 @@
-Code.require_file("support/task_root.exs", __DIR__)
-
 defmodule Mix.Tasks.Lambda.InvokeTest do
   # mix lambda.invoke, run in this VM with its output captured: the real
   # runtime (bootstrap.sh) against the embedded emulator.
@@ -7,13 +5,14 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
 
   import ExUnit.CaptureIO
 
-  alias LambdaRuntime.{DxTaskRoot, Samples}
+  alias LambdaRuntime.Samples
+  alias LambdaRuntime.TestSupport.TaskRoot
 
   @report ~r/^REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 512 MB\tMax Memory Used: \d+ MB/m
 
   defp invoke(args) do
     capture_io(fn ->
-      Mix.Tasks.Lambda.Invoke.run(["--task-root", DxTaskRoot.path() | args])
+      Mix.Tasks.Lambda.Invoke.run(["--task-root", TaskRoot.path() | args])
     end)
   end
 
@@ -24,7 +23,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
       capture_io(fn ->
         error =
           assert_raise Mix.Error, fn ->
-            Mix.Tasks.Lambda.Invoke.run(["--task-root", DxTaskRoot.path() | args])
+            Mix.Tasks.Lambda.Invoke.run(["--task-root", TaskRoot.path() | args])
           end
 
         send(me, {:error, error.message})
@@ -36,7 +35,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
 
   for name <- Samples.names() do
     test "the #{name} sample through an examples/hello-style handler" do
-      output = invoke(["--handler", "DxHandlers.Hello.handle", "--sample", unquote(name)])
+      output = invoke(["--handler", "TaskRootHandlers.Hello.handle", "--sample", unquote(name)])
       keys = unquote(name) |> Samples.load!() |> Map.keys() |> Enum.sort()
 
       # The function's log, then the response, indented, with the sample's
@@ -54,7 +53,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
     output =
       invoke([
         "--handler",
-        "DxHandlers.Echo.env",
+        "TaskRootHandlers.Echo.env",
         "--data",
         ~s({"name":"GREETING"}),
         "--env",
@@ -72,7 +71,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
   test "--event reads a JSON file", %{tmp_dir: dir} do
     path = Path.join(dir, "event.json")
     File.write!(path, ~s({"name": "Grace"}))
-    output = invoke(["--handler", "DxHandlers.Hello.handle", "--event", path])
+    output = invoke(["--handler", "TaskRootHandlers.Hello.handle", "--event", path])
     assert output =~ ~s("message": "Hello, Grace!")
   end
 
@@ -81,7 +80,8 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
     path = Path.join(dir, "big.json")
     File.write!(path, ~s({"big":"#{String.duplicate("e", 6_291_456)}"}))
 
-    {output, message} = invoke_failing(["--handler", "DxHandlers.Hello.handle", "--event", path])
+    {output, message} =
+      invoke_failing(["--handler", "TaskRootHandlers.Hello.handle", "--event", path])
 
     assert output =~
              "** (RequestEntityTooLargeException) Request must be smaller than 6291456 bytes"
@@ -91,18 +91,21 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
   end
 
   test "a function error prints the error and its stack trace, and the task fails" do
-    {output, message} = invoke_failing(["--handler", "DxHandlers.Echo.fail"])
+    {output, message} = invoke_failing(["--handler", "TaskRootHandlers.Echo.fail"])
     assert output =~ "** (ArgumentError) asked to fail"
-    assert output =~ ~r/^    test\/dx\/support\/dx_handlers.ex:\d+: DxHandlers.Echo.fail\/2$/m
+
+    assert output =~
+             ~r/^    test\/fixtures\/task_root\/handlers.ex:\d+: TaskRootHandlers.Echo.fail\/2$/m
+
     assert output =~ @report
     assert message =~ "1 of 1 invocations failed"
   end
 
   test "an init error is printed as Lambda returns it" do
-    {output, message} = invoke_failing(["--handler", "DxHandlers.NoSuchModule.handle"])
+    {output, message} = invoke_failing(["--handler", "TaskRootHandlers.NoSuchModule.handle"])
 
     assert output =~
-             "** (Runtime.HandlerNotFound) module DxHandlers.NoSuchModule is not available"
+             "** (Runtime.HandlerNotFound) module TaskRootHandlers.NoSuchModule is not available"
 
     assert message =~ "1 of 1 invocations failed"
   end
@@ -111,7 +114,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
     {output, _} =
       invoke_failing([
         "--handler",
-        "DxHandlers.Echo.sleep",
+        "TaskRootHandlers.Echo.sleep",
         "--data",
         ~s({"ms":60000}),
         "--timeout",
@@ -157,14 +160,14 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
     package_zip = Path.join(dir, "function.zip")
 
     # A function package: lib/APP/ebin, as mix lambda.package lays it out.
-    files = DxTaskRoot.path() |> Path.join("lib/dx_handlers/**") |> Path.wildcard()
+    files = TaskRoot.path() |> Path.join("lib/task_root_handlers/**") |> Path.wildcard()
 
     files =
       for f <- files,
           File.regular?(f),
-          do: f |> Path.relative_to(DxTaskRoot.path()) |> to_charlist()
+          do: f |> Path.relative_to(TaskRoot.path()) |> to_charlist()
 
-    {:ok, _} = :zip.create(to_charlist(package_zip), files, cwd: to_charlist(DxTaskRoot.path()))
+    {:ok, _} = :zip.create(to_charlist(package_zip), files, cwd: to_charlist(TaskRoot.path()))
 
     output =
       invoke([
@@ -173,7 +176,7 @@ defmodule Mix.Tasks.Lambda.InvokeTest do
         "--package-zip",
         package_zip,
         "--handler",
-        "DxHandlers.Echo.where",
+        "TaskRootHandlers.Echo.where",
         "--repeat",
         "2"
       ])

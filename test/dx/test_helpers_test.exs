@@ -1,5 +1,3 @@
-Code.require_file("support/dx_runtime.exs", __DIR__)
-
 defmodule LambdaRuntime.TestHelpersTest do
   # LambdaRuntime.Test gives what Lambda's caller gets: the same results as
   # the real runtime under bootstrap.sh against LambdaRuntime.Tools.Emulator.
@@ -7,13 +5,14 @@ defmodule LambdaRuntime.TestHelpersTest do
 
   import LambdaRuntime.Test
 
-  alias LambdaRuntime.{Context, DxRuntime, DxTaskRoot, Samples}
+  alias LambdaRuntime.{Context, Samples}
+  alias LambdaRuntime.TestSupport.TaskRoot
   alias LambdaRuntime.Tools.Emulator
   alias LambdaRuntime.Tools.Emulator.LocalRuntime
 
   setup_all do
     # Compiles (and loads) the handlers.
-    DxTaskRoot.path()
+    TaskRoot.path()
     :ok
   end
 
@@ -29,10 +28,10 @@ defmodule LambdaRuntime.TestHelpersTest do
   test "invoke/3 equals the emulator's answer for the same handler and events" do
     emu = start_supervised!({Emulator, function_name: "test-function"})
 
-    DxRuntime.start!(emu, "DxHandlers.Echo.dispatch")
+    TaskRoot.start_runtime!(emu, "TaskRootHandlers.Echo.dispatch")
 
     for event <- @events do
-      assert invoke("DxHandlers.Echo.dispatch", event) == Emulator.invoke(emu, event)
+      assert invoke("TaskRootHandlers.Echo.dispatch", event) == Emulator.invoke(emu, event)
     end
   end
 
@@ -40,18 +39,18 @@ defmodule LambdaRuntime.TestHelpersTest do
   @tag :capture_log
   test "response helpers and streamed responses: invoke/3 equals the emulator's answer" do
     cases = [
-      {"DxHandlers.Responses.http", Samples.load!("apigateway-http")},
-      {"DxHandlers.Responses.http", Samples.load!("apigateway-rest")},
-      {"DxHandlers.Responses.http", Samples.load!("alb")},
-      {"DxHandlers.Responses.batch", Samples.load!("sqs")},
-      {"DxHandlers.Responses.batch", Samples.load!("kinesis")},
-      {"DxHandlers.Streaming.gated", %{"gate" => "/"}}
+      {"TaskRootHandlers.Responses.http", Samples.load!("apigateway-http")},
+      {"TaskRootHandlers.Responses.http", Samples.load!("apigateway-rest")},
+      {"TaskRootHandlers.Responses.http", Samples.load!("alb")},
+      {"TaskRootHandlers.Responses.batch", Samples.load!("sqs")},
+      {"TaskRootHandlers.Responses.batch", Samples.load!("kinesis")},
+      {"TaskRootHandlers.Streaming.gated", %{"gate" => "/"}}
     ]
 
     for {handler, event} <- cases do
       emu = start_supervised!({Emulator, function_name: "test-function"}, id: make_ref())
 
-      rt = DxRuntime.start(emu, handler)
+      rt = TaskRoot.start_runtime(emu, handler)
       from_emulator = Emulator.invoke(emu, event)
       LocalRuntime.stop(rt)
       assert invoke(handler, event) == from_emulator
@@ -59,45 +58,46 @@ defmodule LambdaRuntime.TestHelpersTest do
 
     assert %{"cookies" => ["seen=1; Path=/"], "statusCode" => 201} =
              assert_http_status(
-               invoke("DxHandlers.Responses.http", Samples.load!("function-url")),
+               invoke("TaskRootHandlers.Responses.http", Samples.load!("function-url")),
                201
              )
 
     [_, cancelled] = Samples.load!("sqs")["Records"]
 
     assert_batch_failures(
-      invoke("DxHandlers.Responses.batch", Samples.load!("sqs")),
+      invoke("TaskRootHandlers.Responses.batch", Samples.load!("sqs")),
       [cancelled["messageId"]]
     )
 
-    assert invoke("DxHandlers.Streaming.gated", %{"gate" => "/"}) == {:ok, "first\nsecond\n"}
+    assert invoke("TaskRootHandlers.Streaming.gated", %{"gate" => "/"}) ==
+             {:ok, "first\nsecond\n"}
   end
 
   describe "#14.3 the same size limits as Lambda and the emulator" do
     test "a 7 MB response is Function.ResponseSizeTooLarge in both" do
       emu = start_supervised!({Emulator, function_name: "test-function"})
-      DxRuntime.start!(emu, "DxHandlers.Echo.sized")
+      TaskRoot.start_runtime!(emu, "TaskRootHandlers.Echo.sized")
       event = %{"bytes" => 7_000_000}
 
       assert {:error, %{"errorType" => "Function.ResponseSizeTooLarge"} = error} =
-               invoke("DxHandlers.Echo.sized", event)
+               invoke("TaskRootHandlers.Echo.sized", event)
 
       assert error["errorMessage"] =~ "Response payload size (7000000 bytes) exceeded"
       assert {:error, error} == Emulator.invoke(emu, event)
 
       # At the limit itself, both succeed.
       event = %{"bytes" => LambdaRuntime.Limits.max_response_bytes()}
-      assert {:ok, body} = invoke("DxHandlers.Echo.sized", event)
+      assert {:ok, body} = invoke("TaskRootHandlers.Echo.sized", event)
       assert {:ok, ^body} = Emulator.invoke(emu, event)
     end
 
     test "an event over 6 MiB is refused before the handler runs, in both" do
       emu = start_supervised!({Emulator, function_name: "test-function"})
-      DxRuntime.start!(emu, "DxHandlers.Echo.dispatch")
+      TaskRoot.start_runtime!(emu, "TaskRootHandlers.Echo.dispatch")
       event = %{"big" => String.duplicate("e", LambdaRuntime.Limits.max_request_bytes())}
 
       assert {:error, %{"errorType" => "RequestEntityTooLargeException"} = error} =
-               invoke("DxHandlers.Echo.dispatch", event)
+               invoke("TaskRootHandlers.Echo.dispatch", event)
 
       assert error["errorMessage"] =~ "smaller than 6291456 bytes"
       assert {:error, error} == Emulator.invoke(emu, event)
@@ -107,17 +107,17 @@ defmodule LambdaRuntime.TestHelpersTest do
       # LambdaRuntime.Test: Lambda's 200 MiB (the same 1 MiB binary 201 times).
       assert {:error,
               %{"errorType" => "Function.ResponseSizeTooLarge", "errorMessage" => message}} =
-               invoke("DxHandlers.Streaming.sized", %{"mib" => 201})
+               invoke("TaskRootHandlers.Streaming.sized", %{"mib" => 201})
 
       assert message =~ "(209715200 bytes)"
-      assert {:ok, body} = invoke("DxHandlers.Streaming.sized", %{"mib" => 2})
+      assert {:ok, body} = invoke("TaskRootHandlers.Streaming.sized", %{"mib" => 2})
       assert byte_size(body) == 2 * 1024 * 1024
 
       # The emulator, with a 1 MiB limit for the test's sake.
       emu =
         start_supervised!({Emulator, function_name: "test-function", max_stream_bytes: 1_048_576})
 
-      DxRuntime.start!(emu, "DxHandlers.Streaming.sized")
+      TaskRoot.start_runtime!(emu, "TaskRootHandlers.Streaming.sized")
 
       assert {:error,
               %{"errorType" => "Function.ResponseSizeTooLarge", "errorMessage" => message}} =
@@ -130,33 +130,33 @@ defmodule LambdaRuntime.TestHelpersTest do
   end
 
   test "the handler may be a string, a {module, function} or a behaviour module" do
-    assert invoke({DxHandlers.Echo, :handle}, 1) ==
+    assert invoke({TaskRootHandlers.Echo, :handle}, 1) ==
              {:ok, %{"event" => 1, "function_name" => "test-function"}}
 
-    assert invoke(DxHandlers.Stateful, %{"name" => "Ada"}) == {:ok, "Hi, Ada"}
+    assert invoke(TaskRootHandlers.Stateful, %{"name" => "Ada"}) == {:ok, "Hi, Ada"}
 
-    assert invoke(DxHandlers.Stateful, %{"name" => "Ada"}, state: %{greeting: "Yo"}) ==
+    assert invoke(TaskRootHandlers.Stateful, %{"name" => "Ada"}, state: %{greeting: "Yo"}) ==
              {:ok, "Yo, Ada"}
 
-    assert invoke("Elixir.DxHandlers.Echo.handle", 2, function_name: "f") ==
+    assert invoke("Elixir.TaskRootHandlers.Echo.handle", 2, function_name: "f") ==
              {:ok, %{"event" => 2, "function_name" => "f"}}
   end
 
   test "init errors come back as Lambda returns them" do
     assert {:error, %{"errorType" => "Runtime.InitError", "errorMessage" => message}} =
-             invoke(DxHandlers.BadInit, %{})
+             invoke(TaskRootHandlers.BadInit, %{})
 
     assert message =~ ":no_database"
 
     assert {:error, %{"errorType" => "Runtime.HandlerNotFound"}} =
-             invoke("DxHandlers.Nope.handle", %{})
+             invoke("TaskRootHandlers.Nope.handle", %{})
 
     assert {:error, %{"errorType" => "Runtime.InvalidHandler"}} = invoke("not a handler", %{})
   end
 
   test "the deadline is enforced: a slow handler times out" do
     assert {:error, %{"errorType" => "Sandbox.Timedout", "errorMessage" => message}} =
-             invoke("DxHandlers.Echo.sleep", %{"ms" => 60_000}, timeout: 50)
+             invoke("TaskRootHandlers.Echo.sleep", %{"ms" => 60_000}, timeout: 50)
 
     assert message =~ "Task timed out after"
   end
@@ -177,32 +177,37 @@ defmodule LambdaRuntime.TestHelpersTest do
              %{deadline_ms: nil, request_id: "r1"}
 
     assert {:ok, %{"request_id" => "r2", "remaining_ms" => nil}} =
-             invoke("DxHandlers.Echo.context", %{},
+             invoke("TaskRootHandlers.Echo.context", %{},
                context: context(request_id: "r2", deadline_ms: nil)
              )
   end
 
   test "assert_ok and assert_error return the payload, and fail with the reason" do
-    assert %{"event" => 1} = assert_ok(invoke("DxHandlers.Echo.handle", 1))
-    assert %{"errorMessage" => "asked to fail"} = assert_error(invoke("DxHandlers.Echo.fail", 1))
-    assert %{} = assert_error(invoke("DxHandlers.Echo.fail", 1), "ArgumentError")
+    assert %{"event" => 1} = assert_ok(invoke("TaskRootHandlers.Echo.handle", 1))
 
-    failure =
-      assert_raise ExUnit.AssertionError, fn -> assert_ok(invoke("DxHandlers.Echo.fail", 1)) end
+    assert %{"errorMessage" => "asked to fail"} =
+             assert_error(invoke("TaskRootHandlers.Echo.fail", 1))
 
-    assert failure.message =~ "it failed with ArgumentError: asked to fail"
-    assert failure.message =~ "DxHandlers.Echo.fail/2"
+    assert %{} = assert_error(invoke("TaskRootHandlers.Echo.fail", 1), "ArgumentError")
 
     failure =
       assert_raise ExUnit.AssertionError, fn ->
-        assert_error(invoke("DxHandlers.Echo.fail", 1), "KeyError")
+        assert_ok(invoke("TaskRootHandlers.Echo.fail", 1))
+      end
+
+    assert failure.message =~ "it failed with ArgumentError: asked to fail"
+    assert failure.message =~ "TaskRootHandlers.Echo.fail/2"
+
+    failure =
+      assert_raise ExUnit.AssertionError, fn ->
+        assert_error(invoke("TaskRootHandlers.Echo.fail", 1), "KeyError")
       end
 
     assert failure.message =~ "expected a KeyError error, got ArgumentError"
 
     failure =
       assert_raise ExUnit.AssertionError, fn ->
-        assert_error(invoke("DxHandlers.Echo.handle", 1))
+        assert_error(invoke("TaskRootHandlers.Echo.handle", 1))
       end
 
     assert failure.message =~ "expected the invocation to fail"

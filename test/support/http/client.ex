@@ -1,10 +1,14 @@
-defmodule LambdaRuntime.DxHTTP do
-  @moduledoc false
-  # A small HTTP/1.1 client for the tests (TCP_NODELAY, one request per
-  # connection), so that they see exactly what goes over the wire.
+defmodule LambdaRuntime.TestSupport.HTTPClient do
+  @moduledoc """
+  A small HTTP/1.1 client for the tests (TCP_NODELAY, one request per
+  connection), so that they see exactly what goes over the wire: whole
+  requests and answers, chunked requests, answers read chunk by chunk
+  or as AWS event-stream events.
+  """
 
   alias LambdaRuntime.Tools.Emulator.Wire
 
+  @doc "Sends a request and reads the whole answer: `{status, headers, body}`."
   def request(port, method, path, headers \\ [], body \\ "") do
     socket = open(port, method, path, headers, body)
     response = read_response(socket)
