@@ -1,5 +1,3 @@
-Code.require_file("support/matrix_support.exs", __DIR__)
-
 defmodule LambdaRuntime.Fault.MatrixApiTest do
   # The fault matrix, Runtime API rows (docs/fault-matrix.md): the real
   # bootstrap.sh with Fixture.Matrix.handle against a Runtime API that
@@ -8,11 +6,11 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
   # (the runtime must exit) each start their own.
   use ExUnit.Case, async: false
 
-  import LambdaRuntime.Fault.Matrix.Assert
+  import LambdaRuntime.TestSupport.Fault.Assert
 
-  alias LambdaRuntime.Fault.Matrix.Shared
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{Emulator, FaultApi, Fixture, RuntimeProcess}
+  alias LambdaRuntime.TestSupport.Fault.SharedRuntime
 
   @moduletag :fault
   @moduletag timeout: 60_000
@@ -23,13 +21,13 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
   @stall_ms 3_000
 
   setup_all do
-    shared = Shared.start!("Fixture.Matrix.handle")
-    on_exit(fn -> Shared.stop(shared) end)
+    shared = SharedRuntime.start!("Fixture.Matrix.handle")
+    on_exit(fn -> SharedRuntime.stop(shared) end)
     %{api: shared.api, shared: shared}
   end
 
   defp retries(shared, kind) do
-    {output, _} = Shared.output(shared)
+    {output, _} = SharedRuntime.output(shared)
     length(Regex.scan(~r/Runtime API connection failed \(#{kind}: /, output))
   end
 
@@ -55,7 +53,7 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
       assert all_posted(api, "a-410", "response") |> length() == 1
       assert all_posted(api, "a-410", "error") == []
 
-      assert Shared.await_output(shared, "a-410 answered 410") =~
+      assert SharedRuntime.await_output(shared, "a-410 answered 410") =~
                "/response for a-410 answered 410: the invocation is no longer current"
     end
 
@@ -136,11 +134,11 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
 
       assert served!(api, "a-after-huge-head", %{"do" => "ok"})["ok"] == true
 
-      assert Shared.await_output(shared, "is skipped") =~
+      assert SharedRuntime.await_output(shared, "is skipped") =~
                "the Runtime API's /next answer could not be read"
 
       assert all_posted(api, "a-huge-head", "response") == []
-      assert {_, nil} = Shared.output(shared)
+      assert {_, nil} = SharedRuntime.output(shared)
       serves_next!(api, "a-after-huge-head")
     end
 
@@ -248,11 +246,11 @@ defmodule LambdaRuntime.Fault.MatrixProxyTest do
   # for a few seconds, or answers early without reading the request body.
   use ExUnit.Case, async: false
 
-  import LambdaRuntime.Fault.Matrix.Assert
+  import LambdaRuntime.TestSupport.Fault.Assert
 
-  alias LambdaRuntime.Fault.Matrix.{Shared, StallProxy}
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.FaultApi
+  alias LambdaRuntime.TestSupport.Fault.{SharedRuntime, StallProxy}
 
   @moduletag :fault
   @moduletag timeout: 60_000
@@ -263,10 +261,10 @@ defmodule LambdaRuntime.Fault.MatrixProxyTest do
     api = FaultApi.start!()
     proxy = StallProxy.start!(api.port, rule)
     runtime_api = StallProxy.runtime_api(proxy)
-    shared = Shared.start!("Fixture.Matrix.handle", api: api, runtime_api: runtime_api)
+    shared = SharedRuntime.start!("Fixture.Matrix.handle", api: api, runtime_api: runtime_api)
 
     on_exit(fn ->
-      Shared.stop(shared)
+      SharedRuntime.stop(shared)
       StallProxy.stop(proxy)
     end)
 
@@ -303,6 +301,6 @@ defmodule LambdaRuntime.Fault.MatrixProxyTest do
     error = posted(api, "a-early", "error")
     assert header(error, "lambda-runtime-function-error-type") == "Function.ResponseSizeTooLarge"
     serves_next!(api, "a-early")
-    assert {_, nil} = Shared.output(shared)
+    assert {_, nil} = SharedRuntime.output(shared)
   end
 end

@@ -1,5 +1,3 @@
-Code.require_file("support/matrix_support.exs", __DIR__)
-
 defmodule LambdaRuntime.Fault.MatrixTest do
   # The fault matrix, handler and event rows (docs/fault-matrix.md): the real
   # bootstrap.sh with Fixture.Matrix.handle against the scripted Runtime API.
@@ -8,18 +6,18 @@ defmodule LambdaRuntime.Fault.MatrixTest do
   # The Runtime API rows are in matrix_api_test.exs.
   use ExUnit.Case, async: false
 
-  import LambdaRuntime.Fault.Matrix.Assert
+  import LambdaRuntime.TestSupport.Fault.Assert
 
-  alias LambdaRuntime.Fault.Matrix.Shared
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.FaultApi
+  alias LambdaRuntime.TestSupport.Fault.SharedRuntime
 
   @moduletag :fault
   @moduletag timeout: 60_000
 
   setup_all do
-    shared = Shared.start!("Fixture.Matrix.handle")
-    on_exit(fn -> Shared.stop(shared) end)
+    shared = SharedRuntime.start!("Fixture.Matrix.handle")
+    on_exit(fn -> SharedRuntime.stop(shared) end)
     %{api: shared.api, shared: shared}
   end
 
@@ -138,7 +136,9 @@ defmodule LambdaRuntime.Fault.MatrixTest do
       assert body["errorMessage"] == "Erlang error: :nif_panicked"
       assert Enum.any?(body["stackTrace"], &(&1 =~ "LambdaRuntime.Native.debug_panic"))
       # Rust's panic message reaches the function's log.
-      assert Shared.await_output(shared, "debug_panic was called") =~ "debug_panic was called"
+      assert SharedRuntime.await_output(shared, "debug_panic was called") =~
+               "debug_panic was called"
+
       serves_next!(api, "n-panic")
     end
   end

@@ -1,0 +1,126 @@
+defmodule LambdaRuntime.TestSupport.Fault.StallProxy do
+  @moduledoc """
+  A TCP proxy in front of a FaultApi, byte for byte the same except for
+  requests whose bytes contain a marker:
+
+    * `{:stall, marker, ms}`: the answer to such a request is held back
+      for `ms` (a Runtime API that takes its time to answer)
+    * `{:answer_early, marker, status}`: the proxy answers `status` itself
+      as soon as it sees the request's head, without reading the body, and
+      closes the connection half a second later (as Lambda's Runtime API,
+      a Go server, does past its payload limit: it reads the limit plus one
+      byte, answers 413 and leaves the rest unread, so the kernel resets the
+      connection)
+  """
+
+  defstruct [:port, :pid]
+
+  def start!(upstream_port, rule) do
+    parent = self()
+
+    pid =
+      spawn(fn ->
+        {:ok, listen} =
+          :gen_tcp.listen(0, [
+            :binary,
+            ip: {127, 0, 0, 1},
+            active: false,
+            reuseaddr: true,
+            nodelay: true
+          ])
+
+        {:ok, port} = :inet.port(listen)
+        send(parent, {self(), port})
+        accept(listen, upstream_port, rule)
+      end)
+
+    receive do
+      {^pid, port} -> %__MODULE__{port: port, pid: pid}
+    end
+  end
+
+  def runtime_api(%__MODULE__{port: port}), do: "127.0.0.1:#{port}"
+
+  def stop(%__MODULE__{pid: pid}), do: Process.exit(pid, :kill)
+
+  defp accept(listen, upstream_port, rule) do
+    {:ok, client} = :gen_tcp.accept(listen)
+
+    {:ok, upstream} =
+      :gen_tcp.connect({127, 0, 0, 1}, upstream_port, [:binary, active: false, nodelay: true])
+
+    conn = spawn_link(fn -> connection(client, upstream, rule) end)
+    :ok = :gen_tcp.controlling_process(client, conn)
+    :ok = :gen_tcp.controlling_process(upstream, conn)
+    send(conn, :go)
+    accept(listen, upstream_port, rule)
+  end
+
+  # Client to upstream here; upstream to client in a linked pump. A request
+  # carrying a stall marker tells the pump to wait before passing on the
+  # answer; the message is sent before the request goes upstream, so it is
+  # always there before the answer.
+  defp connection(client, upstream, rule) do
+    receive do
+      :go -> :ok
+    end
+
+    :ok = :inet.setopts(client, nodelay: true)
+    pump = spawn_link(fn -> answers(upstream, client) end)
+    requests(client, upstream, pump, rule)
+  end
+
+  defp requests(client, upstream, pump, {mode, marker, arg} = rule) do
+    with {:ok, data} <- :gen_tcp.recv(client, 0) do
+      case {mode, :binary.match(data, marker)} do
+        {_, :nomatch} ->
+          :ok = :gen_tcp.send(upstream, data)
+          requests(client, upstream, pump, rule)
+
+        {:stall, _} ->
+          send(pump, {:delay, arg})
+          :ok = :gen_tcp.send(upstream, data)
+          requests(client, upstream, pump, rule)
+
+        {:answer_early, _} ->
+          body = ~s({"errorType":"RequestEntityTooLarge","errorMessage":"early #{arg}"})
+
+          :gen_tcp.send(
+            client,
+            "HTTP/1.1 #{arg} Status\r\nContent-Type: application/json\r\n" <>
+              "Content-Length: #{byte_size(body)}\r\n\r\n" <> body
+          )
+
+          # Like Go's server: FIN, half a second for the client to read
+          # the answer, then close with the body unread (a reset).
+          Process.unlink(pump)
+          Process.exit(pump, :kill)
+          :gen_tcp.close(upstream)
+          :gen_tcp.shutdown(client, :write)
+          Process.sleep(500)
+          :gen_tcp.close(client)
+      end
+    else
+      {:error, _} ->
+        :gen_tcp.close(upstream)
+        :gen_tcp.close(client)
+    end
+  end
+
+  defp answers(upstream, client) do
+    case :gen_tcp.recv(upstream, 0) do
+      {:ok, data} ->
+        receive do
+          {:delay, ms} -> Process.sleep(ms)
+        after
+          0 -> :ok
+        end
+
+        _ = :gen_tcp.send(client, data)
+        answers(upstream, client)
+
+      {:error, _} ->
+        :gen_tcp.close(client)
+    end
+  end
+end
