@@ -1,5 +1,3 @@
-Code.require_file("signature_stub.exs", __DIR__)
-
 defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
   # Credentials, retries and connection errors, against a local server that
   # verifies SigV4 signatures (moto accepts any credentials).
@@ -7,8 +5,7 @@ defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
 
   alias LambdaRuntime.AWS.{Credentials, Endpoint, ServiceClient}
   alias LambdaRuntime.Tools.AWS.Lambda
-  alias LambdaRuntime.Tools.Deploy.SignatureStub
-  alias LambdaRuntime.TestSupport.Moto
+  alias LambdaRuntime.TestSupport.{Moto, SignatureStub}
 
   @moduletag :tmp_dir
   @key_id "AKIDRIGHTKEY"

@@ -1,12 +1,11 @@
-Code.require_file("signature_stub.exs", __DIR__)
-
 defmodule LambdaRuntime.Tools.Deploy.WaiterTest do
   # LastUpdateStatus polling, against a local server that plays Lambda's
   # answers in order (moto reports every update Successful at once).
   use ExUnit.Case, async: true
 
   alias LambdaRuntime.AWS.{Credentials, Endpoint, ServiceClient}
-  alias LambdaRuntime.Tools.Deploy.{Connection, SignatureStub, Waiter}
+  alias LambdaRuntime.Tools.Deploy.{Connection, Waiter}
+  alias LambdaRuntime.TestSupport.SignatureStub
 
   defp connection(answers) do
     {:ok, script} = Agent.start_link(fn -> answers end)

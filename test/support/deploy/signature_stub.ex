@@ -1,11 +1,13 @@
-defmodule LambdaRuntime.Tools.Deploy.SignatureStub do
-  @moduledoc false
-  # A one-port HTTP server that checks SigV4 signatures the way AWS does:
-  # it rebuilds the canonical request from what arrived on the wire (the
-  # headers named in SignedHeaders, the path, query and body) and compares
-  # signatures computed with the secret it knows. Each request is sent to
-  # the test process; `answer` picks the reply from the request and its
-  # verdict (:ok, :unknown_key or :bad_signature).
+defmodule LambdaRuntime.TestSupport.SignatureStub do
+  @moduledoc """
+  A one-port HTTP server that checks SigV4 signatures the way AWS does:
+  it rebuilds the canonical request from what arrived on the wire (the
+  headers named in SignedHeaders, the path, query and body) and compares
+  signatures computed with the secret it knows. Each request is sent to
+  the test process as `{:stub_request, request, verdict}`; `answer` picks
+  the reply from the request and its verdict (`:ok`, `:unknown_key` or
+  `:bad_signature`).
+  """
 
   alias LambdaRuntime.AWS.SigV4
 
