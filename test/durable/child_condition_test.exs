@@ -1,9 +1,7 @@
-Code.require_file("support/helpers.exs", __DIR__)
-
 defmodule LambdaRuntime.Durable.ChildConditionTest do
   use ExUnit.Case, async: true
 
-  import LambdaRuntime.DurableTest.Helpers
+  import LambdaRuntime.TestSupport.Durable.Helpers
   alias LambdaRuntime.Durable
   alias LambdaRuntime.Durable.WaitStrategy
   alias LambdaRuntime.Durable.Test, as: DT

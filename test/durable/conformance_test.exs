@@ -1,5 +1,3 @@
-Code.require_file("support/conformance.exs", __DIR__)
-
 defmodule LambdaRuntime.Durable.ConformanceTest do
   # AWS's language-neutral requirements for durable-execution SDKs, through
   # the conformance package's own validator, against this runtime's
@@ -7,7 +5,7 @@ defmodule LambdaRuntime.Durable.ConformanceTest do
   # to _build/durable-conformance/table.md (docs/durable.md shows it).
   use ExUnit.Case, async: false
 
-  alias LambdaRuntime.DurableTest.Conformance
+  alias LambdaRuntime.TestSupport.Durable.Conformance
 
   @moduletag :conformance
   @moduletag timeout: 900_000

@@ -1,5 +1,3 @@
-Code.require_file("support/stack.exs", __DIR__)
-
 defmodule LambdaRuntime.Durable.E2ETest do
   # The guide's example on the real bootstrap.sh, driven by AWS's
   # dex-local-runner (installed by scripts/install-durable-tools.sh): the
@@ -8,7 +6,7 @@ defmodule LambdaRuntime.Durable.E2ETest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.Tools.Durable.Local.DexRunner
-  alias LambdaRuntime.DurableTest.Stack
+  alias LambdaRuntime.TestSupport.Durable.Stack
 
   @moduletag :durable
   @moduletag timeout: 180_000

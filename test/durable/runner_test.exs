@@ -1,6 +1,7 @@
-Code.require_file("../../examples/orders/lib/orders.ex", __DIR__)
-Code.require_file("support/helpers.exs", __DIR__)
-Code.require_file("support/clients.exs", __DIR__)
+# The code under test here is the orders example's own handler
+# (examples/orders is a standalone project): loaded from its source, as it
+# ships, rather than copied into the test support.
+Code.require_file(LambdaRuntime.TestSupport.Paths.root("examples/orders/lib/orders.ex"))
 
 defmodule LambdaRuntime.Durable.RunnerTest do
   use ExUnit.Case, async: true
@@ -8,12 +9,12 @@ defmodule LambdaRuntime.Durable.RunnerTest do
   @moduletag :capture_log
 
   import ExUnit.CaptureLog
-  import LambdaRuntime.DurableTest.Helpers
+  import LambdaRuntime.TestSupport.Durable.Helpers
   alias LambdaRuntime.Durable
   alias LambdaRuntime.Durable.{Runner, CheckpointError}
   alias LambdaRuntime.Tools.Durable.Local.Service
   alias LambdaRuntime.Durable.Test, as: DT
-  alias LambdaRuntime.DurableTest.TapClient
+  alias LambdaRuntime.TestSupport.Durable.TapClient
 
   # One invocation of `fun` against a fresh execution of the in-memory service.
   defp invoke_once(fun, input, opts \\ []) do

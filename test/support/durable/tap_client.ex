@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.DurableTest.TapClient do
+defmodule LambdaRuntime.TestSupport.Durable.TapClient do
   @moduledoc """
   A checkpoint client that forwards to an in-memory service and lets a
   test see and bend the traffic: every request body is sent to the test

@@ -1,6 +1,4 @@
-Code.require_file("stack.exs", __DIR__)
-
-defmodule LambdaRuntime.DurableTest.Conformance do
+defmodule LambdaRuntime.TestSupport.Durable.Conformance do
   @moduledoc """
   Runs AWS's conformance requirements (`aws-durable-execution-conformance-tests`)
   against the fixture's handlers (`DurableFixture.Conformance`): a Stack with
@@ -11,10 +9,10 @@ defmodule LambdaRuntime.DurableTest.Conformance do
   runtime (it ends every invocation it runs) go last, one at a time.
   """
 
-  alias LambdaRuntime.DurableTest.Stack
+  alias LambdaRuntime.TestSupport.Durable.Stack
 
   @root LambdaRuntime.TestSupport.Paths.root()
-  @dir Path.expand("../conformance", __DIR__)
+  @dir LambdaRuntime.TestSupport.Paths.root("test/durable/conformance")
 
   # The functions whose handler exits the runtime process.
   @crashing ~w(1-17 1-18 3-12)

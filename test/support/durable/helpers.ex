@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.DurableTest.Helpers do
+defmodule LambdaRuntime.TestSupport.Durable.Helpers do
   @moduledoc "Small helpers for the in-VM durable tests: counters that survive invocations, crashes."
 
   @doc "A counter shared by every process of the test (an ETS table owned by the test)."
