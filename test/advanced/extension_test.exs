@@ -5,7 +5,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
   import ExUnit.CaptureLog
 
   alias LambdaRuntime.{Extension, JSON}
-  alias LambdaRuntime.TestSupport.{Emulator, FeaturesFixture, RecordingApi}
+  alias LambdaRuntime.TestSupport.{CargoLambda, FeaturesFixture, RecordingApi}
 
   @moduletag :advanced
 
@@ -66,7 +66,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
     end
 
     test "nothing listening" do
-      port = Emulator.free_port()
+      port = CargoLambda.free_port()
 
       assert capture_log(fn ->
                assert {:error, :econnrefused} = Extension.start("127.0.0.1:#{port}")
@@ -94,9 +94,9 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
 
   @tag :cargo_lambda
   test "against cargo-lambda's Extensions API: registers; the runtime serves as usual" do
-    cargo = Emulator.start!()
-    on_exit(fn -> Emulator.stop(cargo) end)
-    api = Emulator.runtime_api(cargo)
+    cargo = CargoLambda.start!()
+    on_exit(fn -> CargoLambda.stop(cargo) end)
+    api = CargoLambda.runtime_api(cargo)
 
     log =
       capture_log(fn ->
@@ -111,7 +111,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
         env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}]
       )
 
-    assert {200, body} = Emulator.invoke(cargo, ~s({"n":1}))
+    assert {200, body} = CargoLambda.invoke(cargo, ~s({"n":1}))
     assert JSON.decode!(body)["event"] == %{"n" => 1}
     refute LambdaRuntime.TestSupport.RuntimeProcess.output(runtime) =~ "could not register"
   end

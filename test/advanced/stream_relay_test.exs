@@ -8,7 +8,7 @@ defmodule LambdaRuntime.Advanced.StreamRelayTest do
   # streaming_test.exs instead.)
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.TestSupport.Emulator, as: CargoLambda
+  alias LambdaRuntime.TestSupport.CargoLambda
   alias LambdaRuntime.TestSupport.FeaturesFixture
 
   @moduletag :advanced

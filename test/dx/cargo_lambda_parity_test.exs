@@ -8,7 +8,7 @@ defmodule LambdaRuntime.CargoLambdaParityTest do
 
   alias LambdaRuntime.Tools.Emulator
   alias LambdaRuntime.Tools.Emulator.LocalRuntime
-  alias LambdaRuntime.TestSupport.Emulator, as: CargoLambda
+  alias LambdaRuntime.TestSupport.CargoLambda
   alias LambdaRuntime.TestSupport.{RuntimeProcess, TaskRoot, Wait}
 
   @moduletag :cargo_lambda

@@ -4,7 +4,7 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{Emulator, Fixture, RuntimeProcess}
+  alias LambdaRuntime.TestSupport.{CargoLambda, Fixture, RuntimeProcess}
 
   @moduletag :e2e
   @moduletag timeout: 120_000
@@ -15,21 +15,21 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
   end
 
   setup do
-    emu = Emulator.start!()
+    emu = CargoLambda.start!()
     on_exit(fn -> stop_emulator(emu) end)
     %{emu: emu}
   end
 
   defp start(emu, handler) do
-    runtime = Fixture.start_runtime!(Emulator.runtime_api(emu), handler)
+    runtime = Fixture.start_runtime!(CargoLambda.runtime_api(emu), handler)
     on_exit(fn -> Fixture.kill_runtime(runtime) end)
     runtime
   end
 
-  # Emulator.stop/1 waits for a port message that only the test process
+  # CargoLambda.stop/1 waits for a port message that only the test process
   # gets; on_exit runs elsewhere, so the emulator is signalled directly,
   # after checking that the pid is still the emulator.
-  defp stop_emulator(%Emulator{os_pid: os_pid}) do
+  defp stop_emulator(%CargoLambda{os_pid: os_pid}) do
     with {:ok, cmdline} <- File.read("/proc/#{os_pid}/cmdline"),
          true <- cmdline =~ "cargo-lambda" do
       System.cmd("kill", ["-TERM", to_string(os_pid)], stderr_to_stdout: true)
@@ -39,7 +39,7 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
   end
 
   defp invoke(emu, event) do
-    {status, body} = Emulator.invoke(emu, JSON.encode!(event))
+    {status, body} = CargoLambda.invoke(emu, JSON.encode!(event))
     {status, JSON.decode!(body)}
   end
 
@@ -112,7 +112,7 @@ defmodule LambdaRuntime.E2E.EmulatorTest do
   end
 
   test "with --timeout the emulator answers idle /next with 408; the runtime asks again" do
-    emu = Emulator.start!(args: ["--timeout", "1"])
+    emu = CargoLambda.start!(args: ["--timeout", "1"])
     on_exit(fn -> stop_emulator(emu) end)
     runtime = start(emu, "Fixture.Echo.handle")
 

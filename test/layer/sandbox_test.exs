@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
 
   alias LambdaRuntime.JSON
   alias LambdaRuntime.Tools.Layer.{Manifest, Target}
-  alias LambdaRuntime.TestSupport.{Build, Emulator, PortableLayers, Sandbox}
+  alias LambdaRuntime.TestSupport.{Build, CargoLambda, PortableLayers, Sandbox}
 
   @moduletag :layer
   @moduletag timeout: 600_000
@@ -49,8 +49,8 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
   end
 
   setup do
-    emu = Emulator.start!()
-    on_exit(fn -> Emulator.stop(emu) end)
+    emu = CargoLambda.start!()
+    on_exit(fn -> CargoLambda.stop(emu) end)
     %{emu: emu}
   end
 
@@ -103,23 +103,23 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
 
   test "success and error invocations behave as in the dev checkout", ctx do
     sandbox =
-      Sandbox.start!(ctx.layer_dir, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+      Sandbox.start!(ctx.layer_dir, ctx.task, CargoLambda.runtime_api(ctx.emu), "Hello.handle")
 
     try do
-      assert {200, body} = Emulator.invoke(ctx.emu, ~s({"name":"Ada"}))
+      assert {200, body} = CargoLambda.invoke(ctx.emu, ~s({"name":"Ada"}))
       response = JSON.decode!(body)
       assert response["message"] == "Hello, Ada!"
       assert response["function_name"] == "sandboxed-hello"
       assert is_binary(response["request_id"])
 
       # cargo-lambda answers a function error with HTTP 500.
-      assert {500, body} = Emulator.invoke(ctx.emu, ~s({"fail":true}))
+      assert {500, body} = CargoLambda.invoke(ctx.emu, ~s({"fail":true}))
       error = JSON.decode!(body)
       assert error["errorType"] == "ArgumentError"
       assert error["errorMessage"] =~ "asked to fail"
 
       # The runtime keeps serving after a function error.
-      assert {200, body} = Emulator.invoke(ctx.emu, ~s({"name":"Grace"}))
+      assert {200, body} = CargoLambda.invoke(ctx.emu, ~s({"name":"Grace"}))
       assert JSON.decode!(body)["message"] == "Hello, Grace!"
     after
       output = Sandbox.stop(sandbox)
@@ -129,7 +129,7 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
 
   test "an unknown handler is an init error: the runtime exits non-zero", ctx do
     sandbox =
-      Sandbox.start!(ctx.layer_dir, ctx.task, Emulator.runtime_api(ctx.emu), "Nope.handle")
+      Sandbox.start!(ctx.layer_dir, ctx.task, CargoLambda.runtime_api(ctx.emu), "Nope.handle")
 
     assert {status, output} = Sandbox.await_exit(sandbox, 30_000)
     assert status != 0
@@ -138,7 +138,9 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
   end
 
   test "without the layer (an empty /opt) the function cannot run", ctx do
-    sandbox = Sandbox.start!(ctx.empty, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+    sandbox =
+      Sandbox.start!(ctx.empty, ctx.task, CargoLambda.runtime_api(ctx.emu), "Hello.handle")
+
     assert {status, output} = Sandbox.await_exit(sandbox)
     assert status != 0
     assert output =~ "/opt/bootstrap"
@@ -151,7 +153,7 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
     File.chmod!(Path.join(only_bootstrap, "bootstrap"), 0o755)
 
     sandbox =
-      Sandbox.start!(only_bootstrap, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+      Sandbox.start!(only_bootstrap, ctx.task, CargoLambda.runtime_api(ctx.emu), "Hello.handle")
 
     assert {127, output} = Sandbox.await_exit(sandbox)
     assert output =~ "no ERTS next to /opt/bootstrap and no erl on PATH"

@@ -11,7 +11,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
 
   alias LambdaRuntime.Tools.Emulator.Sandbox, as: Command
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{Build, Emulator, RootFS, Sandbox}
+  alias LambdaRuntime.TestSupport.{Build, CargoLambda, RootFS, Sandbox}
 
   @moduletag :portable
   @moduletag timeout: 900_000
@@ -57,16 +57,17 @@ defmodule LambdaRuntime.Portable.ControlTest do
   end
 
   setup do
-    emu = Emulator.start!()
-    on_exit(fn -> Emulator.stop(emu) end)
+    emu = CargoLambda.start!()
+    on_exit(fn -> CargoLambda.stop(emu) end)
     %{emu: emu}
   end
 
   test "over this machine's root, the host-built layer serves invocations", ctx do
-    sandbox = Sandbox.start!(ctx.layer, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle")
+    sandbox =
+      Sandbox.start!(ctx.layer, ctx.task, CargoLambda.runtime_api(ctx.emu), "Hello.handle")
 
     try do
-      assert {200, body} = Emulator.invoke(ctx.emu, ~s({"name":"Ada"}))
+      assert {200, body} = CargoLambda.invoke(ctx.emu, ~s({"name":"Ada"}))
       assert JSON.decode!(body)["message"] == "Hello, Ada!"
     after
       Sandbox.stop(sandbox)
@@ -75,7 +76,7 @@ defmodule LambdaRuntime.Portable.ControlTest do
 
   test "over the bullseye root, the host-built layer cannot start: its glibc is too old", ctx do
     sandbox =
-      Sandbox.start!(ctx.layer, ctx.task, Emulator.runtime_api(ctx.emu), "Hello.handle",
+      Sandbox.start!(ctx.layer, ctx.task, CargoLambda.runtime_api(ctx.emu), "Hello.handle",
         rootfs: ctx.rootfs
       )
 

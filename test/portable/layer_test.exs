@@ -27,7 +27,7 @@ defmodule LambdaRuntime.Portable.LayerTest do
   alias LambdaRuntime.Tools.Emulator.Sandbox, as: Command
   alias LambdaRuntime.Tools.Emulator.EventStream
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{Build, Emulator, PortableLayers, RootFS, Sandbox}
+  alias LambdaRuntime.TestSupport.{Build, CargoLambda, PortableLayers, RootFS, Sandbox}
 
   @moduletag :portable_layer
   @moduletag timeout: 900_000
@@ -51,8 +51,8 @@ defmodule LambdaRuntime.Portable.LayerTest do
       @describetag arch: arch
 
       setup %{arch: arch, tmp: tmp} do
-        emu = Emulator.start!()
-        on_exit(fn -> Emulator.stop(emu) end)
+        emu = CargoLambda.start!()
+        on_exit(fn -> CargoLambda.stop(emu) end)
         Map.put(prepare!(arch, tmp), :emu, emu)
       end
 
@@ -193,13 +193,13 @@ defmodule LambdaRuntime.Portable.LayerTest do
   defp invoke(ctx, sandbox, body) do
     Sandbox.while_running(
       sandbox,
-      fn -> Emulator.invoke(ctx.emu, body, @invoke_timeout) end,
+      fn -> CargoLambda.invoke(ctx.emu, body, @invoke_timeout) end,
       @invoke_timeout
     )
   end
 
   defp start(ctx, handler) do
-    Sandbox.start!(ctx.layer, ctx.task, Emulator.runtime_api(ctx.emu), handler,
+    Sandbox.start!(ctx.layer, ctx.task, CargoLambda.runtime_api(ctx.emu), handler,
       rootfs: ctx.rootfs,
       arch: ctx.arch
     )

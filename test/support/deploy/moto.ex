@@ -22,7 +22,7 @@ defmodule LambdaRuntime.TestSupport.Moto do
       raise "moto_server is not installed at #{@moto_server}; run scripts/setup.sh"
     end
 
-    http_port = LambdaRuntime.TestSupport.Emulator.free_port()
+    http_port = LambdaRuntime.TestSupport.CargoLambda.free_port()
 
     port =
       Port.open({:spawn_executable, @moto_server}, [

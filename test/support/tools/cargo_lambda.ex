@@ -1,12 +1,12 @@
-defmodule LambdaRuntime.TestSupport.Emulator do
+defmodule LambdaRuntime.TestSupport.CargoLambda do
   @moduledoc """
   cargo-lambda's Runtime API emulator (`cargo lambda watch --only-lambda-apis`)
   on a free loopback port, for end-to-end tests.
 
-      emu = Emulator.start!()
+      emu = CargoLambda.start!()
       runtime = RuntimeProcess.start!(emu, "Hello.handle")
-      {200, body} = Emulator.invoke(emu, ~s({"name":"Ada"}))
-      Emulator.stop(emu)
+      {200, body} = CargoLambda.invoke(emu, ~s({"name":"Ada"}))
+      CargoLambda.stop(emu)
   """
 
   defstruct [:port, :os_pid, :http_port]
