@@ -9,7 +9,7 @@ defmodule LambdaRuntime.MetricsRuntimeTest do
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{EMFSpec, FeaturesFixture, RecordingApi}
 
-  @moduletag :advanced
+  @moduletag :recording_api
   @moduletag timeout: 120_000
 
   setup_all do

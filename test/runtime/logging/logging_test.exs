@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.LoggingTest do
+defmodule LambdaRuntime.LoggingTest do
   # What the runtime process writes to stdout/stderr in Lambda's JSON and
   # text log formats, with AWS_LAMBDA_LOG_LEVEL, also under concurrency.
   use ExUnit.Case, async: true
@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Advanced.LoggingTest do
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi, RuntimeProcess}
 
-  @moduletag :advanced
+  @moduletag :recording_api
   @moduletag timeout: 120_000
 
   @rfc3339 ~r/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/

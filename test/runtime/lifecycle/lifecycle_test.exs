@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.LifecycleTest do
+defmodule LambdaRuntime.LifecycleTest do
   # SIGTERM (kill -TERM on the runtime's BEAM) and the X-Ray error cause,
   # end to end through bootstrap.sh.
   use ExUnit.Case, async: true
@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Advanced.LifecycleTest do
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi, RuntimeProcess}
 
-  @moduletag :advanced
+  @moduletag :recording_api
   @moduletag timeout: 60_000
 
   setup_all do

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.StreamRelayTest do
+defmodule LambdaRuntime.CargoLambdaRelayTest do
   # A Function URL-style streamed response through cargo-lambda's emulator:
   # the prelude's status becomes the HTTP answer's own, the prelude and the
   # eight-zero-byte separator are taken off, and each body chunk arrives as
@@ -11,7 +11,7 @@ defmodule LambdaRuntime.Advanced.StreamRelayTest do
   alias LambdaRuntime.TestSupport.CargoLambda
   alias LambdaRuntime.TestSupport.FeaturesFixture
 
-  @moduletag :advanced
+  @moduletag :recording_api
   @moduletag :cargo_lambda
   @moduletag timeout: 60_000
 

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.ExtensionTest do
+defmodule LambdaRuntime.ExtensionTest do
   # LambdaRuntime.Extension against a recording Extensions API.
   use ExUnit.Case, async: true
 
@@ -7,7 +7,7 @@ defmodule LambdaRuntime.Advanced.ExtensionTest do
   alias LambdaRuntime.{Extension, JSON}
   alias LambdaRuntime.TestSupport.{CargoLambda, FeaturesFixture, RecordingApi}
 
-  @moduletag :advanced
+  @moduletag :recording_api
 
   defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
 

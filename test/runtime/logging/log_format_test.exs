@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.LogFormatTest do
+defmodule LambdaRuntime.LogFormatTest do
   use ExUnit.Case, async: true
 
   alias LambdaRuntime.{JSON, LogFormat}

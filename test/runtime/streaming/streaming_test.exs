@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.StreamingTest do
+defmodule LambdaRuntime.StreamingTest do
   # Streamed responses through the real bootstrap.sh, against a Runtime API
   # that records every chunk as it arrives (framing, order, trailers).
   use ExUnit.Case, async: true
@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Advanced.StreamingTest do
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi}
 
-  @moduletag :advanced
+  @moduletag :recording_api
   @moduletag timeout: 120_000
 
   setup_all do

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.ManagedInstancesTest do
+defmodule LambdaRuntime.ManagedInstancesTest do
   # AWS_LAMBDA_MAX_CONCURRENCY=8: eight /next loops in one runtime, under
   # many concurrent callers.
   use ExUnit.Case, async: true
@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Advanced.ManagedInstancesTest do
   alias LambdaRuntime.JSON
   alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi}
 
-  @moduletag :advanced
+  @moduletag :recording_api
   @moduletag timeout: 180_000
 
   setup_all do

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.Advanced.StreamTest do
+defmodule LambdaRuntime.StreamedResponseTest do
   use ExUnit.Case, async: true
 
   alias LambdaRuntime.StreamedResponse
