@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.E2E.EmulatorTest do
+defmodule LambdaRuntime.E2E.CargoLambdaTest do
   # The real bootstrap.sh and the fixture function against cargo-lambda's
   # Runtime API emulator, invoked over HTTP the way a caller would.
   use ExUnit.Case, async: false
