@@ -12,7 +12,7 @@ defmodule LambdaRuntime.TestSupport.Durable.Conformance do
   alias LambdaRuntime.TestSupport.Durable.Stack
 
   @root LambdaRuntime.TestSupport.Paths.root()
-  @dir LambdaRuntime.TestSupport.Paths.root("test/durable/conformance")
+  @dir LambdaRuntime.TestSupport.Paths.root("test/runtime/durable/conformance")
 
   # The functions whose handler exits the runtime process.
   @crashing ~w(1-17 1-18 3-12)

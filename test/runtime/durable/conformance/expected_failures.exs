@@ -41,7 +41,7 @@ crash =
   {"the function exits (Runtime.ExitError, as required); the runner records no " <>
      "InvocationCompleted event for a failed invocation (it only invokes again), so every later " <>
      "EventId is one lower than required. The crash-and-resume behaviour itself is covered by " <>
-     "test/durable/e2e_test.exs", [~r/.*/]}
+     "test/runtime/durable/e2e_test.exs", [~r/.*/]}
 
 Map.merge(
   %{
