@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.FirstUsersTest do
+defmodule LambdaRuntime.UserProject.ConfigTest do
   # What a first user hits (issue 14), in a project of their own that
   # depends on lambda_runtime by path, driven through the Mix tasks in
   # their own VMs: config/config.exs and config/runtime.exs reach the
@@ -309,7 +309,7 @@ defmodule LambdaRuntime.FirstUsersTest do
   end
 
   # This VM's erts-*/bin would lead a `mix` started from here to the wrong
-  # Erlang root (see test/support/fixture.ex).
+  # Erlang root (see test/support/runtime/fixture.ex).
   defp path do
     erlang_root = List.to_string(:code.root_dir())
 

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.UserProjectTest do
+defmodule LambdaRuntime.UserProject.PackageDeployTest do
   # A project that depends on lambda_runtime by path, as a user's does,
   # driven through the Mix tasks in their own VMs (`mix` subprocesses). On
   # Elixir 1.15+ Mix prunes such a VM's code path to the project's
@@ -166,7 +166,7 @@ defmodule LambdaRuntime.UserProjectTest do
   end
 
   # This VM's erts-*/bin would lead a `mix` started from here to the wrong
-  # Erlang root (see test/support/fixture.ex).
+  # Erlang root (see test/support/runtime/fixture.ex).
   defp path do
     erlang_root = List.to_string(:code.root_dir())
 

@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.EmulatorTest do
+defmodule LambdaRuntime.Tools.Emulator.BootstrapTest do
   # LambdaRuntime.Tools.Emulator with the real runtime (bootstrap.sh, the NIF) on
   # the other side, and with a hand-driven runtime for the wire details.
   use ExUnit.Case, async: true

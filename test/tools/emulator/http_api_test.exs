@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.EmulatorWireTest do
+defmodule LambdaRuntime.Tools.Emulator.HTTPAPITest do
   # LambdaRuntime.Tools.Emulator's HTTP endpoints, driven by hand: the test plays
   # both the runtime and the caller, so it sees every status and header.
   use ExUnit.Case, async: true

@@ -1,6 +1,6 @@
 defmodule LambdaRuntime.Tools.LocalInvokeTest do
   # mix lambda.invoke's options and event, read by the library before any
-  # runtime starts (test/dx/invoke_task_test.exs runs whole invocations).
+  # runtime starts (invoke_task_test.exs runs whole invocations).
   use ExUnit.Case, async: true
 
   alias LambdaRuntime.Samples

@@ -1,6 +1,6 @@
 defmodule LambdaRuntime.Tools.NewOptionsTest do
   # mix lambda.new's flags turned into LambdaRuntime.Tools.New's options
-  # (test/dx/lambda_new_test.exs generates and builds whole projects).
+  # (lambda_new_test.exs generates and builds whole projects).
   use ExUnit.Case, async: true
 
   alias LambdaRuntime.Tools.New
