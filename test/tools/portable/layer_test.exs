@@ -5,7 +5,7 @@ defmodule LambdaRuntime.Portable.LayerTest do
   # function test/fixtures/portable packaged by `mix lambda.package`.
   #
   # The layers are the ones `mix lambda.layer --arch ARCH` builds here
-  # (test/support/portable_layers.ex; cached after the first build), unless
+  # (test/support/layer/portable_layers.ex; cached after the first build), unless
   # the environment names others:
   #
   #   LAMBDA_PORTABLE_LAYER_X86_64, LAMBDA_PORTABLE_LAYER_ARM64

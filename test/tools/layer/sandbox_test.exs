@@ -21,7 +21,7 @@ defmodule LambdaRuntime.Tools.Layer.SandboxTest do
     on_exit(fn -> File.rm_rf!(tmp) end)
 
     # The product's layer (ERTS built with zig for glibc 2.31) over this
-    # machine's root; test/portable runs it over an old-glibc root.
+    # machine's root; test/tools/portable runs it over an old-glibc root.
     layer_zip = PortableLayers.zip!(Target.host_arch())
     function_zip = Path.join(tmp, "hello.zip")
 

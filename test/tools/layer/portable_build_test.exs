@@ -2,7 +2,7 @@ defmodule LambdaRuntime.Tools.Layer.PortableBuildTest do
   # The pieces of the portable build that do not compile anything: target
   # names, the OTP source checks and download, the cache's atomicity, the
   # step runner and the zig workaround in OTP's makefile. The builds
-  # themselves are exercised by test/portable (they take minutes).
+  # themselves are exercised by test/tools/portable (they take minutes).
   # Not async: the download tests point LAMBDA_RUNTIME_CACHE elsewhere.
   use ExUnit.Case, async: false
 

@@ -3,8 +3,8 @@ defmodule LambdaRuntime.Tools.Layer.PortableLayerTest do
   # ELF file is built for the architecture and needs nothing newer than
   # glibc 2.31 and nothing from GCC's runtime or libstdc++, no library of
   # the build machine is bundled, the manifest says what the zip is, and
-  # the size is reported. Running them is test/portable's (old-glibc root)
-  # and test/layer/sandbox_test.exs's (this machine's root).
+  # the size is reported. Running them is test/tools/portable's (old-glibc root)
+  # and sandbox_test.exs's (this machine's root).
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.Tools.Layer.{Elf, Manifest}
