@@ -1,18 +1,15 @@
 defmodule LambdaRuntime.TestSupport.FaultApi do
   @moduledoc """
-  A scripted Lambda Runtime API for fault-injection tests: plain `:gen_tcp`
-  on 127.0.0.1 (a free port), HTTP/1.1 with keep-alive, `nodelay: true`.
+  A scripted Lambda Runtime API for fault-injection tests, on
+  `LambdaRuntime.TestSupport.HTTPServer` (127.0.0.1, a free port, HTTP/1.1
+  with keep-alive, `nodelay: true`). This module holds the script: what
+  each request is answered, and the record of every request.
 
   `/next` answers come from a queue of actions, each used once; a `/next`
   that finds the queue empty waits for the next `push_next/2`:
 
-    * `{:event, request_id, body, opts}`: a 200 with the invocation headers;
-      opts: `:deadline_ms`, `:trace_id` (`nil` leaves the header out),
-      `:headers` (extra `{name, value}`s),
-      `:content_type` (`nil` leaves the header out), `:header_case`
-      (`:upper`, `:lower` or `:as_is`, applied to every header name),
-      `:close` (answer with `Connection: close`, then close),
-      `:chunked` (the body in chunks, without `Content-Length`)
+    * `{:event, request_id, body, opts}`: a 200 with the invocation headers
+      (see `LambdaRuntime.TestSupport.FaultApi.Answers` for the options)
     * `{:status, code, body}`: an answer with that status
     * `:reset`: the connection is reset (RST) without an answer
     * `{:raw, bytes}`: `bytes` are written as they are, then the connection closes
@@ -22,10 +19,13 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   connection held open) was queued for that kind with `push_reply/3`.
   `:cut` queued for `:response` cuts a streamed (chunked) `/response` off:
   its first chunk is read, then the connection closes without an answer.
-  Every request is recorded (method, path, lower-cased headers, body).
+  Every request is recorded (method, path, lower-cased headers, body, `at`).
   """
 
   use GenServer
+
+  alias LambdaRuntime.TestSupport.{HTTPServer, HTTPWire, Wait}
+  alias LambdaRuntime.TestSupport.FaultApi.Answers
 
   defstruct [:pid, :port]
 
@@ -58,11 +58,22 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
 
   @doc """
   Waits until `count` requests match `filter` (a path suffix or a function
-  of the request) and returns them, oldest first; raises after `timeout` ms.
+  of the request) and returns them, oldest first; fails after `timeout` ms.
   """
   def await(api, filter, count \\ 1, timeout \\ 10_000) do
-    deadline = System.monotonic_time(:millisecond) + timeout
-    wait(api, matcher(filter), count, deadline)
+    match = matcher(filter)
+
+    Wait.until(
+      fn ->
+        found = api |> requests() |> Enum.filter(match)
+        if length(found) >= count, do: Enum.take(found, count)
+      end,
+      timeout: timeout,
+      message: fn ->
+        "expected #{count} request(s) matching #{inspect(filter)}; " <>
+          "all requests: #{inspect(requests(api), limit: :infinity)}"
+      end
+    )
   end
 
   @doc "Stops the API and every connection it holds."
@@ -71,43 +82,21 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   defp matcher(suffix) when is_binary(suffix), do: &String.ends_with?(&1.path, suffix)
   defp matcher(fun) when is_function(fun, 1), do: fun
 
-  defp wait(api, match, count, deadline) do
-    found = api |> requests() |> Enum.filter(match)
-
-    cond do
-      length(found) >= count ->
-        Enum.take(found, count)
-
-      System.monotonic_time(:millisecond) > deadline ->
-        raise "expected #{count} matching request(s), got #{length(found)}; " <>
-                "all requests: #{inspect(requests(api), limit: :infinity)}"
-
-      true ->
-        Process.sleep(10)
-        wait(api, match, count, deadline)
-    end
-  end
-
   # Server
 
   @impl true
   def init([]) do
-    {:ok, listen} =
-      :gen_tcp.listen(0, [
-        :binary,
-        ip: {127, 0, 0, 1},
-        active: false,
-        reuseaddr: true,
-        nodelay: true,
-        backlog: 64
-      ])
+    api = self()
 
-    server = self()
-    spawn_link(fn -> accept(listen, server) end)
+    server =
+      HTTPServer.start!(&Answers.reply(GenServer.call(api, {:request, &1}, :infinity)),
+        read_body: &read_body(&1, &2, api),
+        backlog: 64
+      )
 
     {:ok,
      %{
-       listen: listen,
+       server: server,
        next: :queue.new(),
        waiting: :queue.new(),
        replies: %{response: :queue.new(), error: :queue.new(), init_error: :queue.new()},
@@ -116,10 +105,7 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   end
 
   @impl true
-  def handle_call(:port, _from, state) do
-    {:ok, port} = :inet.port(state.listen)
-    {:reply, port, state}
-  end
+  def handle_call(:port, _from, state), do: {:reply, state.server.port, state}
 
   def handle_call({:push_next, action}, _from, state) do
     case :queue.out(state.waiting) do
@@ -184,7 +170,7 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
   defp kind(%{method: "POST", path: path}) do
     cond do
       String.ends_with?(path, "/runtime/init/error") -> :init_error
-      path =~ ~r{/runtime/invocation/[^/]+/response$} -> :response
+      response?(path) -> :response
       path =~ ~r{/runtime/invocation/[^/]+/error$} -> :error
       true -> :other
     end
@@ -192,220 +178,21 @@ defmodule LambdaRuntime.TestSupport.FaultApi do
 
   defp kind(_), do: :other
 
-  # Connections
+  defp response?(path), do: path =~ ~r{/runtime/invocation/[^/]+/response$}
 
-  defp accept(listen, server) do
-    case :gen_tcp.accept(listen) do
-      {:ok, socket} ->
-        pid = spawn_link(fn -> serve(socket, server) end)
-        :ok = :gen_tcp.controlling_process(socket, pid)
-        send(pid, :go)
-        accept(listen, server)
+  # The body, read in the connection's process. A chunked POST to
+  # /response first asks whether to cut it off; if so, its first chunk is
+  # read and the connection given up.
+  defp read_body(socket, request, api) do
+    chunked? = HTTPWire.header(request.headers, "transfer-encoding") != nil
 
-      {:error, _} ->
-        :ok
-    end
-  end
-
-  defp serve(socket, server) do
-    receive do
-      :go -> :ok
-    end
-
-    :ok = :inet.setopts(socket, nodelay: true)
-    loop(socket, server)
-  end
-
-  defp loop(socket, server) do
-    case read_request(socket, server) do
-      {:ok, request} ->
-        action = GenServer.call(server, {:request, request}, :infinity)
-
-        if answer(socket, action) == :keep_alive,
-          do: loop(socket, server),
-          else: :gen_tcp.close(socket)
-
-      {:error, _} ->
-        :gen_tcp.close(socket)
-    end
-  end
-
-  defp read_request(socket, server) do
-    with {:ok, method, path, headers} <- LambdaRuntime.TestSupport.HTTPWire.read_head(socket),
-         :read <- cut?(socket, server, method, path, headers),
-         {:ok, body} <- read_body(socket, headers) do
-      {:ok,
-       %{
-         method: method,
-         path: path,
-         headers: headers,
-         body: body,
-         at: now()
-       }}
-    end
-  end
-
-  # A chunked POST to /response: asks whether to cut it off; if so, reads
-  # its first chunk and gives up on the connection.
-  defp cut?(socket, server, "POST", path, headers) do
-    chunked? = List.keyfind(headers, "transfer-encoding", 0) != nil
-
-    if chunked? and path =~ ~r{/runtime/invocation/[^/]+/response$} do
-      request = %{method: "POST", path: path, headers: headers, body: :cut, at: now()}
-
-      case GenServer.call(server, {:stream_head, request}, :infinity) do
-        :cut ->
-          _first = read_chunk(socket)
-          {:error, :cut}
-
-        :read ->
-          :read
-      end
+    if request.method == "POST" and chunked? and response?(request.path) and
+         GenServer.call(api, {:stream_head, Map.put(request, :body, :cut)}, :infinity) == :cut do
+      _first = HTTPWire.read_chunk(socket)
+      {:error, :cut}
     else
-      :read
+      with {:ok, body} <- HTTPWire.read_body(socket, request.headers),
+           do: {:ok, Map.put(request, :body, body)}
     end
   end
-
-  defp cut?(_socket, _server, _method, _path, _headers), do: :read
-
-  defp now, do: System.monotonic_time(:millisecond)
-
-  defp read_body(socket, headers) do
-    case List.keyfind(headers, "content-length", 0) do
-      {_, "0"} -> {:ok, ""}
-      {_, length} -> :gen_tcp.recv(socket, String.to_integer(length))
-      nil -> read_chunked(socket, headers)
-    end
-  end
-
-  defp read_chunked(socket, headers) do
-    if List.keyfind(headers, "transfer-encoding", 0),
-      do: read_chunks(socket, []),
-      else: {:ok, ""}
-  end
-
-  defp read_chunks(socket, acc) do
-    case read_chunk(socket) do
-      "" -> {:ok, IO.iodata_to_binary(acc)}
-      chunk -> read_chunks(socket, [acc | chunk])
-    end
-  end
-
-  # One chunk of a chunked body, its CRLF read too; "" for the last one
-  # (trailers are not sent to this API).
-  defp read_chunk(socket) do
-    :ok = :inet.setopts(socket, packet: :line)
-    {:ok, line} = :gen_tcp.recv(socket, 0)
-    {size, _} = line |> String.trim() |> Integer.parse(16)
-    :ok = :inet.setopts(socket, packet: :raw)
-    {:ok, <<chunk::binary-size(size), "\r\n">>} = :gen_tcp.recv(socket, size + 2)
-    chunk
-  end
-
-  defp answer(socket, {:event, request_id, body, opts}) do
-    deadline = Keyword.get(opts, :deadline_ms, System.os_time(:millisecond) + 300_000)
-
-    content_type =
-      case Keyword.get(opts, :content_type, "application/json") do
-        nil -> []
-        type -> [{"Content-Type", type}]
-      end
-
-    headers =
-      [
-        {"Lambda-Runtime-Aws-Request-Id", request_id},
-        {"Lambda-Runtime-Deadline-Ms", to_string(deadline)},
-        {"Lambda-Runtime-Invoked-Function-Arn",
-         "arn:aws:lambda:us-east-1:123456789012:function:test-function"},
-        {"Lambda-Runtime-Trace-Id",
-         Keyword.get(opts, :trace_id, "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")}
-      ] ++ content_type ++ Keyword.get(opts, :headers, [])
-
-    headers = Enum.reject(headers, &match?({_, nil}, &1))
-
-    headers = Enum.map(headers, fn {k, v} -> {cased(k, opts[:header_case]), v} end)
-
-    cond do
-      opts[:chunked] ->
-        send_chunked(socket, headers, body)
-
-      opts[:close] ->
-        send_response(socket, 200, headers ++ [{"Connection", "close"}], body)
-        :gen_tcp.shutdown(socket, :write)
-        :closed
-
-      true ->
-        send_response(socket, 200, headers, body)
-    end
-  end
-
-  defp answer(socket, {:status, status, body}),
-    do: send_response(socket, status, [{"Content-Type", "application/json"}], body)
-
-  defp answer(socket, :reset) do
-    :inet.setopts(socket, linger: {true, 0})
-    :gen_tcp.close(socket)
-    :closed
-  end
-
-  # Never answers; the connection stays open until the API stops.
-  defp answer(_socket, :hang) do
-    receive do
-      :never -> :closed
-    end
-  end
-
-  defp answer(socket, {:raw, bytes}) do
-    :gen_tcp.send(socket, bytes)
-    :gen_tcp.shutdown(socket, :write)
-    :closed
-  end
-
-  # The body in chunks of at most 1000 bytes, without Content-Length.
-  defp send_chunked(socket, headers, body) do
-    head =
-      ["HTTP/1.1 200 OK\r\n"] ++
-        Enum.map(headers, fn {k, v} -> "#{k}: #{v}\r\n" end) ++
-        ["Transfer-Encoding: chunked\r\n\r\n"]
-
-    chunks =
-      for <<chunk::binary-size(1000) <- body>>, into: [] do
-        [Integer.to_string(1000, 16), "\r\n", chunk, "\r\n"]
-      end
-
-    tail_size = rem(byte_size(body), 1000)
-    tail = binary_part(body, byte_size(body) - tail_size, tail_size)
-
-    last =
-      if tail_size > 0, do: [Integer.to_string(tail_size, 16), "\r\n", tail, "\r\n"], else: []
-
-    case :gen_tcp.send(socket, [head, chunks, last, "0\r\n\r\n"]) do
-      :ok -> :keep_alive
-      {:error, _} -> :closed
-    end
-  end
-
-  defp cased(name, :upper), do: String.upcase(name)
-  defp cased(name, :lower), do: String.downcase(name)
-  defp cased(name, _), do: name
-
-  defp send_response(socket, status, headers, body) do
-    head =
-      ["HTTP/1.1 #{status} #{reason(status)}\r\n"] ++
-        Enum.map(headers, fn {k, v} -> "#{k}: #{v}\r\n" end) ++
-        ["Content-Length: #{byte_size(body)}\r\n\r\n"]
-
-    case :gen_tcp.send(socket, [head, body]) do
-      :ok -> :keep_alive
-      {:error, _} -> :closed
-    end
-  end
-
-  defp reason(200), do: "OK"
-  defp reason(202), do: "Accepted"
-  defp reason(408), do: "Request Timeout"
-  defp reason(410), do: "Gone"
-  defp reason(413), do: "Payload Too Large"
-  defp reason(500), do: "Internal Server Error"
-  defp reason(_), do: "Status"
 end
