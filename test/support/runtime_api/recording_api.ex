@@ -1,8 +1,9 @@
 defmodule LambdaRuntime.TestSupport.RecordingApi do
   @moduledoc """
   A Runtime API that records what the runtime sends, as the runtime sends
-  it (plain `:gen_tcp` on 127.0.0.1, HTTP/1.1 keep-alive, nodelay), for
-  the tests of the runtime's features through `bootstrap.sh`:
+  it (on `LambdaRuntime.TestSupport.HTTPServer`: 127.0.0.1, HTTP/1.1
+  keep-alive, nodelay), for the tests of the runtime's features through
+  `bootstrap.sh`:
 
     * any number of concurrent `/next` long polls, each answered in turn
       by `invoke/5` (blocks until that invocation's `/response` or
@@ -23,10 +24,16 @@ defmodule LambdaRuntime.TestSupport.RecordingApi do
 
   use GenServer
 
+  alias LambdaRuntime.TestSupport.{HTTPServer, Wait}
   alias LambdaRuntime.TestSupport.RecordingApi.Wire
 
   defstruct [:pid, :port]
 
+  @doc """
+  Starts the API on a free loopback port; it stops when the test ends.
+  Options: `:tap` (a pid that gets each chunk), `:register` (the answer to
+  `/extension/register`: `{status, body}` or `:hang`).
+  """
   def start!(opts \\ []) do
     {:ok, pid} = GenServer.start(__MODULE__, opts)
     api = %__MODULE__{pid: pid, port: GenServer.call(pid, :port)}
@@ -34,6 +41,7 @@ defmodule LambdaRuntime.TestSupport.RecordingApi do
     api
   end
 
+  @doc "The value of `AWS_LAMBDA_RUNTIME_API`, in Lambda's `host:port` form."
   def runtime_api(%__MODULE__{port: port}), do: "127.0.0.1:#{port}"
 
   @doc "Queues an event; returns at once."
@@ -44,33 +52,38 @@ defmodule LambdaRuntime.TestSupport.RecordingApi do
   def invoke(%__MODULE__{pid: pid}, id, body, headers \\ [], timeout \\ 30_000),
     do: GenServer.call(pid, {:invoke, id, body, headers}, timeout)
 
+  @doc "Every request so far, oldest first."
   def requests(%__MODULE__{pid: pid}), do: GenServer.call(pid, :requests)
 
   @doc "Waits until the events `ids` have been handed to the runtime by /next."
-  def await_delivered(%__MODULE__{pid: pid} = api, ids, timeout \\ 15_000) do
-    deadline = System.monotonic_time(:millisecond) + timeout
-    delivered = GenServer.call(pid, :delivered)
+  def await_delivered(%__MODULE__{pid: pid}, ids, timeout \\ 15_000) do
+    Wait.until(
+      fn ->
+        delivered = GenServer.call(pid, :delivered)
+        Enum.all?(ids, &MapSet.member?(delivered, &1))
+      end,
+      timeout: timeout,
+      message: "not delivered: #{inspect(ids)}"
+    )
 
-    cond do
-      Enum.all?(ids, &MapSet.member?(delivered, &1)) ->
-        :ok
-
-      System.monotonic_time(:millisecond) > deadline ->
-        raise "not delivered: #{inspect(ids)}"
-
-      true ->
-        Process.sleep(5) ||
-          await_delivered(api, ids, deadline - System.monotonic_time(:millisecond))
-    end
+    :ok
   end
 
-  @doc "Waits until `count` requests match (a path suffix or a predicate)."
+  @doc "Waits until `count` requests match (a path suffix or a predicate); returns them."
   def await(api, filter, count \\ 1, timeout \\ 15_000) do
     match = if is_binary(filter), do: &String.ends_with?(&1.path, filter), else: filter
-    deadline = System.monotonic_time(:millisecond) + timeout
-    wait(api, match, count, deadline)
+
+    Wait.until(
+      fn ->
+        found = api |> requests() |> Enum.filter(match)
+        if length(found) >= count, do: Enum.take(found, count)
+      end,
+      timeout: timeout,
+      message: fn -> "expected #{count} request(s) matching #{inspect(filter)}" end
+    )
   end
 
+  @doc "Stops the API and every connection it holds."
   def stop(%__MODULE__{pid: pid}) do
     if Process.alive?(pid), do: GenServer.stop(pid, :shutdown)
     :ok
@@ -78,43 +91,21 @@ defmodule LambdaRuntime.TestSupport.RecordingApi do
     :exit, _ -> :ok
   end
 
-  defp wait(api, match, count, deadline) do
-    found = api |> requests() |> Enum.filter(match)
-
-    cond do
-      length(found) >= count ->
-        Enum.take(found, count)
-
-      System.monotonic_time(:millisecond) > deadline ->
-        raise "expected #{count} matching request(s), got #{length(found)}"
-
-      true ->
-        Process.sleep(10)
-        wait(api, match, count, deadline)
-    end
-  end
-
   # Server
 
   @impl true
   def init(opts) do
-    {:ok, listen} =
-      :gen_tcp.listen(0, [
-        :binary,
-        ip: {127, 0, 0, 1},
-        active: false,
-        reuseaddr: true,
-        nodelay: true,
-        backlog: 128
-      ])
-
-    server = self()
+    api = self()
     tap = Keyword.get(opts, :tap)
-    spawn_link(fn -> accept(listen, server, tap) end)
+
+    server =
+      HTTPServer.start!(&answer(GenServer.call(api, {:request, &1}, :infinity)),
+        read_body: &Wire.read_body(&1, &2, tap)
+      )
 
     {:ok,
      %{
-       listen: listen,
+       server: server,
        register: Keyword.get(opts, :register, :ok),
        events: :queue.new(),
        polls: :queue.new(),
@@ -125,7 +116,7 @@ defmodule LambdaRuntime.TestSupport.RecordingApi do
   end
 
   @impl true
-  def handle_call(:port, _from, state), do: {:reply, elem(:inet.port(state.listen), 1), state}
+  def handle_call(:port, _from, state), do: {:reply, state.server.port, state}
   def handle_call(:requests, _from, state), do: {:reply, Enum.reverse(state.requests), state}
   def handle_call(:delivered, _from, state), do: {:reply, state.delivered, state}
 
@@ -209,49 +200,8 @@ defmodule LambdaRuntime.TestSupport.RecordingApi do
 
   defp outcome([_, id, kind]), do: {String.to_existing_atom(kind), URI.decode(id)}
 
-  # Connections
-
-  defp accept(listen, server, tap) do
-    case :gen_tcp.accept(listen) do
-      {:ok, socket} ->
-        pid = spawn(fn -> serve(socket, server, tap) end)
-        :ok = :gen_tcp.controlling_process(socket, pid)
-        send(pid, :go)
-        accept(listen, server, tap)
-
-      {:error, _} ->
-        :ok
-    end
-  end
-
-  defp serve(socket, server, tap) do
-    ref = Process.monitor(server)
-
-    receive do
-      :go -> :ok
-    end
-
-    :ok = :inet.setopts(socket, nodelay: true)
-    loop(socket, server, ref, tap)
-  end
-
-  defp loop(socket, server, ref, tap) do
-    with {:ok, request} <- Wire.read_request(socket, tap),
-         {:ok, action} <- ask(server, request),
-         :ok <- answer(socket, action, ref) do
-      loop(socket, server, ref, tap)
-    else
-      _ -> :gen_tcp.close(socket)
-    end
-  end
-
-  defp ask(server, request) do
-    {:ok, GenServer.call(server, {:request, request}, :infinity)}
-  catch
-    :exit, _ -> :stopped
-  end
-
-  defp answer(socket, {:event, {id, body, headers}}, _ref) do
+  # The HTTPServer reply for what handle_call/3 decided.
+  defp answer({:event, {id, body, headers}}) do
     deadline = System.os_time(:millisecond) + 300_000
 
     {deadline, headers} =
@@ -270,21 +220,12 @@ defmodule LambdaRuntime.TestSupport.RecordingApi do
         {"Content-Type", "application/json"}
       ] ++ headers
 
-    Wire.send_response(socket, 200, headers, body)
+    {200, headers, body}
   end
 
-  defp answer(socket, {:status, status, body}, _ref),
-    do: Wire.send_response(socket, status, [], body)
-
-  defp answer(socket, {:status, status, body, headers}, _ref),
-    do: Wire.send_response(socket, status, headers, body)
-
-  # Holds the connection open, unanswered, until the API stops.
-  defp answer(_socket, :hang, ref) do
-    receive do
-      {:DOWN, ^ref, _, _, _} -> :closed
-    end
-  end
+  defp answer({:status, status, body}), do: {status, [], body}
+  defp answer({:status, status, body, headers}), do: {status, headers, body}
+  defp answer(:hang), do: :hang
 
   @doc false
   # The trace id the API sends with event `id` (24 hex digits).

@@ -1,41 +1,36 @@
 defmodule LambdaRuntime.TestSupport.RecordingApi.Wire do
   @moduledoc """
-  HTTP/1.1 for `LambdaRuntime.TestSupport.RecordingApi`: requests read with
-  every chunk's arrival time and the trailers; answers with Content-Length.
+  How `LambdaRuntime.TestSupport.RecordingApi` reads a request's body (its
+  `LambdaRuntime.TestSupport.HTTPServer` `:read_body`): a chunked body
+  with every chunk's arrival time and size, the data of the first 8 MiB,
+  a SHA-256 of the whole, and the trailers.
   """
+
+  alias LambdaRuntime.TestSupport.HTTPWire
 
   @keep_bytes 8 * 1024 * 1024
 
-  # `tap`: nil, or a pid that gets `{:recording_api_chunk, path, data}` for
-  # each chunk of a chunked body as soon as it is read.
-  def read_request(socket, tap \\ nil) do
-    with {:ok, method, path, headers} <- LambdaRuntime.TestSupport.HTTPWire.read_head(socket),
-         at = System.monotonic_time(:millisecond),
-         {:ok, body} <- read_body(socket, headers, tap && {tap, path}) do
-      {:ok,
-       Map.merge(body, %{
-         method: method,
-         path: path,
-         headers: headers,
-         at: at,
-         done_at: System.monotonic_time(:millisecond)
-       })}
-    end
+  @doc """
+  Reads `request`'s body into it: `:body`, `:chunks` (nil unless chunked),
+  `:trailers`, `:bytes`, and for a chunked body `:sha256`. `tap`: nil, or a
+  pid that gets `{:recording_api_chunk, path, data}` for each chunk as
+  soon as it is read.
+  """
+  def read_body(socket, request, tap) do
+    with {:ok, body} <- body(socket, request.headers, tap && {tap, request.path}),
+         do: {:ok, Map.merge(request, body)}
   end
 
-  defp read_body(socket, headers, tap) do
+  defp body(socket, headers, tap) do
     cond do
-      length = List.keyfind(headers, "content-length", 0) ->
-        n = String.to_integer(elem(length, 1))
-
-        with {:ok, body} <- if(n == 0, do: {:ok, ""}, else: :gen_tcp.recv(socket, n)) do
-          {:ok, %{body: body, chunks: nil, trailers: [], bytes: n}}
+      HTTPWire.header(headers, "content-length") ->
+        with {:ok, body} <- HTTPWire.read_body(socket, headers) do
+          {:ok, %{body: body, chunks: nil, trailers: [], bytes: byte_size(body)}}
         end
 
-      List.keyfind(headers, "transfer-encoding", 0) ->
+      HTTPWire.header(headers, "transfer-encoding") ->
         read_chunks(socket, %{
           chunks: [],
-          trailers: [],
           bytes: 0,
           sha: :crypto.hash_init(:sha256),
           tap: tap
@@ -47,67 +42,36 @@ defmodule LambdaRuntime.TestSupport.RecordingApi.Wire do
   end
 
   defp read_chunks(socket, acc) do
-    with {:ok, line} <- line(socket),
-         {size, _} <- Integer.parse(String.trim(line), 16) do
-      if size == 0 do
-        read_trailers(socket, acc)
-      else
-        with {:ok, <<data::binary-size(size), "\r\n">>} <- :gen_tcp.recv(socket, size + 2) do
-          kept = if acc.bytes + size <= @keep_bytes, do: data, else: nil
-          with {pid, path} <- acc.tap, do: send(pid, {:recording_api_chunk, path, data})
-          chunk = %{at: System.monotonic_time(:millisecond), size: size, data: kept}
+    case HTTPWire.read_chunk(socket) do
+      {:ok, ""} ->
+        with {:ok, trailers} <- HTTPWire.read_trailers(socket, []) do
+          chunks = Enum.reverse(acc.chunks)
 
-          read_chunks(socket, %{
-            acc
-            | chunks: [chunk | acc.chunks],
-              bytes: acc.bytes + size,
-              sha: :crypto.hash_update(acc.sha, data)
-          })
+          {:ok,
+           %{
+             chunks: chunks,
+             trailers: trailers,
+             bytes: acc.bytes,
+             sha256: :crypto.hash_final(acc.sha),
+             body: chunks |> Enum.map(&(&1.data || "")) |> IO.iodata_to_binary()
+           }}
         end
-      end
-    else
-      _ -> {:error, :bad_chunk}
-    end
-  end
 
-  defp read_trailers(socket, acc) do
-    case line(socket) do
-      {:ok, "\r\n"} ->
-        chunks = Enum.reverse(acc.chunks)
+      {:ok, data} ->
+        size = byte_size(data)
+        kept = if acc.bytes + size <= @keep_bytes, do: data, else: nil
+        with {pid, path} <- acc.tap, do: send(pid, {:recording_api_chunk, path, data})
+        chunk = %{at: System.monotonic_time(:millisecond), size: size, data: kept}
 
-        {:ok,
-         %{
-           chunks: chunks,
-           trailers: Enum.reverse(acc.trailers),
-           bytes: acc.bytes,
-           sha256: :crypto.hash_final(acc.sha),
-           body: chunks |> Enum.map(&(&1.data || "")) |> IO.iodata_to_binary()
-         }}
-
-      {:ok, line} ->
-        [name, value] = String.split(line, ":", parts: 2)
-        trailer = {String.downcase(name), String.trim(value)}
-        read_trailers(socket, %{acc | trailers: [trailer | acc.trailers]})
+        read_chunks(socket, %{
+          acc
+          | chunks: [chunk | acc.chunks],
+            bytes: acc.bytes + size,
+            sha: :crypto.hash_update(acc.sha, data)
+        })
 
       error ->
         error
     end
-  end
-
-  defp line(socket) do
-    :ok = :inet.setopts(socket, packet: :line)
-    result = :gen_tcp.recv(socket, 0)
-    :ok = :inet.setopts(socket, packet: :raw)
-    result
-  end
-
-  def send_response(socket, status, headers, body) do
-    head = [
-      "HTTP/1.1 #{status} Status\r\n",
-      Enum.map(headers, fn {k, v} -> [k, ": ", v, "\r\n"] end),
-      "Content-Length: #{byte_size(body)}\r\n\r\n"
-    ]
-
-    :gen_tcp.send(socket, [head, body])
   end
 end
