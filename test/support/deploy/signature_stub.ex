@@ -10,95 +10,27 @@ defmodule LambdaRuntime.TestSupport.SignatureStub do
   """
 
   alias LambdaRuntime.AWS.SigV4
+  alias LambdaRuntime.TestSupport.HTTPServer
 
+  @doc """
+  Starts the stub (linked to the caller); returns `%{port: _, pid: _, url: _}`.
+  `answer.(request, verdict)` gives `{status, error_code | nil, body}`.
+  """
   def start!(key_id, secret, answer) do
-    {:ok, listen} =
-      :gen_tcp.listen(0, [
-        :binary,
-        ip: {127, 0, 0, 1},
-        active: false,
-        reuseaddr: true,
-        nodelay: true
-      ])
-
-    {:ok, port} = :inet.port(listen)
     test = self()
-    pid = spawn_link(fn -> accept(listen, {key_id, secret, answer, test}) end)
-    :ok = :gen_tcp.controlling_process(listen, pid)
-    %{port: port, pid: pid, url: "http://127.0.0.1:#{port}"}
-  end
 
-  defp accept(listen, state) do
-    case :gen_tcp.accept(listen) do
-      {:ok, socket} ->
-        serve(socket, state)
-        accept(listen, state)
-
-      {:error, _} ->
-        :ok
-    end
-  end
-
-  defp serve(socket, {key_id, secret, answer, test} = state) do
-    :inet.setopts(socket, packet: :http_bin)
-
-    case read_request(socket) do
-      {:ok, req} ->
+    server =
+      HTTPServer.start!(fn request ->
+        [path | query] = String.split(request.path, "?", parts: 2)
+        req = %{request | path: path} |> Map.put(:query, List.first(query) || "")
         verdict = verify(req, key_id, secret)
         send(test, {:stub_request, req, verdict})
         {status, code, body} = answer.(req, verdict)
-        error_header = if code, do: "x-amzn-ErrorType: #{code}\r\n", else: ""
+        error_header = if code, do: [{"x-amzn-ErrorType", code}], else: []
+        {status, [{"content-type", "application/json"} | error_header], body}
+      end)
 
-        :gen_tcp.send(socket, [
-          "HTTP/1.1 #{status} X\r\ncontent-type: application/json\r\n",
-          error_header,
-          "content-length: #{byte_size(body)}\r\n\r\n",
-          body
-        ])
-
-        serve(socket, state)
-
-      :closed ->
-        :gen_tcp.close(socket)
-    end
-  end
-
-  defp read_request(socket) do
-    case :gen_tcp.recv(socket, 0, 10_000) do
-      {:ok, {:http_request, method, {:abs_path, target}, _}} ->
-        headers = read_headers(socket, [])
-        length = headers |> List.keyfind("content-length", 0, {nil, "0"}) |> elem(1)
-        :inet.setopts(socket, packet: :raw)
-        body = if length == "0", do: "", else: recv!(socket, String.to_integer(length))
-        [path | query] = String.split(target, "?", parts: 2)
-
-        {:ok,
-         %{
-           method: to_string(method),
-           path: path,
-           query: List.first(query) || "",
-           headers: headers,
-           body: body
-         }}
-
-      _ ->
-        :closed
-    end
-  end
-
-  defp recv!(socket, length) do
-    {:ok, body} = :gen_tcp.recv(socket, length, 10_000)
-    body
-  end
-
-  defp read_headers(socket, acc) do
-    case :gen_tcp.recv(socket, 0, 10_000) do
-      {:ok, {:http_header, _, name, _, value}} ->
-        read_headers(socket, [{String.downcase(to_string(name)), value} | acc])
-
-      {:ok, :http_eoh} ->
-        Enum.reverse(acc)
-    end
+    %{port: server.port, pid: server.pid, url: HTTPServer.url(server)}
   end
 
   defp verify(req, key_id, secret) do
