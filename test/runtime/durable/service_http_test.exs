@@ -3,44 +3,22 @@ defmodule LambdaRuntime.Durable.ServiceHTTPTest do
 
   alias LambdaRuntime.AWS.{Error, SigV4}
   alias LambdaRuntime.Durable.Service.HTTP
+  alias LambdaRuntime.TestSupport.HTTPServer
 
   @arn "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durable-execution/run-1/abc"
 
-  # A one-shot HTTP server: answers `answer` and sends the raw request to the test.
+  # A server that answers every request `status` and `body`, and sends the
+  # request to the test.
   defp server(status, body) do
-    {:ok, listen} = :gen_tcp.listen(0, [:binary, ip: {127, 0, 0, 1}, active: false, packet: :raw])
-    {:ok, port} = :inet.port(listen)
     test = self()
 
-    spawn_link(fn ->
-      {:ok, socket} = :gen_tcp.accept(listen)
-      request = read_request(socket, "")
-      send(test, {:request, request})
+    server =
+      HTTPServer.start!(fn request ->
+        send(test, {:request, request})
+        {status, [{"content-type", "application/json"}], body}
+      end)
 
-      :gen_tcp.send(
-        socket,
-        "HTTP/1.1 #{status} X\r\ncontent-type: application/json\r\ncontent-length: #{byte_size(body)}\r\n\r\n#{body}"
-      )
-
-      Process.sleep(200)
-    end)
-
-    "http://127.0.0.1:#{port}"
-  end
-
-  defp read_request(socket, acc) do
-    {:ok, data} = :gen_tcp.recv(socket, 0, 5_000)
-    acc = acc <> data
-
-    case String.split(acc, "\r\n\r\n", parts: 2) do
-      [head, body] ->
-        length = Regex.run(~r/content-length: (\d+)/i, head)
-        wanted = if length, do: String.to_integer(List.last(length)), else: 0
-        if byte_size(body) >= wanted, do: {head, body}, else: read_request(socket, acc)
-
-      _ ->
-        read_request(socket, acc)
-    end
+    HTTPServer.url(server)
   end
 
   defp client(url) do
@@ -61,20 +39,9 @@ defmodule LambdaRuntime.Durable.ServiceHTTPTest do
     body = ~s({"CheckpointToken":"t1","Updates":[]})
 
     assert {:ok, %{"CheckpointToken" => "t2"}} = HTTP.checkpoint(client(url), @arn, body)
-    assert_receive {:request, {head, ^body}}
-
-    [request_line | headers] = String.split(head, "\r\n")
-    encoded = SigV4.encode(@arn)
-    assert request_line == "POST /2025-12-01/durable-executions/#{encoded}/checkpoint HTTP/1.1"
-
-    headers =
-      Map.new(
-        headers,
-        &(&1
-          |> String.split(": ", parts: 2)
-          |> List.to_tuple()
-          |> then(fn {k, v} -> {String.downcase(k), v} end))
-      )
+    assert_receive {:request, %{method: "POST", path: path, headers: headers, body: ^body}}
+    assert path == "/2025-12-01/durable-executions/#{SigV4.encode(@arn)}/checkpoint"
+    headers = Map.new(headers)
 
     assert headers["authorization"] =~
              ~r"^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/us-east-1/lambda/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$"
@@ -89,10 +56,10 @@ defmodule LambdaRuntime.Durable.ServiceHTTPTest do
     assert {:ok, %{"Operations" => [%{"Id" => "x"}], "NextMarker" => "m2"}} =
              HTTP.get_state(client(url), @arn, "a+b/c=", "m1")
 
-    assert_receive {:request, {head, ""}}
+    assert_receive {:request, %{method: "GET", path: path, body: ""}}
 
-    assert head =~
-             "GET /2025-12-01/durable-executions/#{SigV4.encode(@arn)}/state?CheckpointToken=a%2Bb%2Fc%3D&Marker=m1&MaxItems=1000 HTTP/1.1"
+    assert path ==
+             "/2025-12-01/durable-executions/#{SigV4.encode(@arn)}/state?CheckpointToken=a%2Bb%2Fc%3D&Marker=m1&MaxItems=1000"
   end
 
   test "4xx answers are fatal but throttling and a stale token; 5xx and the network are retryable" do
