@@ -13,59 +13,26 @@ defmodule LambdaRuntime.TestSupport.Fault.StallProxy do
       connection)
   """
 
-  defstruct [:port, :pid]
+  alias LambdaRuntime.TestSupport.HTTPServer
 
-  def start!(upstream_port, rule) do
-    parent = self()
+  @doc "Starts the proxy in front of `upstream_port` (an HTTPServer listener, linked to the caller)."
+  def start!(upstream_port, rule),
+    do: HTTPServer.start_tcp!(&connection(&1, upstream_port, rule))
 
-    pid =
-      spawn(fn ->
-        {:ok, listen} =
-          :gen_tcp.listen(0, [
-            :binary,
-            ip: {127, 0, 0, 1},
-            active: false,
-            reuseaddr: true,
-            nodelay: true
-          ])
+  @doc "The value of `AWS_LAMBDA_RUNTIME_API` that goes through the proxy."
+  def runtime_api(%HTTPServer{port: port}), do: "127.0.0.1:#{port}"
 
-        {:ok, port} = :inet.port(listen)
-        send(parent, {self(), port})
-        accept(listen, upstream_port, rule)
-      end)
-
-    receive do
-      {^pid, port} -> %__MODULE__{port: port, pid: pid}
-    end
-  end
-
-  def runtime_api(%__MODULE__{port: port}), do: "127.0.0.1:#{port}"
-
-  def stop(%__MODULE__{pid: pid}), do: Process.exit(pid, :kill)
-
-  defp accept(listen, upstream_port, rule) do
-    {:ok, client} = :gen_tcp.accept(listen)
-
-    {:ok, upstream} =
-      :gen_tcp.connect({127, 0, 0, 1}, upstream_port, [:binary, active: false, nodelay: true])
-
-    conn = spawn_link(fn -> connection(client, upstream, rule) end)
-    :ok = :gen_tcp.controlling_process(client, conn)
-    :ok = :gen_tcp.controlling_process(upstream, conn)
-    send(conn, :go)
-    accept(listen, upstream_port, rule)
-  end
+  @doc "Stops the proxy and its connections."
+  def stop(proxy), do: HTTPServer.stop(proxy)
 
   # Client to upstream here; upstream to client in a linked pump. A request
   # carrying a stall marker tells the pump to wait before passing on the
   # answer; the message is sent before the request goes upstream, so it is
   # always there before the answer.
-  defp connection(client, upstream, rule) do
-    receive do
-      :go -> :ok
-    end
+  defp connection(client, upstream_port, rule) do
+    {:ok, upstream} =
+      :gen_tcp.connect({127, 0, 0, 1}, upstream_port, [:binary, active: false, nodelay: true])
 
-    :ok = :inet.setopts(client, nodelay: true)
     pump = spawn_link(fn -> answers(upstream, client) end)
     requests(client, upstream, pump, rule)
   end
