@@ -37,7 +37,7 @@ defmodule LambdaRuntime.ClientTest do
   end
 
   test "a refused connection is a transport error, not an exception" do
-    port = LambdaRuntime.TestSupport.CargoLambda.free_port()
+    port = LambdaRuntime.TestSupport.HTTPServer.free_port()
     {:ok, client} = Client.new("127.0.0.1:#{port}")
     assert {:error, {:refused, message}} = Client.next(client)
     assert is_binary(message)

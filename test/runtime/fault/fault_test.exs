@@ -211,7 +211,7 @@ defmodule LambdaRuntime.FaultTest do
   end
 
   test "connection refused at start: a few retries, then a non-zero exit" do
-    port = LambdaRuntime.TestSupport.CargoLambda.free_port()
+    port = LambdaRuntime.TestSupport.HTTPServer.free_port()
     runtime = Fixture.start_runtime!("127.0.0.1:#{port}", "Fixture.Echo.handle")
 
     assert {status, log} = RuntimeProcess.await_exit(runtime, 20_000)

@@ -9,7 +9,7 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
   import LambdaRuntime.TestSupport.Fault.Assert
 
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{CargoLambda, FaultApi, Fixture, RuntimeProcess}
+  alias LambdaRuntime.TestSupport.{FaultApi, Fixture, HTTPServer, RuntimeProcess}
   alias LambdaRuntime.TestSupport.Fault.SharedRuntime
 
   @moduletag :fault
@@ -212,7 +212,7 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
 
     test "connection refused at start: retries, a clear log line, non-zero exit" do
       runtime =
-        Fixture.start_runtime!("127.0.0.1:#{CargoLambda.free_port()}", "Fixture.Matrix.handle")
+        Fixture.start_runtime!("127.0.0.1:#{HTTPServer.free_port()}", "Fixture.Matrix.handle")
 
       on_exit(fn -> Fixture.kill_runtime(runtime) end)
 

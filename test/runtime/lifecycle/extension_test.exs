@@ -5,7 +5,7 @@ defmodule LambdaRuntime.ExtensionTest do
   import ExUnit.CaptureLog
 
   alias LambdaRuntime.{Extension, JSON}
-  alias LambdaRuntime.TestSupport.{CargoLambda, FeaturesFixture, RecordingApi}
+  alias LambdaRuntime.TestSupport.{CargoLambda, FeaturesFixture, HTTPServer, RecordingApi}
 
   @moduletag :recording_api
 
@@ -66,7 +66,7 @@ defmodule LambdaRuntime.ExtensionTest do
     end
 
     test "nothing listening" do
-      port = CargoLambda.free_port()
+      port = HTTPServer.free_port()
 
       assert capture_log(fn ->
                assert {:error, :econnrefused} = Extension.start("127.0.0.1:#{port}")

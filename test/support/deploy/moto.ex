@@ -10,10 +10,11 @@ defmodule LambdaRuntime.TestSupport.Moto do
   """
 
   alias LambdaRuntime.AWS.{Credentials, Endpoint, Request, ServiceClient}
+  alias LambdaRuntime.TestSupport.{HTTPServer, Paths, Wait}
 
   defstruct [:port, :os_pid, :http_port]
 
-  @root LambdaRuntime.TestSupport.Paths.root()
+  @root Paths.root()
   @moto_server Path.join(@root, ".venv/bin/moto_server")
 
   @doc "Starts moto_server and waits until it answers."
@@ -22,7 +23,7 @@ defmodule LambdaRuntime.TestSupport.Moto do
       raise "moto_server is not installed at #{@moto_server}; run scripts/setup.sh"
     end
 
-    http_port = LambdaRuntime.TestSupport.CargoLambda.free_port()
+    http_port = HTTPServer.free_port()
 
     port =
       Port.open({:spawn_executable, @moto_server}, [
@@ -34,7 +35,7 @@ defmodule LambdaRuntime.TestSupport.Moto do
 
     {:os_pid, os_pid} = Port.info(port, :os_pid)
     moto = %__MODULE__{port: port, os_pid: os_pid, http_port: http_port}
-    wait_until_ready(moto, 300)
+    wait_until_ready(moto)
     moto
   end
 
@@ -169,18 +170,19 @@ defmodule LambdaRuntime.TestSupport.Moto do
     %ServiceClient{endpoint: endpoint, credentials: creds, backoff_ms: []}
   end
 
-  defp wait_until_ready(_moto, 0), do: raise("moto_server did not start")
-
-  defp wait_until_ready(moto, tries) do
+  defp wait_until_ready(moto) do
     {:ok, _} = Application.ensure_all_started(:inets)
 
-    case :httpc.request(:get, {~c"#{url(moto)}/moto-api/", []}, [timeout: 1_000], []) do
-      {:ok, {{_, status, _}, _, _}} when status < 500 ->
-        :ok
-
-      _ ->
-        Process.sleep(100)
-        wait_until_ready(moto, tries - 1)
-    end
+    Wait.until(
+      fn ->
+        match?(
+          {:ok, {{_, status, _}, _, _}} when status < 500,
+          :httpc.request(:get, {~c"#{url(moto)}/moto-api/", []}, [timeout: 1_000], [])
+        )
+      end,
+      timeout: 60_000,
+      interval: 100,
+      message: "moto_server did not start"
+    )
   end
 end

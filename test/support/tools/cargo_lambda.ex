@@ -9,11 +9,13 @@ defmodule LambdaRuntime.TestSupport.CargoLambda do
       CargoLambda.stop(emu)
   """
 
+  alias LambdaRuntime.TestSupport.{HTTPServer, Paths, Wait}
+
   defstruct [:port, :os_pid, :http_port]
 
-  @root LambdaRuntime.TestSupport.Paths.root()
+  @root Paths.root()
   @cargo_lambda Path.join(@root, ".venv/bin/cargo-lambda")
-  @project LambdaRuntime.TestSupport.Paths.fixture("cargo_lambda_project")
+  @project Paths.fixture("cargo_lambda_project")
 
   @doc "Starts the emulator and waits until it accepts connections."
   def start!(opts \\ []) do
@@ -21,7 +23,7 @@ defmodule LambdaRuntime.TestSupport.CargoLambda do
       raise "cargo-lambda is not installed at #{@cargo_lambda}; run scripts/setup.sh"
     end
 
-    http_port = free_port()
+    http_port = HTTPServer.free_port()
     extra = Keyword.get(opts, :args, [])
 
     args =
@@ -43,7 +45,7 @@ defmodule LambdaRuntime.TestSupport.CargoLambda do
 
     {:os_pid, os_pid} = Port.info(port, :os_pid)
     emu = %__MODULE__{port: port, os_pid: os_pid, http_port: http_port}
-    wait_until_listening(http_port, 200)
+    wait_until_listening(http_port)
     emu
   end
 
@@ -76,24 +78,17 @@ defmodule LambdaRuntime.TestSupport.CargoLambda do
     :ok
   end
 
-  @doc false
-  def free_port do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    port
-  end
-
-  defp wait_until_listening(port, 0), do: raise("the emulator did not start listening on #{port}")
-
-  defp wait_until_listening(port, tries) do
-    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
-      {:ok, socket} ->
-        :gen_tcp.close(socket)
-
-      {:error, _} ->
-        Process.sleep(50)
-        wait_until_listening(port, tries - 1)
-    end
+  defp wait_until_listening(port) do
+    Wait.until(
+      fn ->
+        case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
+          {:ok, socket} -> :gen_tcp.close(socket)
+          {:error, _} -> false
+        end
+      end,
+      timeout: 30_000,
+      interval: 50,
+      message: "the emulator did not start listening on #{port}"
+    )
   end
 end

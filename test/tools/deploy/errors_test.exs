@@ -227,7 +227,7 @@ defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
   end
 
   test "an unreachable endpoint says to check the endpoint", ctx do
-    port = LambdaRuntime.TestSupport.CargoLambda.free_port()
+    port = LambdaRuntime.TestSupport.HTTPServer.free_port()
     Moto.put_env(%{"AWS_ENDPOINT_URL_LAMBDA" => "http://127.0.0.1:#{port}"})
 
     error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Deploy.run(deploy_args(ctx.zip)) end
