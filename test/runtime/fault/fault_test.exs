@@ -1,44 +1,14 @@
 defmodule LambdaRuntime.FaultTest do
   # The real bootstrap.sh against a Runtime API that misbehaves on purpose.
-  use ExUnit.Case, async: false
-
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{FaultApi, Fixture, RuntimeProcess}
-
-  @moduletag :fault
-  @moduletag timeout: 60_000
-
-  setup_all do
-    Fixture.task_root!()
-    :ok
-  end
-
-  setup do
-    api = FaultApi.start!()
-    on_exit(fn -> FaultApi.stop(api) end)
-    %{api: api}
-  end
-
-  defp start(api, handler \\ "Fixture.Echo.handle") do
-    runtime = Fixture.start_runtime!(FaultApi.runtime_api(api), handler)
-    on_exit(fn -> Fixture.kill_runtime(runtime) end)
-    runtime
-  end
-
-  defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
-
-  defp response_for(api, request_id) do
-    [request] = FaultApi.await(api, "/runtime/invocation/#{request_id}/response")
-    request
-  end
+  use LambdaRuntime.TestSupport.FaultCase
 
   test "events are served and answered with the request's own id", %{api: api} do
-    start(api)
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.event(api, "req-a", ~s({"n":1}))
     FaultApi.event(api, "req-b", ~s({"n":2}))
 
     for {id, n} <- [{"req-a", 1}, {"req-b", 2}] do
-      request = response_for(api, id)
+      request = posted(api, id)
       assert request.method == "POST"
       assert header(request, "content-type") == "application/json"
       body = JSON.decode!(request.body)
@@ -53,7 +23,7 @@ defmodule LambdaRuntime.FaultTest do
 
   test "413 on /response: Function.ResponseSizeTooLarge posted to /error, next event served",
        %{api: api} do
-    start(api)
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {413, ~s({"errorType":"RequestEntityTooLarge"})})
     FaultApi.event(api, "req-big", ~s({"n":1}))
     FaultApi.event(api, "req-after", ~s({"n":2}))
@@ -65,24 +35,24 @@ defmodule LambdaRuntime.FaultTest do
              JSON.decode!(error.body)
 
     assert message =~ "exceeded maximum allowed payload size"
-    assert JSON.decode!(response_for(api, "req-after").body)["request_id"] == "req-after"
+    assert JSON.decode!(posted(api, "req-after").body)["request_id"] == "req-after"
   end
 
   test "410 on /response is logged and the next event is served", %{api: api} do
-    runtime = start(api)
+    runtime = start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {410, ~s({"errorType":"InvalidRequestID"})})
     FaultApi.event(api, "req-stale", "{}")
     FaultApi.event(api, "req-fresh", "{}")
 
-    response_for(api, "req-stale")
-    assert JSON.decode!(response_for(api, "req-fresh").body)["request_id"] == "req-fresh"
+    posted(api, "req-stale")
+    assert JSON.decode!(posted(api, "req-fresh").body)["request_id"] == "req-fresh"
     # No retry and no /error for the stale one.
     refute Enum.any?(FaultApi.requests(api), &String.ends_with?(&1.path, "/req-stale/error"))
     assert Fixture.await_output(runtime, "answered 410") =~ "no longer current"
   end
 
   test "500 on /next makes the runtime exit non-zero, promptly", %{api: api} do
-    runtime = start(api)
+    runtime = start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_next(api, {:status, 500, ~s({"errorType":"ServiceException"})})
 
     assert {status, log} = RuntimeProcess.await_exit(runtime, 10_000)
@@ -93,7 +63,7 @@ defmodule LambdaRuntime.FaultTest do
 
   test "500 on /next with a request id and a cut-off body: still a prompt non-zero exit",
        %{api: api} do
-    runtime = start(api)
+    runtime = start_runtime(api, "Fixture.Echo.handle")
 
     FaultApi.push_next(
       api,
@@ -109,46 +79,46 @@ defmodule LambdaRuntime.FaultTest do
   end
 
   test "a connection reset mid-/next is retried and the event then served", %{api: api} do
-    start(api)
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_next(api, :reset)
     FaultApi.event(api, "req-after-reset", ~s({"ok":true}))
 
-    assert JSON.decode!(response_for(api, "req-after-reset").body)["event"] == %{"ok" => true}
+    assert JSON.decode!(posted(api, "req-after-reset").body)["event"] == %{"ok" => true}
     assert length(FaultApi.await(api, "/next", 2)) == 2
   end
 
   test "a garbage status line is retried and the event then served", %{api: api} do
-    start(api)
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_next(api, {:raw, "NOT-HTTP garbage\r\n\r\n"})
     FaultApi.event(api, "req-after-garbage", "{}")
 
-    assert JSON.decode!(response_for(api, "req-after-garbage").body)["request_id"] ==
+    assert JSON.decode!(posted(api, "req-after-garbage").body)["request_id"] ==
              "req-after-garbage"
   end
 
   test "408 on /next is asked again", %{api: api} do
-    start(api)
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_next(api, {:status, 408, ""})
     FaultApi.push_next(api, {:status, 408, ""})
     FaultApi.event(api, "req-after-408", "{}")
 
-    response_for(api, "req-after-408")
+    posted(api, "req-after-408")
     assert length(FaultApi.await(api, "/next", 3)) == 3
   end
 
   test "another 4xx on /next is logged and asked again", %{api: api} do
-    runtime = start(api)
+    runtime = start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_next(api, {:status, 429, ~s({"errorType":"TooManyRequests"})})
     FaultApi.event(api, "req-after-429", "{}")
 
-    response_for(api, "req-after-429")
+    posted(api, "req-after-429")
     log = Fixture.await_output(runtime, "TooManyRequests")
     assert log =~ "answered /next with 429"
     assert log =~ "TooManyRequests"
   end
 
   test "upper-case header names and a missing Content-Type are fine", %{api: api} do
-    start(api)
+    start_runtime(api, "Fixture.Echo.handle")
 
     FaultApi.event(api, "req-upper", ~s({"x":1}),
       header_case: :upper,
@@ -158,30 +128,29 @@ defmodule LambdaRuntime.FaultTest do
 
     FaultApi.event(api, "req-lower", ~s({"x":2}), header_case: :lower)
 
-    upper = response_for(api, "req-upper")
+    upper = posted(api, "req-upper")
     assert JSON.decode!(upper.body)["event"] == %{"x" => 1}
     assert JSON.decode!(upper.body)["invocation_id"] == "inv-upper"
-    assert JSON.decode!(response_for(api, "req-lower").body)["event"] == %{"x" => 2}
+    assert JSON.decode!(posted(api, "req-lower").body)["event"] == %{"x" => 2}
   end
 
   test "Lambda-Runtime-Invocation-Id is echoed on /response and /error", %{api: api} do
-    start(api, "Fixture.Fail.raise_it")
+    start_runtime(api, "Fixture.Fail.raise_it")
     FaultApi.event(api, "req-err", "{}", headers: [{"Lambda-Runtime-Invocation-Id", "inv-42"}])
     [error] = FaultApi.await(api, "/runtime/invocation/req-err/error")
     assert header(error, "lambda-runtime-invocation-id") == "inv-42"
 
-    api2 = FaultApi.start!()
-    on_exit(fn -> FaultApi.stop(api2) end)
-    start(api2)
+    api2 = start_api()
+    start_runtime(api2, "Fixture.Echo.handle")
     FaultApi.event(api2, "req-ok", "{}", headers: [{"Lambda-Runtime-Invocation-Id", "inv-43"}])
-    assert header(response_for(api2, "req-ok"), "lambda-runtime-invocation-id") == "inv-43"
+    assert header(posted(api2, "req-ok"), "lambda-runtime-invocation-id") == "inv-43"
 
     FaultApi.event(api2, "req-no-inv", "{}")
-    assert header(response_for(api2, "req-no-inv"), "lambda-runtime-invocation-id") == nil
+    assert header(posted(api2, "req-no-inv"), "lambda-runtime-invocation-id") == nil
   end
 
   test "a function error: header type and body shape", %{api: api} do
-    start(api, "Fixture.Fail.raise_it")
+    start_runtime(api, "Fixture.Fail.raise_it")
     FaultApi.event(api, "req-raise", ~s({"why":"test"}))
     FaultApi.event(api, "req-raise-2", "{}")
 
@@ -203,7 +172,7 @@ defmodule LambdaRuntime.FaultTest do
   end
 
   test "an event that is not JSON is reported as Runtime.InvalidEvent", %{api: api} do
-    start(api)
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.event(api, "req-bad-json", "{not json")
     [error] = FaultApi.await(api, "/runtime/invocation/req-bad-json/error")
     assert header(error, "lambda-runtime-function-error-type") == "Runtime.InvalidEvent"
@@ -236,7 +205,7 @@ defmodule LambdaRuntime.FaultTest do
 
   test "a linked process failing inside init/1 is one Runtime.InitError, then exit",
        %{api: api} do
-    runtime = start(api, "Fixture.InitLinkFails")
+    runtime = start_runtime(api, "Fixture.InitLinkFails")
     [init_error] = FaultApi.await(api, "/runtime/init/error")
     assert header(init_error, "lambda-runtime-function-error-type") == "Runtime.InitError"
     assert JSON.decode!(init_error.body)["errorMessage"] =~ "agent init failed"
@@ -248,7 +217,7 @@ defmodule LambdaRuntime.FaultTest do
   end
 
   test "a missing handler posts /init/error and exits non-zero", %{api: api} do
-    runtime = start(api, "Fixture.Nope.handle")
+    runtime = start_runtime(api, "Fixture.Nope.handle")
     [init_error] = FaultApi.await(api, "/runtime/init/error")
     assert header(init_error, "lambda-runtime-function-error-type") == "Runtime.HandlerNotFound"
     assert JSON.decode!(init_error.body)["errorMessage"] =~ "Fixture.Nope is not available"

@@ -2,40 +2,10 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   # The real bootstrap.sh against the scripted Runtime API: what one
   # invocation carries (context, sizes, ids) and how the loop treats the
   # answers to /response and /error.
-  use ExUnit.Case, async: false
-
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{FaultApi, Fixture, RuntimeProcess}
-
-  @moduletag :fault
-  @moduletag timeout: 60_000
-
-  setup_all do
-    Fixture.task_root!()
-    :ok
-  end
-
-  setup do
-    api = FaultApi.start!()
-    on_exit(fn -> FaultApi.stop(api) end)
-    %{api: api}
-  end
-
-  defp start(api, handler) do
-    runtime = Fixture.start_runtime!(FaultApi.runtime_api(api), handler)
-    on_exit(fn -> Fixture.kill_runtime(runtime) end)
-    runtime
-  end
-
-  defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
-
-  defp posted(api, request_id, kind \\ "response") do
-    [request] = FaultApi.await(api, "/runtime/invocation/#{request_id}/#{kind}")
-    request
-  end
+  use LambdaRuntime.TestSupport.FaultCase
 
   test "every /next header reaches the handler's context", %{api: api} do
-    start(api, "Fixture.Echo.context")
+    start_runtime(api, "Fixture.Echo.context")
     deadline = System.os_time(:millisecond) + 120_000
 
     FaultApi.event(api, "req-ctx", "{}",
@@ -62,7 +32,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
   test "_X_AMZN_TRACE_ID follows each invocation's trace header, and is cleared without one",
        %{api: api} do
-    start(api, "Fixture.Echo.handle")
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.event(api, "req-t1", "{}", trace_id: "Root=1-00000001-aaa;Sampled=0")
     FaultApi.event(api, "req-t2", "{}", trace_id: nil)
     FaultApi.event(api, "req-t3", "{}", trace_id: "Root=1-00000003-ccc;Sampled=1")
@@ -78,7 +48,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
   test "a handler past a real deadline is killed: Sandbox.Timedout, then the next event",
        %{api: api} do
-    start(api, "Fixture.Slow.handle")
+    start_runtime(api, "Fixture.Slow.handle")
     deadline = System.os_time(:millisecond) + 700
 
     FaultApi.event(api, "req-spin", ~s({"ms":"forever"}), deadline_ms: deadline)
@@ -97,14 +67,13 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "a 6 MB event in and a 7 MB response out arrive whole", %{api: api} do
-    start(api, "Fixture.Echo.echo")
+    start_runtime(api, "Fixture.Echo.echo")
     event = %{"blob" => String.duplicate("é", 3_000_000), "n" => 1}
     FaultApi.event(api, "req-6mb", JSON.encode!(event))
     assert JSON.decode!(posted(api, "req-6mb").body) == event
 
-    api2 = FaultApi.start!()
-    on_exit(fn -> FaultApi.stop(api2) end)
-    start(api2, "Fixture.Echo.sized")
+    api2 = start_api()
+    start_runtime(api2, "Fixture.Echo.sized")
     FaultApi.event(api2, "req-7mb", ~s({"bytes":7000000}))
     response = posted(api2, "req-7mb")
     assert byte_size(response.body) == 7_000_000
@@ -112,7 +81,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "a chunked /next body is read whole", %{api: api} do
-    start(api, "Fixture.Echo.echo")
+    start_runtime(api, "Fixture.Echo.echo")
     event = %{"list" => Enum.to_list(1..2_000), "s" => String.duplicate("ü", 1_500)}
     FaultApi.event(api, "req-chunked", JSON.encode!(event), chunked: true)
     FaultApi.event(api, "req-chunked-2", ~s({"n":2}), chunked: true)
@@ -121,7 +90,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "request ids that need escaping are escaped in the path", %{api: api} do
-    start(api, "Fixture.Echo.handle")
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.event(api, "id with space/and?query#frag", "{}")
 
     [request] =
@@ -136,7 +105,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "an event without a request id is skipped and the loop goes on", %{api: api} do
-    runtime = start(api, "Fixture.Echo.handle")
+    runtime = start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_next(api, {:status, 200, "{}"})
     FaultApi.event(api, "req-next", "{}")
 
@@ -147,7 +116,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "a connection the API closes after each event is reopened", %{api: api} do
-    start(api, "Fixture.Echo.handle")
+    start_runtime(api, "Fixture.Echo.handle")
 
     for i <- 1..5 do
       FaultApi.event(api, "req-close-#{i}", ~s({"i":#{i}}), close: true)
@@ -159,16 +128,15 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "a reset while posting /response or /error is retried: nothing is lost", %{api: api} do
-    start(api, "Fixture.Echo.handle")
+    start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, :reset)
     FaultApi.event(api, "req-reset-post", ~s({"keep":"me"}))
 
     [_reset, delivered] = FaultApi.await(api, "/req-reset-post/response", 2)
     assert JSON.decode!(delivered.body)["event"] == %{"keep" => "me"}
 
-    api2 = FaultApi.start!()
-    on_exit(fn -> FaultApi.stop(api2) end)
-    start(api2, "Fixture.Fail.raise_it")
+    api2 = start_api()
+    start_runtime(api2, "Fixture.Fail.raise_it")
     FaultApi.push_reply(api2, :error, :reset)
     FaultApi.event(api2, "req-reset-error", "{}")
 
@@ -178,7 +146,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
   test "a process linked in init/1 that dies neither re-runs init/1 nor adds a poller",
        %{api: api} do
-    runtime = start(api, "Fixture.LinkedCrash")
+    runtime = start_runtime(api, "Fixture.LinkedCrash")
     FaultApi.event(api, "req-crash", ~s({"crash":true}))
     posted(api, "req-crash")
     FaultApi.await(api, "/next", 2)
@@ -202,7 +170,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "400 on /response is logged with its body and the loop goes on", %{api: api} do
-    runtime = start(api, "Fixture.Echo.handle")
+    runtime = start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {400, ~s({"errorType":"InvalidRequestID"})})
     FaultApi.event(api, "req-400", "{}")
     FaultApi.event(api, "req-after-400", "{}")
@@ -214,7 +182,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
   test "a streamed response whose connection breaks mid-body: logged, and the loop serves on",
        %{api: api} do
-    runtime = start(api, "Fixture.Streams.maybe")
+    runtime = start_runtime(api, "Fixture.Streams.maybe")
     FaultApi.push_reply(api, :response, :cut)
     FaultApi.event(api, "req-cut", ~s({"stream":true}))
 
@@ -229,7 +197,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
   test "a development checkout boots with the boot script mix compile wrote for this ERTS",
        %{api: api} do
-    start(api, "Fixture.Echo.boot")
+    start_runtime(api, "Fixture.Echo.boot")
     FaultApi.event(api, "req-boot", "{}")
     boot = JSON.decode!(posted(api, "req-boot").body)["boot"]
 
@@ -251,7 +219,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     File.touch!(file, {{2000, 1, 1}, {0, 0, 0}})
 
     try do
-      start(api, "Fixture.Echo.boot")
+      start_runtime(api, "Fixture.Echo.boot")
       FaultApi.event(api, "req-stale-boot", "{}")
       boot = JSON.decode!(posted(api, "req-stale-boot").body)["boot"]
       assert boot =~ ~r{/bin/no_dot_erlang$}
@@ -262,7 +230,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
   test "one /next per invocation: the /next made with an accepted /response is the only one",
        %{api: api} do
-    start(api, "Fixture.Echo.echo")
+    start_runtime(api, "Fixture.Echo.echo")
 
     for n <- 1..5 do
       FaultApi.event(api, "req-seq-#{n}", ~s({"n":#{n}}))
@@ -277,16 +245,15 @@ defmodule LambdaRuntime.Fault.InvocationTest do
   end
 
   test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
-    runtime = start(api, "Fixture.Echo.handle")
+    runtime = start_runtime(api, "Fixture.Echo.handle")
     FaultApi.push_reply(api, :response, {500, ~s({"errorType":"ServiceException"})})
     FaultApi.event(api, "req-500", "{}")
     assert {status, log} = RuntimeProcess.await_exit(runtime, 10_000)
     assert status != 0
     assert log =~ "answered /response with 500"
 
-    api2 = FaultApi.start!()
-    on_exit(fn -> FaultApi.stop(api2) end)
-    runtime2 = start(api2, "Fixture.Fail.raise_it")
+    api2 = start_api()
+    runtime2 = start_runtime(api2, "Fixture.Fail.raise_it")
     FaultApi.push_reply(api2, :error, {500, ~s({"errorType":"ServiceException"})})
     FaultApi.event(api2, "req-500-err", "{}")
     assert {status2, log2} = RuntimeProcess.await_exit(runtime2, 10_000)

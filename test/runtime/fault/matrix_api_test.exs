@@ -4,27 +4,15 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
   # misbehaves on purpose. The recoverable rows share one runtime and each
   # is followed by an invocation that must succeed on it; the fatal rows
   # (the runtime must exit) each start their own.
-  use ExUnit.Case, async: false
+  use LambdaRuntime.TestSupport.FaultCase, shared: "Fixture.Matrix.handle"
 
-  import LambdaRuntime.TestSupport.Fault.Assert
-
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{FaultApi, Fixture, HTTPServer, RuntimeProcess}
+  alias LambdaRuntime.TestSupport.HTTPServer
   alias LambdaRuntime.TestSupport.Fault.SharedRuntime
-
-  @moduletag :fault
-  @moduletag timeout: 60_000
 
   # A stall of a few seconds stands for Lambda's worst case (a /next that
   # waits as long as the function is idle): the runtime sets no read
   # timeout, so 3 s proves the same thing as 30 s.
   @stall_ms 3_000
-
-  setup_all do
-    shared = SharedRuntime.start!("Fixture.Matrix.handle")
-    on_exit(fn -> SharedRuntime.stop(shared) end)
-    %{api: shared.api, shared: shared}
-  end
 
   defp retries(shared, kind) do
     {output, _} = SharedRuntime.output(shared)
@@ -158,15 +146,13 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
 
   describe "bounded waits" do
     test "#14.16 /response never answered: logged after the bound, not retried; next served" do
-      api = FaultApi.start!()
-      on_exit(fn -> FaultApi.stop(api) end)
+      api = start_api()
 
       runtime =
-        Fixture.start_runtime!(FaultApi.runtime_api(api), "Fixture.Matrix.handle",
+        start_runtime(api, "Fixture.Matrix.handle",
           env: [{"LAMBDA_RUNTIME_API_TIMEOUT_MS", "1000"}]
         )
 
-      on_exit(fn -> Fixture.kill_runtime(runtime) end)
       FaultApi.push_reply(api, :response, :hang)
       FaultApi.event(api, "a-hang", ~s({"do":"ok"}))
       assert served!(api, "a-after-hang", %{"do" => "ok"})["request_id"] == "a-after-hang"
@@ -181,10 +167,8 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
 
   describe "fatal" do
     test "500 on /next: the runtime exits promptly, non-zero" do
-      api = FaultApi.start!()
-      on_exit(fn -> FaultApi.stop(api) end)
-      runtime = Fixture.start_runtime!(FaultApi.runtime_api(api), "Fixture.Matrix.handle")
-      on_exit(fn -> Fixture.kill_runtime(runtime) end)
+      api = start_api()
+      runtime = start_runtime(api, "Fixture.Matrix.handle")
       FaultApi.push_next(api, {:status, 500, ~s({"errorType":"ServiceException"})})
 
       assert {status, log} = RuntimeProcess.await_exit(runtime, 10_000)
@@ -194,11 +178,9 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
     end
 
     test "#14.16 /init/error never answered: the runtime still exits non-zero" do
-      api = FaultApi.start!()
-      on_exit(fn -> FaultApi.stop(api) end)
+      api = start_api()
       FaultApi.push_reply(api, :init_error, :hang)
-      runtime = Fixture.start_runtime!(FaultApi.runtime_api(api), "Nope.handle")
-      on_exit(fn -> Fixture.kill_runtime(runtime) end)
+      runtime = start_runtime(api, "Nope.handle")
 
       # Without a bound it waited for ever (cargo-lambda's emulator does not
       # answer after a runtime was killed mid-poll).
@@ -211,10 +193,7 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
     end
 
     test "connection refused at start: retries, a clear log line, non-zero exit" do
-      runtime =
-        Fixture.start_runtime!("127.0.0.1:#{HTTPServer.free_port()}", "Fixture.Matrix.handle")
-
-      on_exit(fn -> Fixture.kill_runtime(runtime) end)
+      runtime = start_runtime("127.0.0.1:#{HTTPServer.free_port()}", "Fixture.Matrix.handle")
 
       assert {status, log} = RuntimeProcess.await_exit(runtime, 20_000)
       assert status != 0
@@ -223,11 +202,9 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
     end
 
     test "a garbage status line that persists: retried, then a non-zero exit" do
-      api = FaultApi.start!()
-      on_exit(fn -> FaultApi.stop(api) end)
+      api = start_api()
       for _ <- 1..10, do: FaultApi.push_next(api, {:raw, "NOT-HTTP garbage\r\n\r\n"})
-      runtime = Fixture.start_runtime!(FaultApi.runtime_api(api), "Fixture.Matrix.handle")
-      on_exit(fn -> Fixture.kill_runtime(runtime) end)
+      runtime = start_runtime(api, "Fixture.Matrix.handle")
 
       assert {status, log} = RuntimeProcess.await_exit(runtime, 20_000)
       assert status != 0
@@ -244,21 +221,14 @@ defmodule LambdaRuntime.Fault.MatrixProxyTest do
   # The fault matrix, rows that need the Runtime API's answer to one request
   # to be shaped: a proxy (StallProxy) in front of the FaultApi holds it back
   # for a few seconds, or answers early without reading the request body.
-  use ExUnit.Case, async: false
+  use LambdaRuntime.TestSupport.FaultCase
 
-  import LambdaRuntime.TestSupport.Fault.Assert
-
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.FaultApi
   alias LambdaRuntime.TestSupport.Fault.{SharedRuntime, StallProxy}
-
-  @moduletag :fault
-  @moduletag timeout: 60_000
 
   @stall_ms 3_000
 
-  defp start(rule) do
-    api = FaultApi.start!()
+  # The test's FaultApi behind a StallProxy with `rule`, and a runtime on it.
+  defp start(api, rule) do
     proxy = StallProxy.start!(api.port, rule)
     runtime_api = StallProxy.runtime_api(proxy)
     shared = SharedRuntime.start!("Fixture.Matrix.handle", api: api, runtime_api: runtime_api)
@@ -268,11 +238,12 @@ defmodule LambdaRuntime.Fault.MatrixProxyTest do
       StallProxy.stop(proxy)
     end)
 
-    {api, shared}
+    shared
   end
 
-  test "/response answered only after #{@stall_ms} ms: the runtime waits, then serves on" do
-    {api, _shared} = start({:stall, "/a-stall-response/response", @stall_ms})
+  test "/response answered only after #{@stall_ms} ms: the runtime waits, then serves on",
+       %{api: api} do
+    start(api, {:stall, "/a-stall-response/response", @stall_ms})
     FaultApi.event(api, "a-stall-response", ~s({"do":"ok"}))
     FaultApi.event(api, "a-after-stall", ~s({"do":"ok"}))
 
@@ -294,8 +265,9 @@ defmodule LambdaRuntime.Fault.MatrixProxyTest do
   # its limit plus one byte, answers 413 and leaves the rest unread; the
   # runtime, still sending, sees the connection reset, and takes it for the
   # 413 (an over-limit body is sent once, never retried).
-  test "7 MB response, API answers 413 early and resets: ResponseSizeTooLarge; next served" do
-    {api, shared} = start({:answer_early, "/a-early/response", 413})
+  test "7 MB response, API answers 413 early and resets: ResponseSizeTooLarge; next served",
+       %{api: api} do
+    shared = start(api, {:answer_early, "/a-early/response", 413})
     FaultApi.event(api, "a-early", ~s({"do":"big","bytes":7000000}))
 
     error = posted(api, "a-early", "error")

@@ -4,22 +4,9 @@ defmodule LambdaRuntime.Fault.MatrixTest do
   # One runtime serves every row of this module, so each recoverable row is
   # followed by an invocation that must succeed on that same runtime.
   # The Runtime API rows are in matrix_api_test.exs.
-  use ExUnit.Case, async: false
+  use LambdaRuntime.TestSupport.FaultCase, shared: "Fixture.Matrix.handle"
 
-  import LambdaRuntime.TestSupport.Fault.Assert
-
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.FaultApi
   alias LambdaRuntime.TestSupport.Fault.SharedRuntime
-
-  @moduletag :fault
-  @moduletag timeout: 60_000
-
-  setup_all do
-    shared = SharedRuntime.start!("Fixture.Matrix.handle")
-    on_exit(fn -> SharedRuntime.stop(shared) end)
-    %{api: shared.api, shared: shared}
-  end
 
   describe "handler" do
     test "raise: the exception's type, message and stack on /error; next served", %{api: api} do
