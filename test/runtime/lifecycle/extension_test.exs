@@ -1,13 +1,11 @@
 defmodule LambdaRuntime.ExtensionTest do
   # LambdaRuntime.Extension against a recording Extensions API.
-  use ExUnit.Case, async: true
+  use LambdaRuntime.TestSupport.RecordingApiCase, async: true
 
   import ExUnit.CaptureLog
 
-  alias LambdaRuntime.{Extension, JSON}
-  alias LambdaRuntime.TestSupport.{CargoLambda, FeaturesFixture, HTTPServer, RecordingApi}
-
-  @moduletag :recording_api
+  alias LambdaRuntime.Extension
+  alias LambdaRuntime.TestSupport.{CargoLambda, HTTPServer}
 
   defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
 
@@ -113,17 +111,13 @@ defmodule LambdaRuntime.ExtensionTest do
 
     assert {200, body} = CargoLambda.invoke(cargo, ~s({"n":1}))
     assert JSON.decode!(body)["event"] == %{"n" => 1}
-    refute LambdaRuntime.TestSupport.RuntimeProcess.output(runtime) =~ "could not register"
+    refute RuntimeProcess.output(runtime) =~ "could not register"
   end
 
   @tag timeout: 60_000
   test "the runtime registers it before its first /next when enabled" do
-    FeaturesFixture.task_root!()
-    api = RecordingApi.start!()
-
-    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
-      env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}]
-    )
+    {api, _runtime} =
+      start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
 
     RecordingApi.await(api, "/runtime/invocation/next")
     RecordingApi.await(api, "/extension/event/next")
@@ -138,12 +132,8 @@ defmodule LambdaRuntime.ExtensionTest do
 
   @tag timeout: 60_000
   test "the runtime does not register it unless LAMBDA_RUNTIME_REGISTER_EXTENSION is true" do
-    FeaturesFixture.task_root!()
-    api = RecordingApi.start!()
-
-    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Lifecycle",
-      env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "no"}]
-    )
+    {api, _runtime} =
+      start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "no"}])
 
     RecordingApi.await(api, "/runtime/invocation/next")
     refute Enum.any?(RecordingApi.requests(api), &(&1.path =~ "/extension/"))

@@ -1,24 +1,9 @@
 defmodule LambdaRuntime.LifecycleTest do
   # SIGTERM (kill -TERM on the runtime's BEAM) and the X-Ray error cause,
   # end to end through bootstrap.sh.
-  use ExUnit.Case, async: true
+  use LambdaRuntime.TestSupport.RecordingApiCase, async: true
 
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi, RuntimeProcess}
-
-  @moduletag :recording_api
   @moduletag timeout: 60_000
-
-  setup_all do
-    FeaturesFixture.task_root!()
-    :ok
-  end
-
-  defp start(handler, env \\ [], api_opts \\ []) do
-    api = RecordingApi.start!(api_opts)
-    runtime = FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), handler, env: env)
-    {api, runtime}
-  end
 
   defp invoke_async(api, id, event),
     do: Task.async(fn -> RecordingApi.invoke(api, id, JSON.encode!(event)) end)
@@ -27,7 +12,9 @@ defmodule LambdaRuntime.LifecycleTest do
     # These give the runtime a budget longer than the invocations (Lambda's
     # own is 300-500 ms: see the default-budget tests below).
     test "a running invocation completes, terminate/2 runs once, the exit status is 0" do
-      {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}])
+      {api, runtime} =
+        start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}])
+
       task = invoke_async(api, "req-term", %{"sleep" => 600})
       before = FeaturesFixture.await_output(runtime, &(&1 =~ "handling req-term"))
 
@@ -48,10 +35,12 @@ defmodule LambdaRuntime.LifecycleTest do
 
     test "with several pollers, every running invocation completes before the exit" do
       {api, runtime} =
-        start("Features.Lifecycle", [
-          {"AWS_LAMBDA_MAX_CONCURRENCY", "4"},
-          {"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}
-        ])
+        start_runtime("Features.Lifecycle",
+          env: [
+            {"AWS_LAMBDA_MAX_CONCURRENCY", "4"},
+            {"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}
+          ]
+        )
 
       tasks = for n <- 1..3, do: invoke_async(api, "req-mi-#{n}", %{"sleep" => 400 + 100 * n})
 
@@ -72,7 +61,7 @@ defmodule LambdaRuntime.LifecycleTest do
     end
 
     test "idle: terminate/2 runs and the exit status is 0" do
-      {api, runtime} = start("Features.Lifecycle")
+      {api, runtime} = start_runtime("Features.Lifecycle")
       RecordingApi.await(api, "/runtime/invocation/next")
       FeaturesFixture.signal!(runtime, "TERM")
 
@@ -85,7 +74,9 @@ defmodule LambdaRuntime.LifecycleTest do
     test "after an invocation, waiting for the next one: exits at once, nothing counted as running" do
       # The accepted /response and the next /next are one NIF call; the
       # invocation stops counting as running once Lambda accepted it.
-      {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "5000"}])
+      {api, runtime} =
+        start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "5000"}])
+
       assert {:response, _} = RecordingApi.invoke(api, "req-done", JSON.encode!(%{"sleep" => 0}))
       RecordingApi.await(api, "/runtime/invocation/next", 2)
 
@@ -100,8 +91,9 @@ defmodule LambdaRuntime.LifecycleTest do
 
     test "if registering its own extension failed, the default budget is 250 ms" do
       {api, runtime} =
-        start("Features.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}],
-          register: {500, ~s({"errorType":"Extension.Crash"})}
+        start_runtime("Features.Lifecycle",
+          env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}],
+          api: [register: {500, ~s({"errorType":"Extension.Crash"})}]
         )
 
       RecordingApi.await(api, "/runtime/invocation/next")
@@ -114,7 +106,7 @@ defmodule LambdaRuntime.LifecycleTest do
 
     test "with the runtime's own extension the default budget is 450 ms" do
       {api, runtime} =
-        start("Features.Lifecycle", [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
+        start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_REGISTER_EXTENSION", "true"}])
 
       RecordingApi.await(api, "/runtime/invocation/next")
       FeaturesFixture.signal!(runtime, "TERM")
@@ -125,7 +117,9 @@ defmodule LambdaRuntime.LifecycleTest do
     end
 
     test "an invocation longer than the shutdown budget: terminate/2 still runs, exit 0" do
-      {api, runtime} = start("Features.Lifecycle", [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "300"}])
+      {api, runtime} =
+        start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "300"}])
+
       invoke_async(api, "req-long", %{"sleep" => 30_000})
       before = FeaturesFixture.await_output(runtime, &(&1 =~ "handling req-long"))
       FeaturesFixture.signal!(runtime, "TERM")
@@ -139,7 +133,7 @@ defmodule LambdaRuntime.LifecycleTest do
   end
 
   test "X-Ray: /error carries Lambda-Runtime-Function-XRay-Error-Cause with the raise site" do
-    {api, _runtime} = start("Features.Raise.handle")
+    {api, _runtime} = start_runtime("Features.Raise.handle")
     {:error, request} = RecordingApi.invoke(api, "req-xray", ~s({"a":1}))
 
     {_, header} = List.keyfind(request.headers, "lambda-runtime-function-xray-error-cause", 0)

@@ -1,29 +1,13 @@
 defmodule LambdaRuntime.LoggingTest do
   # What the runtime process writes to stdout/stderr in Lambda's JSON and
   # text log formats, with AWS_LAMBDA_LOG_LEVEL, also under concurrency.
-  use ExUnit.Case, async: true
+  use LambdaRuntime.TestSupport.RecordingApiCase, async: true
 
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi, RuntimeProcess}
-
-  @moduletag :recording_api
   @moduletag timeout: 120_000
 
   @rfc3339 ~r/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
-  setup_all do
-    FeaturesFixture.task_root!()
-    :ok
-  end
-
-  defp start(env, handler \\ "Features.Logging.handle") do
-    api = RecordingApi.start!()
-
-    url = RecordingApi.runtime_api(api)
-    runtime = FeaturesFixture.start_runtime!(url, handler, env: env)
-
-    {api, runtime}
-  end
+  defp start(env, handler \\ "Features.Logging.handle"), do: start_runtime(handler, env: env)
 
   defp invoke(api, n, extra \\ %{}) do
     event = Map.merge(%{"id" => "id-#{n}"}, extra)

@@ -1,26 +1,13 @@
 defmodule LambdaRuntime.ManagedInstancesTest do
   # AWS_LAMBDA_MAX_CONCURRENCY=8: eight /next loops in one runtime, under
   # many concurrent callers.
-  use ExUnit.Case, async: true
+  use LambdaRuntime.TestSupport.RecordingApiCase, async: true
 
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi}
-
-  @moduletag :recording_api
   @moduletag timeout: 180_000
 
-  setup_all do
-    FeaturesFixture.task_root!()
-    :ok
-  end
-
   setup do
-    api = RecordingApi.start!()
-
-    runtime =
-      FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Concurrent.handle",
-        env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}]
-      )
+    {api, runtime} =
+      start_runtime("Features.Concurrent.handle", env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}])
 
     # All eight pollers are waiting before the first invocation. (Each
     # long poll holds a dirty IO scheduler thread while it waits, so the VM

@@ -4,33 +4,21 @@ defmodule LambdaRuntime.MetricsRuntimeTest do
   # LAMBDA_METRICS_COLD_START: each line is a JSON object of its own that
   # passes the specification's checks, next to Logger lines in the format's
   # own shape, also for an invocation that fails after putting.
-  use ExUnit.Case, async: true
+  use LambdaRuntime.TestSupport.RecordingApiCase, async: true
 
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{EMFSpec, FeaturesFixture, RecordingApi}
+  alias LambdaRuntime.TestSupport.EMFSpec
 
-  @moduletag :recording_api
   @moduletag timeout: 120_000
-
-  setup_all do
-    FeaturesFixture.task_root!()
-    :ok
-  end
 
   for format <- ["Text", "JSON"] do
     test "#{format} log format" do
-      api = RecordingApi.start!()
-
       env = [
         {"AWS_LAMBDA_LOG_FORMAT", unquote(format)},
         {"LAMBDA_METRICS_COLD_START", "true"},
         {"LAMBDA_METRICS_NAMESPACE", "FixtureShop"}
       ]
 
-      runtime =
-        FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Metrics.handle",
-          env: env
-        )
+      {api, runtime} = start_runtime("Features.Metrics.handle", env: env)
 
       assert {:response, _} = RecordingApi.invoke(api, "req-1", JSON.encode!(%{"id" => "a"}))
 

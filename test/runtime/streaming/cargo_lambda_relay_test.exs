@@ -11,7 +11,6 @@ defmodule LambdaRuntime.CargoLambdaRelayTest do
   alias LambdaRuntime.TestSupport.CargoLambda
   alias LambdaRuntime.TestSupport.FeaturesFixture
 
-  @moduletag :recording_api
   @moduletag :cargo_lambda
   @moduletag timeout: 60_000
 

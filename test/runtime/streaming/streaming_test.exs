@@ -1,31 +1,15 @@
 defmodule LambdaRuntime.StreamingTest do
   # Streamed responses through the real bootstrap.sh, against a Runtime API
   # that records every chunk as it arrives (framing, order, trailers).
-  use ExUnit.Case, async: true
+  use LambdaRuntime.TestSupport.RecordingApiCase, async: true
 
-  alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{FeaturesFixture, RecordingApi}
-
-  @moduletag :recording_api
   @moduletag timeout: 120_000
-
-  setup_all do
-    FeaturesFixture.task_root!()
-    :ok
-  end
-
-  defp start(handler) do
-    api = RecordingApi.start!()
-    runtime = FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), handler)
-    {api, runtime}
-  end
 
   defp header(request, name), do: :proplists.get_value(name, request.headers, nil)
 
   @tag :tmp_dir
   test "chunks reach the Runtime API one by one, as the handler produces them", %{tmp_dir: gate} do
-    api = RecordingApi.start!(tap: self())
-    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.gated")
+    {api, _runtime} = start_runtime("Features.Streaming.gated", api: [tap: self()])
     event = JSON.encode!(%{"chunks" => 3, "gate" => gate})
     invocation = Task.async(fn -> RecordingApi.invoke(api, "req-gated", event, [], 60_000) end)
 
@@ -47,7 +31,7 @@ defmodule LambdaRuntime.StreamingTest do
   end
 
   test "a raise mid-stream: the chunks before it, then the error as real trailers" do
-    {api, _runtime} = start("Features.Streaming.handle")
+    {api, _runtime} = start_runtime("Features.Streaming.handle")
 
     {:response, request} = RecordingApi.invoke(api, "req-mid", ~s({"do":"fail_midway"}))
 
@@ -72,7 +56,7 @@ defmodule LambdaRuntime.StreamingTest do
   end
 
   test "a handler killed mid-stream (deadline, crash): the stream ends with error trailers" do
-    {api, _runtime} = start("Features.Streaming.handle")
+    {api, _runtime} = start_runtime("Features.Streaming.handle")
     # The deadline leaves room for the first chunk even on a busy machine
     # (counted from when the runtime is polling, not from its boot); the
     # 100 chunks would take 10 s.
@@ -98,7 +82,7 @@ defmodule LambdaRuntime.StreamingTest do
   end
 
   test "a raise before the first chunk goes to /error, not to a stream" do
-    {api, _runtime} = start("Features.Streaming.fail_first")
+    {api, _runtime} = start_runtime("Features.Streaming.fail_first")
 
     {:error, request} = RecordingApi.invoke(api, "req-first", "{}")
 
@@ -110,7 +94,7 @@ defmodule LambdaRuntime.StreamingTest do
   end
 
   test "an element that is not iodata, or only empty ones before a raise: /error, no stream" do
-    {api, _runtime} = start("Features.Streaming.handle")
+    {api, _runtime} = start_runtime("Features.Streaming.handle")
 
     {:error, bad} = RecordingApi.invoke(api, "req-bad", ~s({"do":"not_iodata"}))
     assert JSON.decode!(bad.body)["errorMessage"] == "a stream element is not iodata: :not_iodata"
@@ -131,7 +115,7 @@ defmodule LambdaRuntime.StreamingTest do
   end
 
   test "the HTTP-integration prelude is byte-exact and its own chunk, then 8 zero bytes" do
-    {api, _runtime} = start("Features.Streaming.http")
+    {api, _runtime} = start_runtime("Features.Streaming.http")
 
     {:response, request} = RecordingApi.invoke(api, "req-http", "{}")
 
@@ -149,11 +133,8 @@ defmodule LambdaRuntime.StreamingTest do
   end
 
   test "Managed Instances: 8 streams at once, each on its own connection, chunks intact" do
-    api = RecordingApi.start!()
-
-    FeaturesFixture.start_runtime!(RecordingApi.runtime_api(api), "Features.Streaming.together",
-      env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}]
-    )
+    {api, _runtime} =
+      start_runtime("Features.Streaming.together", env: [{"AWS_LAMBDA_MAX_CONCURRENCY", "8"}])
 
     # Each stream produces chunk i only when all 8 have produced chunk i - 1
     # (a barrier in the runtime's VM): 8 streams open at once, or none ends.
@@ -174,7 +155,7 @@ defmodule LambdaRuntime.StreamingTest do
   end
 
   test "100 MiB streamed in 1 MiB chunks with flat memory; the next invocation works" do
-    {api, runtime} = start("Features.Streaming.handle")
+    {api, runtime} = start_runtime("Features.Streaming.handle")
     {:response, _} = RecordingApi.invoke(api, "req-warm", ~s({"do":"plain"}))
     baseline = FeaturesFixture.peak_rss!(runtime)
 
