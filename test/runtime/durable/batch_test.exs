@@ -5,6 +5,7 @@ defmodule LambdaRuntime.Durable.BatchTest do
   alias LambdaRuntime.Durable
   alias LambdaRuntime.Durable.BatchResult
   alias LambdaRuntime.Durable.Test, as: DT
+  alias LambdaRuntime.TestSupport.Wait
 
   defp summary(batch) do
     %{
@@ -292,10 +293,9 @@ defmodule LambdaRuntime.Durable.BatchTest do
   end
 
   defp wait_for(table, value, timeout) do
-    cond do
-      count(table) >= value -> true
-      timeout <= 0 -> flunk("timed out waiting for the other branch")
-      true -> Process.sleep(20) && wait_for(table, value, timeout - 20)
-    end
+    Wait.until(fn -> count(table) >= value end,
+      timeout: timeout,
+      message: "timed out waiting for the other branch"
+    )
   end
 end

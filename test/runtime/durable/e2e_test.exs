@@ -7,6 +7,7 @@ defmodule LambdaRuntime.Durable.E2ETest do
 
   alias LambdaRuntime.Tools.Durable.Local.DexRunner
   alias LambdaRuntime.TestSupport.Durable.Stack
+  alias LambdaRuntime.TestSupport.Wait
 
   @moduletag :durable
   @moduletag timeout: 180_000
@@ -127,21 +128,24 @@ defmodule LambdaRuntime.Durable.E2ETest do
     end
   end
 
-  defp await_callback(dex, arn, name, tries \\ 300) do
-    {:ok, events} = DexRunner.history(dex, arn)
+  defp await_callback(dex, arn, name) do
+    started? = &(&1["EventType"] == "CallbackStarted" and &1["Name"] == name)
 
-    case Enum.find(events, &(&1["EventType"] == "CallbackStarted" and &1["Name"] == name)) do
-      %{"CallbackStartedDetails" => %{"CallbackId" => id}} ->
-        id
+    Wait.until(
+      fn ->
+        {:ok, events} = DexRunner.history(dex, arn)
 
-      nil when tries > 0 ->
-        Process.sleep(100)
-        await_callback(dex, arn, name, tries - 1)
-
-      nil ->
-        flunk(
-          "no CallbackStarted #{inspect(name)} in #{inspect(Enum.map(events, & &1["EventType"]))}"
-        )
-    end
+        case Enum.find(events, started?) do
+          %{"CallbackStartedDetails" => %{"CallbackId" => id}} -> id
+          nil -> nil
+        end
+      end,
+      timeout: 30_000,
+      interval: 100,
+      message: fn ->
+        {:ok, events} = DexRunner.history(dex, arn)
+        "no CallbackStarted #{inspect(name)} in #{inspect(Enum.map(events, & &1["EventType"]))}"
+      end
+    )
   end
 end

@@ -62,7 +62,9 @@ defmodule LambdaRuntime.E2E.CargoLambdaTest do
 
     # The VM keeps serving after the failure.
     assert {500, %{"errorType" => "ArgumentError"}} = invoke(emu, %{})
-    assert Fixture.await_output(runtime, "Invocation failed: ArgumentError") =~ "asked to fail"
+
+    assert RuntimeProcess.await_output(runtime, "Invocation failed: ArgumentError") =~
+             "asked to fail"
   end
 
   test "{:error, reason} is a HandlerError", %{emu: emu} do

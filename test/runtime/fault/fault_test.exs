@@ -48,7 +48,7 @@ defmodule LambdaRuntime.FaultTest do
     assert JSON.decode!(posted(api, "req-fresh").body)["request_id"] == "req-fresh"
     # No retry and no /error for the stale one.
     refute Enum.any?(FaultApi.requests(api), &String.ends_with?(&1.path, "/req-stale/error"))
-    assert Fixture.await_output(runtime, "answered 410") =~ "no longer current"
+    assert RuntimeProcess.await_output(runtime, "answered 410") =~ "no longer current"
   end
 
   test "500 on /next makes the runtime exit non-zero, promptly", %{api: api} do
@@ -112,7 +112,7 @@ defmodule LambdaRuntime.FaultTest do
     FaultApi.event(api, "req-after-429", "{}")
 
     posted(api, "req-after-429")
-    log = Fixture.await_output(runtime, "TooManyRequests")
+    log = RuntimeProcess.await_output(runtime, "TooManyRequests")
     assert log =~ "answered /next with 429"
     assert log =~ "TooManyRequests"
   end

@@ -111,7 +111,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
     posted(api, "req-next")
 
-    assert Fixture.await_output(runtime, "without Lambda-Runtime-Aws-Request-Id") =~
+    assert RuntimeProcess.await_output(runtime, "without Lambda-Runtime-Aws-Request-Id") =~
              "cannot be answered"
   end
 
@@ -163,7 +163,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     # One /next loop: one /next per answered event, plus the one waiting now.
     assert length(Enum.filter(FaultApi.requests(api), &String.ends_with?(&1.path, "/next"))) == 4
 
-    log = Fixture.await_output(runtime, ":boom")
+    log = RuntimeProcess.await_output(runtime, ":boom")
     assert log =~ "a process linked to the handler's init/1"
     log = log <> RuntimeProcess.stop(runtime)
     assert length(String.split(log, "fixture init/1 ran")) == 2
@@ -176,7 +176,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     FaultApi.event(api, "req-after-400", "{}")
 
     posted(api, "req-after-400")
-    log = Fixture.await_output(runtime, "InvalidRequestID")
+    log = RuntimeProcess.await_output(runtime, "InvalidRequestID")
     assert log =~ "answered 400"
   end
 
@@ -186,7 +186,7 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     FaultApi.push_reply(api, :response, :cut)
     FaultApi.event(api, "req-cut", ~s({"stream":true}))
 
-    assert Fixture.await_output(runtime, "broke off") =~
+    assert RuntimeProcess.await_output(runtime, "broke off") =~
              ~r/the streamed response for req-cut broke off \((closed|protocol): /
 
     FaultApi.event(api, "req-after-cut", ~s({"plain":1}))

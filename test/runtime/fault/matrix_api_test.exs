@@ -6,7 +6,7 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
   # (the runtime must exit) each start their own.
   use LambdaRuntime.TestSupport.FaultCase, shared: "Fixture.Matrix.handle"
 
-  alias LambdaRuntime.TestSupport.HTTPServer
+  alias LambdaRuntime.TestSupport.{HTTPServer, Wait}
   alias LambdaRuntime.TestSupport.Fault.SharedRuntime
 
   # A stall of a few seconds stands for Lambda's worst case (a /next that
@@ -20,15 +20,14 @@ defmodule LambdaRuntime.Fault.MatrixApiTest do
   end
 
   # The console Logger writes asynchronously: waits for `count` warnings.
-  defp await_retries(shared, kind, count, tries \\ 250) do
-    found = retries(shared, kind)
-
-    if found >= count or tries == 0 do
-      found
-    else
-      Process.sleep(20)
-      await_retries(shared, kind, count, tries - 1)
-    end
+  defp await_retries(shared, kind, count) do
+    Wait.until(
+      fn ->
+        found = retries(shared, kind)
+        if found >= count, do: found
+      end,
+      message: "fewer than #{count} #{kind} retries were logged"
+    )
   end
 
   describe "recoverable" do

@@ -16,7 +16,7 @@ defmodule LambdaRuntime.LifecycleTest do
         start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "3000"}])
 
       task = invoke_async(api, "req-term", %{"sleep" => 600})
-      before = FeaturesFixture.await_output(runtime, &(&1 =~ "handling req-term"))
+      before = RuntimeProcess.await_output(runtime, &(&1 =~ "handling req-term"))
 
       FeaturesFixture.signal!(runtime, "TERM")
       # A second signal while shutting down changes nothing.
@@ -45,7 +45,7 @@ defmodule LambdaRuntime.LifecycleTest do
       tasks = for n <- 1..3, do: invoke_async(api, "req-mi-#{n}", %{"sleep" => 400 + 100 * n})
 
       before =
-        FeaturesFixture.await_output(runtime, fn out ->
+        RuntimeProcess.await_output(runtime, fn out ->
           Enum.all?(1..3, &(out =~ "handling req-mi-#{&1}"))
         end)
 
@@ -121,7 +121,7 @@ defmodule LambdaRuntime.LifecycleTest do
         start_runtime("Features.Lifecycle", env: [{"LAMBDA_RUNTIME_SHUTDOWN_MS", "300"}])
 
       invoke_async(api, "req-long", %{"sleep" => 30_000})
-      before = FeaturesFixture.await_output(runtime, &(&1 =~ "handling req-long"))
+      before = RuntimeProcess.await_output(runtime, &(&1 =~ "handling req-long"))
       FeaturesFixture.signal!(runtime, "TERM")
 
       assert {0, rest} = RuntimeProcess.await_exit(runtime, 5_000)

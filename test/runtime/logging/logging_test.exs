@@ -17,7 +17,7 @@ defmodule LambdaRuntime.LoggingTest do
   # Every line of output so far, once `done?` holds for it.
   defp lines(runtime, done?) do
     runtime
-    |> FeaturesFixture.await_output(done?)
+    |> RuntimeProcess.await_output(done?)
     |> String.split("\n", trim: true)
   end
 
@@ -87,8 +87,7 @@ defmodule LambdaRuntime.LoggingTest do
 
       RecordingApi.invoke(api, "req-1", ~s({"n":50}), [], 60_000)
 
-      output =
-        FeaturesFixture.await_output(runtime, &(&1 =~ "written 50\n" and &1 =~ "logged 50"))
+      output = RuntimeProcess.await_output(runtime, &(&1 =~ "written 50\n" and &1 =~ "logged 50"))
 
       order =
         for line <- String.split(output, "\n", trim: true),
@@ -104,7 +103,7 @@ defmodule LambdaRuntime.LoggingTest do
     RecordingApi.invoke(api, "req-7", "{}", [], 60_000)
 
     output =
-      FeaturesFixture.await_output(
+      RuntimeProcess.await_output(
         runtime,
         &(&1 =~ "from a task" and &1 =~ "task crash" and &1 =~ "agent crash" and
             &1 =~ "spawn crash")
@@ -132,7 +131,7 @@ defmodule LambdaRuntime.LoggingTest do
     {api, runtime} = start([{"AWS_LAMBDA_LOG_LEVEL", "INFO"}])
     invoke(api, 1)
     invoke(api, 2, %{"fail" => true})
-    first = FeaturesFixture.await_output(runtime, &(&1 =~ "Invocation failed"))
+    first = RuntimeProcess.await_output(runtime, &(&1 =~ "Invocation failed"))
     FeaturesFixture.signal!(runtime, "TERM")
     {0, rest} = RuntimeProcess.await_exit(runtime)
     output = first <> rest

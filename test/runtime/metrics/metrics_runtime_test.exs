@@ -26,7 +26,7 @@ defmodule LambdaRuntime.MetricsRuntimeTest do
                RecordingApi.invoke(api, "req-2", JSON.encode!(%{"id" => "b", "fail" => true}))
 
       output =
-        FeaturesFixture.await_output(runtime, fn out ->
+        RuntimeProcess.await_output(runtime, fn out ->
           length(:binary.matches(out, ~s("_aws"))) == 3 and out =~ "after metrics b"
         end)
 

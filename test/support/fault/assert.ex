@@ -4,7 +4,7 @@ defmodule LambdaRuntime.TestSupport.Fault.Assert do
   import ExUnit.Assertions
 
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.FaultApi
+  alias LambdaRuntime.TestSupport.{FaultApi, Wait}
 
   def header(request, name), do: :proplists.get_value(name, request.headers, nil)
 
@@ -50,23 +50,18 @@ defmodule LambdaRuntime.TestSupport.Fault.Assert do
   end
 
   @doc "Waits until the runtime's latest request is a `/next` (it is idle) and returns it."
-  def idle!(api, timeout \\ 10_000),
-    do: await_idle(api, System.monotonic_time(:millisecond) + timeout)
-
-  defp await_idle(api, deadline) do
-    last = List.last(FaultApi.requests(api))
-
-    cond do
-      match?(%{method: "GET"}, last) and String.ends_with?(last.path, "/next") ->
-        last
-
-      System.monotonic_time(:millisecond) > deadline ->
-        flunk("the runtime is not waiting on /next; last request: #{inspect(last)}")
-
-      true ->
-        Process.sleep(10)
-        await_idle(api, deadline)
-    end
+  def idle!(api, timeout \\ 10_000) do
+    Wait.until(
+      fn ->
+        last = List.last(FaultApi.requests(api))
+        if match?(%{method: "GET"}, last) and String.ends_with?(last.path, "/next"), do: last
+      end,
+      timeout: timeout,
+      message: fn ->
+        "the runtime is not waiting on /next; last request: " <>
+          inspect(List.last(FaultApi.requests(api)))
+      end
+    )
   end
 
   @doc "How many `/next` requests the API has seen."

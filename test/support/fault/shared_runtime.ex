@@ -5,7 +5,7 @@ defmodule LambdaRuntime.TestSupport.Fault.SharedRuntime do
   that keeps everything the runtime prints, so that any test can read it.
   """
 
-  alias LambdaRuntime.TestSupport.{FaultApi, Fixture}
+  alias LambdaRuntime.TestSupport.{FaultApi, Fixture, Wait}
 
   defstruct [:api, :holder, :runtime]
 
@@ -49,19 +49,17 @@ defmodule LambdaRuntime.TestSupport.Fault.SharedRuntime do
     end
   end
 
-  @doc "The output, once it contains `text` (or after `timeout` ms)."
-  def await_output(shared, text, timeout \\ 5_000),
-    do: poll_output(shared, text, System.monotonic_time(:millisecond) + timeout)
-
-  defp poll_output(shared, text, deadline) do
-    {output, _status} = output(shared)
-
-    if output =~ text or System.monotonic_time(:millisecond) > deadline do
-      output
-    else
-      Process.sleep(20)
-      poll_output(shared, text, deadline)
-    end
+  @doc "Everything the runtime printed, once it contains `text`; fails after `timeout` ms."
+  def await_output(shared, text, timeout \\ 10_000) do
+    Wait.until(
+      fn ->
+        {output, _status} = output(shared)
+        if output =~ text, do: output
+      end,
+      timeout: timeout,
+      interval: 20,
+      message: fn -> "the runtime never printed #{inspect(text)}:\n#{elem(output(shared), 0)}" end
+    )
   end
 
   defp hold(port, acc, status) do

@@ -39,26 +39,6 @@ defmodule LambdaRuntime.TestSupport.FeaturesFixture do
     :ok
   end
 
-  @doc "Collects the runtime's output until `fun` (given all output so far) is true."
-  def await_output(%RuntimeProcess{port: port}, fun, timeout \\ 10_000) do
-    deadline = System.monotonic_time(:millisecond) + timeout
-    await_output(port, fun, "", deadline)
-  end
-
-  defp await_output(port, fun, acc, deadline) do
-    if fun.(acc) do
-      acc
-    else
-      wait = max(deadline - System.monotonic_time(:millisecond), 0)
-
-      receive do
-        {^port, {:data, data}} -> await_output(port, fun, acc <> data, deadline)
-      after
-        wait -> raise "the runtime's output did not match in time; output:\n#{acc}"
-      end
-    end
-  end
-
   defp beam?(%RuntimeProcess{os_pid: os_pid}) do
     case File.read("/proc/#{os_pid}/cmdline") do
       {:ok, cmdline} -> cmdline =~ "LambdaRuntime.Bootstrap"

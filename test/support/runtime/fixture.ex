@@ -61,27 +61,6 @@ defmodule LambdaRuntime.TestSupport.Fixture do
     :ok
   end
 
-  @doc """
-  The runtime's output so far, read until it contains `text` (the console
-  Logger writes asynchronously) or `timeout` ms pass. Only the process that
-  started the runtime receives its output.
-  """
-  def await_output(%RuntimeProcess{} = runtime, text, timeout \\ 5_000) do
-    deadline = System.monotonic_time(:millisecond) + timeout
-    collect_output(runtime, text, "", deadline)
-  end
-
-  defp collect_output(runtime, text, acc, deadline) do
-    acc = acc <> RuntimeProcess.output(runtime)
-
-    if acc =~ text or System.monotonic_time(:millisecond) > deadline do
-      acc
-    else
-      Process.sleep(20)
-      collect_output(runtime, text, acc, deadline)
-    end
-  end
-
   # A BEAM puts its own erts-*/bin and bin/ first on PATH; a bootstrap.sh
   # started from one then finds erts-*/bin/erl, derives the wrong Erlang root
   # and fails to find erlexec. Lambda's PATH has no such entries, so they

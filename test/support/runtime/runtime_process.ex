@@ -42,6 +42,36 @@ defmodule LambdaRuntime.TestSupport.RuntimeProcess do
   @doc "Waits for the process to exit; returns `{exit_status, output}`."
   def await_exit(%__MODULE__{port: port}, timeout \\ 10_000), do: collect(port, [], timeout)
 
+  @doc """
+  The runtime's output not read yet, once it matches `match` (a string it
+  contains, or a function of the output that returns true): read as it
+  arrives, so the console Logger's lines, written asynchronously, are
+  waited for. Fails the test with the output after `timeout` ms. Only the
+  process that started the runtime receives its output.
+  """
+  def await_output(%__MODULE__{port: port}, match, timeout \\ 10_000) do
+    match = if is_binary(match), do: &String.contains?(&1, match), else: match
+    deadline = System.monotonic_time(:millisecond) + timeout
+    receive_output(port, match, "", deadline, timeout)
+  end
+
+  defp receive_output(port, match, acc, deadline, timeout) do
+    if match.(acc) do
+      acc
+    else
+      wait = max(deadline - System.monotonic_time(:millisecond), 0)
+
+      receive do
+        {^port, {:data, data}} -> receive_output(port, match, acc <> data, deadline, timeout)
+      after
+        wait ->
+          ExUnit.Assertions.flunk(
+            "the runtime's output did not match within #{timeout} ms; output:\n#{acc}"
+          )
+      end
+    end
+  end
+
   @doc "Output so far (non-blocking)."
   def output(%__MODULE__{port: port}), do: drain(port, [])
 

@@ -236,10 +236,13 @@ defmodule LambdaRuntime.UserProject.ConfigTest do
         System.cmd("kill", ["-#{unquote(signal)}", to_string(mix_pid)])
         assert_receive {^port, {:exit_status, _}}, 30_000
 
-        # The runtime's handler would sleep on for two minutes; the process
+        # The runtime's handler would sleep on for ten minutes; the process
         # is gone (or a zombie waiting to be reaped) once mix is.
-        assert eventually(fn -> not alive?(runtime) end),
-               "the runtime (pid #{runtime}) outlived mix lambda.invoke"
+        LambdaRuntime.TestSupport.Wait.until(fn -> not alive?(runtime) end,
+          timeout: 20_000,
+          interval: 100,
+          message: "the runtime (pid #{runtime}) outlived mix lambda.invoke"
+        )
       end
     end
   end
@@ -271,15 +274,6 @@ defmodule LambdaRuntime.UserProject.ConfigTest do
     case File.read("/proc/#{pid}/stat") do
       {:ok, stat} -> not (stat |> String.split(") ") |> List.last() |> String.starts_with?("Z"))
       {:error, _} -> false
-    end
-  end
-
-  # Polls `fun` for up to 20 s: what is asserted is the outcome.
-  defp eventually(fun, tries \\ 200) do
-    cond do
-      fun.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(100) && eventually(fun, tries - 1)
     end
   end
 
