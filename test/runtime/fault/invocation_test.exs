@@ -149,23 +149,23 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     runtime = start_runtime(api, "Fixture.LinkedCrash")
     FaultApi.event(api, "req-crash", ~s({"crash":true}))
     posted(api, "req-crash")
-    FaultApi.await(api, "/next", 2)
-    # Time for a restarted runtime (the bug) to run init/1 and poll again.
-    Process.sleep(500)
+    # The runtime process saw the linked process's exit and carried on.
+    log = RuntimeProcess.await_output(runtime, ":boom")
+    assert log =~ "a process linked to the handler's init/1"
+
     FaultApi.event(api, "req-after-crash", "{}")
     FaultApi.event(api, "req-after-crash-2", "{}")
 
+    # Served with the state init/1 returned (a re-run would link a live process).
     assert JSON.decode!(posted(api, "req-after-crash").body) == %{"alive" => false}
     assert JSON.decode!(posted(api, "req-after-crash-2").body) == %{"alive" => false}
     FaultApi.await(api, "/next", 4)
-    Process.sleep(200)
-
-    # One /next loop: one /next per answered event, plus the one waiting now.
-    assert length(Enum.filter(FaultApi.requests(api), &String.ends_with?(&1.path, "/next"))) == 4
-
-    log = RuntimeProcess.await_output(runtime, ":boom")
-    assert log =~ "a process linked to the handler's init/1"
     log = log <> RuntimeProcess.stop(runtime)
+
+    # One /next loop: every /next after the first came with an answered
+    # event's /response, in turn; a second poller's /next would break the
+    # alternation.
+    assert request_kinds(api) == [:next | List.duplicate([:response, :next], 3)] |> List.flatten()
     assert length(String.split(log, "fixture init/1 ran")) == 2
   end
 
@@ -230,18 +230,19 @@ defmodule LambdaRuntime.Fault.InvocationTest do
 
   test "one /next per invocation: the /next made with an accepted /response is the only one",
        %{api: api} do
-    start_runtime(api, "Fixture.Echo.echo")
+    runtime = start_runtime(api, "Fixture.Echo.echo")
 
     for n <- 1..5 do
       FaultApi.event(api, "req-seq-#{n}", ~s({"n":#{n}}))
       assert JSON.decode!(posted(api, "req-seq-#{n}").body) == %{"n" => n}
     end
 
-    # The first poll, then one per accepted response; nothing more, later.
-    assert length(FaultApi.await(api, "/runtime/invocation/next", 6)) == 6
-    Process.sleep(300)
-    nexts = Enum.filter(FaultApi.requests(api), &String.ends_with?(&1.path, "/invocation/next"))
-    assert length(nexts) == 6
+    FaultApi.await(api, "/runtime/invocation/next", 6)
+    RuntimeProcess.stop(runtime)
+
+    # The first poll, then one per accepted response, each right after it:
+    # a /next of its own between two responses would break the alternation.
+    assert request_kinds(api) == [:next | List.duplicate([:response, :next], 5)] |> List.flatten()
   end
 
   test "500 on /response or /error makes the runtime exit non-zero", %{api: api} do
@@ -259,6 +260,13 @@ defmodule LambdaRuntime.Fault.InvocationTest do
     assert {status2, log2} = RuntimeProcess.await_exit(runtime2, 10_000)
     assert status2 != 0
     assert log2 =~ "answered /error with 500"
+  end
+
+  # Every request so far as :next or :response, in order.
+  defp request_kinds(api) do
+    for request <- FaultApi.requests(api) do
+      if String.ends_with?(request.path, "/invocation/next"), do: :next, else: :response
+    end
   end
 
   # The /error for a timed-out invocation comes once its deadline has passed
