@@ -4,7 +4,9 @@ defmodule LambdaRuntime.TestSupport.Fault.StallProxy do
   requests whose bytes contain a marker:
 
     * `{:stall, marker, ms}`: the answer to such a request is held back
-      for `ms` (a Runtime API that takes its time to answer)
+      for `ms` (a Runtime API that takes its time to answer); when it is
+      passed on, the process that started the proxy gets
+      `{StallProxy, :released, monotonic_ms}`
     * `{:answer_early, marker, status}`: the proxy answers `status` itself
       as soon as it sees the request's head, without reading the body, and
       closes the connection half a second later (as Lambda's Runtime API,
@@ -16,8 +18,10 @@ defmodule LambdaRuntime.TestSupport.Fault.StallProxy do
   alias LambdaRuntime.TestSupport.HTTPServer
 
   @doc "Starts the proxy in front of `upstream_port` (an HTTPServer listener, linked to the caller)."
-  def start!(upstream_port, rule),
-    do: HTTPServer.start_tcp!(&connection(&1, upstream_port, rule))
+  def start!(upstream_port, rule) do
+    owner = self()
+    HTTPServer.start_tcp!(&connection(&1, upstream_port, rule, owner))
+  end
 
   @doc "The value of `AWS_LAMBDA_RUNTIME_API` that goes through the proxy."
   def runtime_api(%HTTPServer{port: port}), do: "127.0.0.1:#{port}"
@@ -29,11 +33,11 @@ defmodule LambdaRuntime.TestSupport.Fault.StallProxy do
   # carrying a stall marker tells the pump to wait before passing on the
   # answer; the message is sent before the request goes upstream, so it is
   # always there before the answer.
-  defp connection(client, upstream_port, rule) do
+  defp connection(client, upstream_port, rule, owner) do
     {:ok, upstream} =
       :gen_tcp.connect({127, 0, 0, 1}, upstream_port, [:binary, active: false, nodelay: true])
 
-    pump = spawn_link(fn -> answers(upstream, client) end)
+    pump = spawn_link(fn -> answers(upstream, client, owner) end)
     requests(client, upstream, pump, rule)
   end
 
@@ -74,17 +78,19 @@ defmodule LambdaRuntime.TestSupport.Fault.StallProxy do
     end
   end
 
-  defp answers(upstream, client) do
+  defp answers(upstream, client, owner) do
     case :gen_tcp.recv(upstream, 0) do
       {:ok, data} ->
         receive do
-          {:delay, ms} -> Process.sleep(ms)
+          {:delay, ms} ->
+            Process.sleep(ms)
+            send(owner, {__MODULE__, :released, System.monotonic_time(:millisecond)})
         after
           0 -> :ok
         end
 
         _ = :gen_tcp.send(client, data)
-        answers(upstream, client)
+        answers(upstream, client, owner)
 
       {:error, _} ->
         :gen_tcp.close(client)
