@@ -4,7 +4,7 @@ defmodule LambdaRuntime.E2E.CargoLambdaTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.JSON
-  alias LambdaRuntime.TestSupport.{CargoLambda, Fixture, RuntimeProcess}
+  alias LambdaRuntime.TestSupport.{CargoLambda, Fixture, RuntimeProcess, TapProxy}
 
   @moduletag :e2e
   @moduletag timeout: 120_000
@@ -116,10 +116,14 @@ defmodule LambdaRuntime.E2E.CargoLambdaTest do
   test "with --timeout the emulator answers idle /next with 408; the runtime asks again" do
     emu = CargoLambda.start!(args: ["--timeout", "1"])
     on_exit(fn -> stop_emulator(emu) end)
-    runtime = start(emu, "Fixture.Echo.handle")
+    # The runtime talks to the emulator through a proxy that shows the test
+    # each answer.
+    proxy = TapProxy.start!(emu.http_port, self())
+    runtime = Fixture.start_runtime!("http://127.0.0.1:#{proxy.port}/.rt", "Fixture.Echo.handle")
+    on_exit(fn -> Fixture.kill_runtime(runtime) end)
 
-    # Long enough for /next long-polls to time out more than once.
-    Process.sleep(2_500)
+    # The idle /next long poll timed out (408) and was asked again, twice.
+    TapProxy.await_answers("HTTP/1.1 408", 2)
     assert {200, body} = invoke(emu, %{"after" => "idle"})
     assert body["event"] == %{"after" => "idle"}
     assert {:os_pid, _} = Port.info(runtime.port, :os_pid)
