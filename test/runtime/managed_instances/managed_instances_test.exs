@@ -3,6 +3,8 @@ defmodule LambdaRuntime.ManagedInstancesTest do
   # many concurrent callers.
   use LambdaRuntime.TestSupport.RecordingApiCase, async: true
 
+  alias LambdaRuntime.TestSupport.Wait
+
   @moduletag timeout: 180_000
 
   setup do
@@ -67,39 +69,54 @@ defmodule LambdaRuntime.ManagedInstancesTest do
     assert posted |> Enum.frequencies() |> Map.values() |> Enum.uniq() == [1]
   end
 
-  test "slow and fast invocations interleave across the pollers", %{api: api} do
-    started = System.monotonic_time(:millisecond)
+  # Invocations `ns` held at a gate (a directory) in the handler, once all
+  # of them run at once; open_gate/1 lets them finish.
+  defp hold(api, ns, gate) do
+    tasks = for n <- ns, do: Task.async(fn -> invoke(api, n, %{"gate" => gate}) end)
 
-    # 16 invocations of 200 ms: one after another they would take 3.2 s.
-    1..16
-    |> Task.async_stream(&invoke(api, &1, %{"sleep" => 200}), max_concurrency: 16)
-    |> Enum.each(fn {:ok, {:response, _}} -> :ok end)
+    Wait.until(fn -> length(Path.wildcard(Path.join(gate, "started-*"))) == length(tasks) end,
+      timeout: 30_000,
+      message: fn -> "not all of #{inspect(ns)} ran at once: #{inspect(File.ls!(gate))}" end
+    )
 
-    elapsed = System.monotonic_time(:millisecond) - started
-    assert elapsed < 1600, "16 x 200 ms took #{elapsed} ms"
-
-    # Four long invocations hold four pollers; the other four keep serving.
-    slow = for n <- 101..104, do: Task.async(fn -> invoke(api, n, %{"sleep" => 1500}) end)
-    RecordingApi.await_delivered(api, for(n <- 101..104, do: "req-#{n}"))
-
-    fast_done =
-      1001..1100
-      |> Task.async_stream(&invoke(api, &1), max_concurrency: 4)
-      |> Enum.map(fn {:ok, {:response, request}} -> request.done_at end)
-      |> Enum.max()
-
-    slow_done = for t <- slow, {:response, request} = Task.await(t), do: request.done_at
-    assert fast_done < Enum.min(slow_done)
+    tasks
   end
 
-  test "a killed handler fails only its own invocation", %{api: api} do
-    slow = for n <- 1..6, do: Task.async(fn -> invoke(api, n, %{"sleep" => 300}) end)
-    Process.sleep(50)
+  defp open_gate(gate), do: File.write!(Path.join(gate, "go"), "")
+
+  @tag :tmp_dir
+  test "slow and fast invocations interleave across the pollers", %{api: api, tmp_dir: dir} do
+    # Eight invocations that cannot finish run at once: one on each poller.
+    all = Path.join(dir, "all")
+    File.mkdir_p!(all)
+    held = hold(api, 1..8, all)
+    open_gate(all)
+    for t <- held, do: assert({:response, _} = Task.await(t, 60_000))
+
+    # Four held invocations occupy four pollers; the other four serve 100
+    # more meanwhile.
+    four = Path.join(dir, "four")
+    File.mkdir_p!(four)
+    slow = hold(api, 101..104, four)
+
+    1001..1100
+    |> Task.async_stream(&invoke(api, &1), max_concurrency: 4, timeout: 60_000)
+    |> Enum.each(fn {:ok, outcome} -> assert {:response, _} = outcome end)
+
+    assert Enum.all?(slow, &(Task.yield(&1, 0) == nil)), "a held invocation finished early"
+    open_gate(four)
+    for t <- slow, do: assert({:response, _} = Task.await(t, 60_000))
+  end
+
+  @tag :tmp_dir
+  test "a killed handler fails only its own invocation", %{api: api, tmp_dir: gate} do
+    running = hold(api, 1..6, gate)
     assert {:error, killed} = invoke(api, 99, %{"crash" => "kill"})
     assert killed.path =~ "/req-99/error"
+    open_gate(gate)
 
-    for {t, n} <- Enum.with_index(slow, 1) do
-      assert {:response, request} = Task.await(t)
+    for {t, n} <- Enum.with_index(running, 1) do
+      assert {:response, request} = Task.await(t, 60_000)
       assert JSON.decode!(request.body)["id"] == "id-#{n}"
     end
   end
