@@ -149,14 +149,29 @@ defmodule LambdaRuntime.Tools.Emulator.HTTPAPITest do
     # Lambda's deadline decides, not the order in which the emulator sees
     # its own timer and the runtime's answer: the answer is queued before
     # the timer fires but handled after the deadline.
-    emu = start_supervised!({Emulator, function_name: "wire", timeout: 0.3}, id: :short)
+    emu = start_supervised!({Emulator, function_name: "wire", timeout: 1}, id: :short)
     port = Emulator.port(emu)
     task = invoke_async(port, "{}")
-    {id, _, _} = next(port)
+    {id, headers, _} = next(port)
+    deadline = String.to_integer(headers["lambda-runtime-deadline-ms"])
 
     :ok = :sys.suspend(emu)
     answer = Task.async(fn -> post(port, id, "response", ~s("on time?")) end)
-    Process.sleep(500)
+
+    # The answer waits in the suspended emulator's mailbox, ahead of the
+    # deadline's timer, while the deadline passes.
+    [first | _] =
+      Wait.until(fn -> mailbox(emu) != [] and mailbox(emu) end,
+        message: "the answer never reached the emulator"
+      )
+
+    assert {:"$gen_call", _, {:complete, ^id, :ok, _}} = first
+
+    Wait.until(fn -> System.os_time(:millisecond) > deadline end,
+      timeout: 5_000,
+      message: "the deadline never passed"
+    )
+
     :ok = :sys.resume(emu)
 
     assert {410, _, _} = Task.await(answer)
@@ -314,6 +329,8 @@ defmodule LambdaRuntime.Tools.Emulator.HTTPAPITest do
     :ok = stop_supervised(Emulator)
     assert_receive {:result, {{:emulator_down, _}, {Emulator, :invoke, _id}}}
   end
+
+  defp mailbox(emu), do: elem(Process.info(emu, :messages), 1)
 
   defp waiting?(emu), do: :sys.get_state(emu).invocations.waiters != []
 
