@@ -36,7 +36,8 @@ defmodule LambdaRuntime.TestSupport.HTTPServer do
   proxy): `serve.(socket)` owns each accepted connection.
 
   The server is linked to the process that starts it and ends with it;
-  every connection ends with the server.
+  every connection ends with the server, and a connection's process that
+  crashes ends only its connection (the VM logs the crash).
   """
 
   alias LambdaRuntime.TestSupport.HTTPWire
@@ -92,20 +93,21 @@ defmodule LambdaRuntime.TestSupport.HTTPServer do
     port
   end
 
-  # The accept loop; each connection's process is linked to it, so that
-  # stopping the server (or its owner dying) ends them all.
+  # The accept loop. Accepted sockets stay owned by this process, so that
+  # they all close when it ends (it is linked to the server's owner); each
+  # connection is served by a process of its own, which watches this one
+  # (a connection left hanging ends with the server) and whose crash ends
+  # only that connection.
   defp accept(listen, serve) do
     case :gen_tcp.accept(listen) do
       {:ok, socket} ->
-        pid =
-          spawn_link(fn ->
-            receive do
-              :go -> serve.(socket)
-            end
-          end)
+        acceptor = self()
 
-        :ok = :gen_tcp.controlling_process(socket, pid)
-        send(pid, :go)
+        spawn(fn ->
+          Process.put({__MODULE__, :acceptor}, Process.monitor(acceptor))
+          serve.(socket)
+        end)
+
         accept(listen, serve)
 
       {:error, _} ->
@@ -121,7 +123,7 @@ defmodule LambdaRuntime.TestSupport.HTTPServer do
 
       case reply(socket, script.(request)) do
         :keep_alive -> serve(socket, script, read_body)
-        :closed -> :ok
+        :closed -> :gen_tcp.close(socket)
       end
     else
       _ -> :gen_tcp.close(socket)
@@ -150,29 +152,23 @@ defmodule LambdaRuntime.TestSupport.HTTPServer do
 
   defp reply(socket, :reset) do
     :inet.setopts(socket, linger: {true, 0})
-    :gen_tcp.close(socket)
     :closed
   end
 
-  defp reply(socket, :close) do
-    :gen_tcp.close(socket)
-    :closed
-  end
+  defp reply(_socket, :close), do: :closed
 
   defp reply(_socket, :hang) do
+    acceptor = Process.get({__MODULE__, :acceptor})
+
     receive do
-      :never -> :closed
+      {:DOWN, ^acceptor, :process, _, _} -> :closed
     end
   end
 
   defp sent(_socket, :ok), do: :keep_alive
+  defp sent(_socket, {:error, _}), do: :closed
 
-  defp sent(socket, {:error, _}) do
-    :gen_tcp.close(socket)
-    :closed
-  end
-
-  # Write side shut, the rest left to the peer (and to the server's end).
+  # Write side shut (the answer is complete), then the connection closed.
   defp shut(socket) do
     :gen_tcp.shutdown(socket, :write)
     :closed
