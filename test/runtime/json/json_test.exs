@@ -1,9 +1,12 @@
 defmodule LambdaRuntime.JSONTest do
+  # LambdaRuntime.JSON on documents: values both ways, numbers, strings,
+  # objects, malformed input, nesting, size. Encode's refusals and structs
+  # are in json_encode_test.exs, the scheduler split in
+  # json_schedulers_test.exs, the comparison with jiffy in json_peer_test.exs.
   use ExUnit.Case, async: true
 
-  alias LambdaRuntime.{JSON, Native}
+  alias LambdaRuntime.JSON
   alias LambdaRuntime.JSON.{DecodeError, EncodeError}
-  alias LambdaRuntime.TestSupport.{Exploding, Money, Point, Wrapper}
 
   doctest LambdaRuntime.JSON
 
@@ -179,52 +182,6 @@ defmodule LambdaRuntime.JSONTest do
     end
   end
 
-  describe "#14.9 duplicate keys on encode" do
-    test "an atom and a string key of the same name are an error naming both" do
-      assert {:error, %JSON.EncodeError{reason: :duplicate_key} = e} =
-               JSON.encode(%{:a => 1, "a" => 2})
-
-      assert Exception.message(e) =~ ~s(both keys :a and "a")
-      assert Exception.message(e) =~ ~s(the object key "a")
-    end
-
-    test "integer and string keys, deep inside a document, after the encode budget" do
-      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} =
-               JSON.encode(%{"outer" => [%{1 => :x, "1" => :y}]})
-
-      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} =
-               JSON.encode(%{:"1" => 1, 1 => 2})
-
-      filler = String.duplicate("x", 40_000)
-      big = Map.new(1..100, &{"k#{&1}", &1}) |> Map.put(:k50, 0)
-
-      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} = JSON.encode([filler, big])
-
-      # Paused inside a large map whose mixed keys come after the pause.
-      wide = Map.new(1..3_000, &{"key-#{&1}", String.duplicate("v", 20)})
-
-      assert {:error, %JSON.EncodeError{reason: :duplicate_key}} =
-               JSON.encode(Map.merge(wide, %{:"key-2999" => 1}))
-    end
-
-    test "mixed key types with distinct names encode; so do one-type maps" do
-      assert JSON.decode!(JSON.encode!(%{:a => 1, "b" => 2, 3 => 3})) ==
-               %{"a" => 1, "b" => 2, "3" => 3}
-
-      wide = Map.new(1..3_000, &{"key-#{&1}", &1})
-      assert wide |> Map.put(:other, 0) |> JSON.encode!() |> JSON.decode!() |> map_size() == 3_001
-    end
-
-    test "a handler returning such a map gets Runtime.InvalidResponse" do
-      assert {:error, %{"errorType" => "Runtime.InvalidResponse", "errorMessage" => message}} =
-               LambdaRuntime.Test.invoke(fn_handler(), %{})
-
-      assert message =~ ~s(both keys :a and "a")
-    end
-  end
-
-  defp fn_handler, do: "LambdaRuntime.TestHandlers.Outcomes.duplicate_keys"
-
   describe "malformed documents" do
     test "each is a DecodeError naming the position" do
       cases = [
@@ -274,139 +231,6 @@ defmodule LambdaRuntime.JSONTest do
     end
   end
 
-  describe "small and large work (normal and dirty schedulers)" do
-    # A JSON string document of exactly `size` bytes.
-    defp doc_of_size(size), do: ~s(") <> String.duplicate("a", size - 2) <> ~s(")
-
-    test "documents on both sides of the 16 KiB decode threshold" do
-      for size <- [16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 100_000] do
-        doc = doc_of_size(size)
-        assert byte_size(JSON.decode!(doc)) == size - 2
-
-        bad = binary_part(doc, 0, size - 2) <> <<0xFF, ?">>
-        assert {:error, %DecodeError{position: position}} = JSON.decode(bad)
-        assert position == size - 2, "size #{size}"
-      end
-    end
-
-    test "outputs on both sides of the 32 KiB encode budget" do
-      for size <- [32 * 1024 - 1, 32 * 1024, 32 * 1024 + 1, 200_000] do
-        text = String.duplicate("b", size - 2)
-        assert JSON.encode!(text) == ~s(") <> text <> ~s(")
-      end
-    end
-
-    test "a struct, an error or deep nesting after the budget is still found" do
-      prefix = String.duplicate("c", 40_000)
-
-      assert JSON.decode!(JSON.encode!([prefix, ~D[2024-01-01]])) == [prefix, "2024-01-01"]
-
-      assert {:error, %EncodeError{reason: :unsupported, term: {:late}}} =
-               JSON.encode([prefix, {:late}])
-
-      deep = Enum.reduce(1..2_000, [], fn _, acc -> [acc] end)
-      assert {:error, %EncodeError{reason: :too_deep}} = JSON.encode([prefix, deep])
-
-      assert {:error, %EncodeError{reason: :unsupported, term: {:after_struct}}} =
-               JSON.encode([prefix, ~D[2024-01-01], {:after_struct}])
-    end
-
-    test "an encode past the budget is paused on the normal scheduler and resumed, not restarted" do
-      pad = String.duplicate("p", 2_000)
-
-      terms = [
-        # a list of maps, paused inside a map
-        for(i <- 1..60, do: %{"i" => i, "pad" => pad, "tags" => [i, i + 1]}),
-        # a map of lists, paused inside a list
-        Map.new(1..40, fn i -> {"k#{i}", [pad, i, nil, true, 1.5]} end),
-        # nesting open on several levels when the budget runs out
-        %{"a" => [%{"b" => Map.new(1..50, &{&1, [pad]})}, "after"], "z" => 0},
-        # a string too large for what is left of the budget
-        ["x", String.duplicate("é", 100_000), "y"],
-        # small items only: the pause comes between two of them
-        for(i <- 1..5_000, do: %{"i" => i, "s" => "ab"}),
-        # one wide map, paused among its entries
-        Map.new(1..20_000, &{&1, -&1})
-      ]
-
-      for term <- terms do
-        assert {:cont, prefix, frames} = Native.json_encode(term)
-        assert byte_size(prefix) < 40_000
-        assert {:ok, resumed} = Native.json_encode_resume(prefix, frames)
-        assert {:ok, ^resumed} = Native.json_encode_dirty(term)
-        assert String.starts_with?(resumed, prefix)
-        assert JSON.encode!(term) == resumed
-      end
-
-      assert {:cont, _, [{:map, _, written, false}]} = Native.json_encode(List.last(terms))
-      assert written in 1000..19_999
-
-      # (the third and the last have integer keys, which come back as strings)
-      for term <- terms |> List.delete_at(5) |> List.delete_at(2),
-          do: assert(JSON.decode!(JSON.encode!(term)) == term)
-    end
-
-    test "a large string is never escaped on the normal scheduler" do
-      big = String.duplicate("q", 1_000_000)
-      assert {:cont, "", [{:value, ^big}]} = Native.json_encode(big)
-      assert {:cont, "[1,", [{:list, [], false}, {:value, ^big}]} = Native.json_encode([1, big])
-
-      assert JSON.encode!([1, big]) == "[1,\"" <> big <> "\"]"
-    end
-
-    test "frames that json_encode did not make are an error, not a crash" do
-      for frames <- [
-            :nope,
-            [:nope],
-            [{:bogus, [], true}],
-            [{:list, [1], :maybe}],
-            [{:map, :not_a_map, 0, true}],
-            [{:map, %{"a" => 1}, 2, true}],
-            [{:map, %{"a" => 1}, -1, true}],
-            [{:value}]
-          ] do
-        assert {:error, {:bad_frames, _}} = Native.json_encode_resume("[", frames),
-               inspect(frames)
-      end
-
-      assert {:ok, "[1,2]"} = Native.json_encode_resume("[", [{:list, [1, 2], true}])
-
-      assert {:ok, ~s({"a":1,"b":2})} =
-               Native.json_encode_resume(~s({"a":1), [{:map, %{"a" => 1, "b" => 2}, 1, false}])
-    end
-
-    test "an improper list is reported as such after a pause too" do
-      big = String.duplicate("a", 40_000)
-      assert {:cont, "[", [{:list, :x, false}, {:value, ^big}]} = Native.json_encode([big | :x])
-      assert {:error, %EncodeError{reason: :improper_list, term: :x}} = JSON.encode([big | :x])
-
-      wide = Map.new(1..10_000, &{&1, &1})
-
-      assert {:error, %EncodeError{reason: :improper_list, term: :y}} = JSON.encode([wide | :y])
-    end
-
-    test "many processes at once get their own results" do
-      tasks =
-        for i <- 1..32 do
-          Task.async(fn ->
-            for j <- 1..25 do
-              term = %{
-                "i" => i,
-                "j" => j,
-                "pad" => String.duplicate("x", rem(i * j * 997, 60_000))
-              }
-
-              ^term = term |> JSON.encode!() |> JSON.decode!()
-              {i, j}
-            end
-          end)
-        end
-
-      results = Enum.flat_map(tasks, &Task.await(&1, 30_000))
-      assert length(results) == 32 * 25
-    end
-  end
-
   test "a 6 MB document decodes and re-encodes" do
     items =
       for i <- 1..20_000 do
@@ -420,103 +244,5 @@ defmodule LambdaRuntime.JSONTest do
     assert length(decoded["items"]) == 20_000
     assert Enum.at(decoded["items"], 9_999) == Enum.at(items, 9_999)
     assert JSON.decode!(JSON.encode!(decoded)) == decoded
-  end
-
-  describe "encode errors name the offending term" do
-    test "pid, tuple, reference, function, port" do
-      ref = make_ref()
-      fun = fn -> :ok end
-      port = hd(Port.list())
-
-      for {term, kind} <- [
-            {self(), "pids"},
-            {{1, 2}, "tuples"},
-            {ref, "references"},
-            {fun, "functions"},
-            {port, "ports"}
-          ] do
-        assert {:error, %EncodeError{reason: :unsupported, term: ^term} = error} =
-                 JSON.encode(%{"nested" => [1, term]})
-
-        message = Exception.message(error)
-        assert message =~ kind
-        assert message =~ inspect(term, limit: 5)
-      end
-    end
-
-    test "a binary that is not UTF-8" do
-      assert {:error, %EncodeError{reason: :invalid_utf8, term: <<0xFF, 0xFE>>} = error} =
-               JSON.encode(["ok", <<0xFF, 0xFE>>])
-
-      assert Exception.message(error) =~ "<<255, 254>>"
-      assert Exception.message(error) =~ "not valid UTF-8"
-    end
-
-    test "a map key that is not an atom, string or integer" do
-      for key <- [{:a}, 1.5, self(), [1]] do
-        assert {:error, %EncodeError{reason: :invalid_key, term: ^key} = error} =
-                 JSON.encode(%{key => 1})
-
-        assert Exception.message(error) =~ "map key #{inspect(key)}"
-      end
-    end
-
-    test "an improper list" do
-      assert {:error, %EncodeError{reason: :improper_list, term: :tail} = error} =
-               JSON.encode([1, 2 | :tail])
-
-      assert Exception.message(error) =~ "improper list ending in :tail"
-    end
-
-    test "encode! raises the EncodeError" do
-      assert_raise EncodeError, ~r/tuples have no JSON form/, fn -> JSON.encode!({:a}) end
-    end
-  end
-
-  describe "structs" do
-    test "calendar types become ISO 8601 strings" do
-      assert JSON.decode!(
-               JSON.encode!(%{
-                 "dt" => ~U[2024-01-02 03:04:05.123Z],
-                 "d" => ~D[2024-02-29],
-                 "n" => ~N[2024-01-02 03:04:05],
-                 "t" => ~T[23:59:59.5]
-               })
-             ) == %{
-               "dt" => "2024-01-02T03:04:05.123Z",
-               "d" => "2024-02-29",
-               "n" => "2024-01-02T03:04:05",
-               "t" => "23:59:59.5"
-             }
-    end
-
-    test "a struct with an Encoder implementation uses it" do
-      assert JSON.encode!([%Money{amount: 12, currency: "EUR"}]) == ~s(["12 EUR"])
-    end
-
-    test "an Encoder result that holds structs is expanded in turn" do
-      wrapped = %Wrapper{inner: %Money{amount: 1, currency: "USD"}}
-
-      assert JSON.decode!(JSON.encode!(%{"w" => wrapped})) ==
-               %{"w" => %{"wrapped" => "1 USD", "at" => "2024-02-29"}}
-    end
-
-    test "a struct without an implementation is encoded as its fields" do
-      point = %Point{x: 1, y: -2.5, label: %Point{x: 0, y: 0, label: nil}}
-
-      assert JSON.decode!(JSON.encode!(point)) == %{
-               "x" => 1,
-               "y" => -2.5,
-               "label" => %{"x" => 0, "y" => 0, "label" => nil}
-             }
-    end
-
-    test "a struct whose fields cannot be encoded names the field" do
-      assert {:error, %EncodeError{term: {:tuple}}} = JSON.encode(%Point{x: {:tuple}})
-    end
-
-    test "an Encoder that raises raises from encode" do
-      assert_raise RuntimeError, "the encoder exploded", fn -> JSON.encode(%Exploding{}) end
-    end
   end
 end
