@@ -1,4 +1,4 @@
-defmodule LambdaRuntime.UserProject.ConfigTest do
+defmodule LambdaRuntime.UserProject.ProjectConfigTest do
   # What a first user hits (issue 14), in a project of their own that
   # depends on lambda_runtime by path, driven through the Mix tasks in
   # their own VMs: config/config.exs and config/runtime.exs reach the
