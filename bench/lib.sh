@@ -235,8 +235,8 @@ PY
 
 start_emulator() { # sets emu_pid, port
   port=$(free_port)
-  (cd test/emulator && exec "$repo/.venv/bin/cargo-lambda" lambda watch --only-lambda-apis \
-    -A "$host" -P "$port") >"$raw/emulator.log" 2>&1 &
+  (cd test/fixtures/cargo_lambda_project && exec "$repo/.venv/bin/cargo-lambda" lambda watch \
+    --only-lambda-apis -A "$host" -P "$port") >"$raw/emulator.log" 2>&1 &
   emu_pid=$!
   pids+=("$emu_pid")
   wait_port "$host" "$port"

@@ -13,7 +13,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-(cd test/emulator && exec ../../.venv/bin/cargo-lambda lambda watch --only-lambda-apis -A 127.0.0.1 -P "$port") \
+(cd test/fixtures/cargo_lambda_project && exec ../../../.venv/bin/cargo-lambda lambda watch \
+  --only-lambda-apis -A 127.0.0.1 -P "$port") \
   >"$logs/emulator.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do

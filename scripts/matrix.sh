@@ -3,11 +3,11 @@
 # (this machine's, Debian 12: 1.14 / OTP 25; and the Debian 13 root of
 # scripts/elixir-root.sh: 1.18 / OTP 27) and each emulator flavor (emu, the
 # default; jit), the portable layers of both architectures are built and
-# run through the layer tests: test/layer/portable_layer_test.exs (what is
-# in the zips), test/portable/layer_test.exs (success, handler error, init
-# error, crypto + ssl, a streamed response and mix lambda.invoke, each in
-# the bullseye root of its architecture; arm64 under qemu-user) and
-# test/layer/sandbox_test.exs (over this machine's root).
+# run through the layer tests: test/tools/layer/portable_layer_test.exs
+# (what is in the zips), test/tools/portable/layer_test.exs (success, handler
+# error, init error, crypto + ssl, a streamed response and mix lambda.invoke,
+# each in the bullseye root of its architecture; arm64 under qemu-user) and
+# test/tools/layer/sandbox_test.exs (over this machine's root).
 #
 # CI runs the default (emu) layers of this machine's OTP on both
 # architectures; run this before resolving a change to the layer build.
@@ -33,7 +33,8 @@ while [ $# -gt 0 ]; do
 done
 
 rev=$(git rev-parse --short HEAD)$(git diff --quiet || echo '+uncommitted')
-tests=(test/layer/portable_layer_test.exs test/portable/layer_test.exs test/layer/sandbox_test.exs)
+tests=(test/tools/layer/portable_layer_test.exs test/tools/portable/layer_test.exs
+  test/tools/layer/sandbox_test.exs)
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 

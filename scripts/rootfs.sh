@@ -2,7 +2,7 @@
 # Builds, once, a Debian bullseye (glibc 2.31) `--variant=minbase` root
 # filesystem for one architecture, to run a layer over an older glibc than
 # provided.al2023's (LambdaRuntime.Tools.Emulator.Sandbox, `mix lambda.invoke
-# --rootfs`, test/portable). Prints the root's path on the last line of stdout;
+# --rootfs`, test/tools/portable). Prints the root's path on the last line of stdout;
 # progress goes to stderr.
 #
 #   scripts/rootfs.sh amd64                     # cached: prints the path

@@ -53,5 +53,5 @@ echo "==> mix compile (examples/hello)"
 (cd examples/hello && mix compile)
 
 # --- Durable functions (issue 16): AWS's dex-local-runner and conformance
-# requirements, in their own venv (.venv-durable/), for test/durable.
+# requirements, in their own venv (.venv-durable/), for the durable tests.
 scripts/install-durable-tools.sh

@@ -1,6 +1,6 @@
 #!/bin/sh
 # sandbox.sh LAYER_DIR TASK_DIR: /opt/bootstrap in the Lambda-shaped bwrap
-# sandbox of test/support/sandbox.ex (read-only root from /usr and /etc, layer
+# sandbox of test/support/layer/sandbox.ex (read-only root from /usr and /etc, layer
 # at /opt, function at /var/task, tmpfs /tmp, host Erlang/Elixir hidden,
 # Lambda's environment only, uid 993), keeping AWS_LAMBDA_RUNTIME_API,
 # _HANDLER and ERL_FLAGS from the caller.

@@ -7,7 +7,7 @@ defmodule LambdaRuntime.AWS.SigV4 do
   text the signature covers (the canonical request and the string to sign,
   as the SigV4 specification defines them) and the signing-key derivation.
   It is checked against the published AWS SigV4 test suite in
-  `test/deploy/sig_v4_test.exs`.
+  `test/runtime/aws/sig_v4_test.exs`.
 
   Paths are canonicalised the way AWS SDKs do for every service but S3:
   each segment of the path as sent is URI-encoded again, and with

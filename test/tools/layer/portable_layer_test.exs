@@ -1,0 +1,116 @@
+defmodule LambdaRuntime.Tools.Layer.PortableLayerTest do
+  # The zips `mix lambda.layer --arch x86_64|arm64` writes, read back: every
+  # ELF file is built for the architecture and needs nothing newer than
+  # glibc 2.31 and nothing from GCC's runtime or libstdc++, no library of
+  # the build machine is bundled, the manifest says what the zip is, and
+  # the size is reported. Running them is test/tools/portable's (old-glibc root)
+  # and sandbox_test.exs's (this machine's root).
+  use ExUnit.Case, async: false
+
+  alias LambdaRuntime.Tools.Layer.{Elf, Manifest}
+  alias LambdaRuntime.TestSupport.{Build, PortableLayers}
+
+  @moduletag :layer
+  @moduletag timeout: 1_800_000
+  @moduletag :tmp_dir
+
+  @machines %{x86_64: :x86_64, arm64: :aarch64}
+
+  for arch <- [:x86_64, :arm64] do
+    @arch arch
+
+    test "the #{arch} layer: every ELF is #{arch}, glibc <= 2.31, no GCC runtime", ctx do
+      zip = PortableLayers.zip!(@arch)
+      dir = Build.unzip!(zip, Path.join(ctx.tmp_dir, "opt"))
+      elfs = elfs(dir)
+
+      # ERTS (4), crypto (2), asn1 and the runtime's NIF at least.
+      assert length(elfs) >= 8
+
+      for {path, elf} <- elfs do
+        assert elf.machine == @machines[@arch], "#{path} is #{inspect(elf.machine)}"
+
+        for lib <- elf.needed do
+          assert lib in allowed_sonames(@arch), "#{path} needs #{lib}"
+        end
+
+        for {lib, versions} <- elf.version_needs, version <- versions do
+          case version do
+            "GLIBC_" <> v -> assert version_le?(v, "2.31"), "#{path}: #{version} (#{lib})"
+            "OPENSSL_" <> v -> assert v == "3.0.0", "#{path}: #{version} (#{lib})"
+            other -> flunk("#{path} needs #{other} from #{lib}")
+          end
+        end
+      end
+
+      refute Enum.any?(Build.zip_names(zip), &String.starts_with?(&1, "shlib/"))
+    end
+
+    test "the #{arch} layer's manifest and size", ctx do
+      zip = PortableLayers.zip!(@arch)
+      assert {:ok, m} = Manifest.read_zip(zip)
+      assert m.architecture == Atom.to_string(@arch)
+      assert m.target == "provided.al2023"
+      assert m.erts_build == "zig" and m.libcrypto == "system" and m.forced == []
+      assert m.glibc == "2.31"
+      assert m.otp == LambdaRuntime.Tools.Layer.OtpSource.host_otp_version()
+      assert :ok = Manifest.check_deployable(m, Atom.to_string(@arch))
+      other = if @arch == :x86_64, do: "arm64", else: "x86_64"
+      assert {:error, _} = Manifest.check_deployable(m, other)
+
+      size = File.stat!(zip).size
+      # The issue's target is 6.0 MB; see README "Size" for where it stands.
+      IO.puts("\n    #{Path.basename(zip)}: #{Float.round(size / 1_000_000, 2)} MB (#{m.flavor})")
+      # A regression guard, not the target (scripts/matrix.sh, 2026-12-06:
+      # OTP 25 emu 6.3-6.5 MB, jit ~0.4 MB more; OTP 27 adds ~0.6 MB, its
+      # JIT layers are 7.5 MB): ~0.4 MB of headroom per OTP and flavor.
+      limit = size_limit(m.otp, m.flavor)
+
+      assert size < limit,
+             "#{Path.basename(zip)} is #{size} bytes, over the #{limit} guard for OTP #{m.otp} #{m.flavor}"
+
+      _ = ctx
+    end
+  end
+
+  defp size_limit(otp, flavor) do
+    {major, _} = Integer.parse(otp)
+    base = if major >= 26, do: 7_500_000, else: 6_900_000
+    if flavor == "jit", do: base + 400_000, else: base
+  end
+
+  test "--erts host on this machine is refused, naming what the target lacks" do
+    host = ["lambda.layer", "--erts", "host", "--output", "/dev/null/host.zip"]
+    error = assert_raise RuntimeError, fn -> PortableLayers.mix!(host) end
+    assert error.message =~ "not compatible with provided.al2023"
+    # Debian 12's libgcc_s and libstdc++, bundled, need a newer glibc...
+    assert error.message =~ ~r/shlib\/libgcc_s.so.1 +GLIBC_2.35/
+    assert error.message =~ "Build the layer without `--erts host`"
+
+    # ...and taken from the target instead, beam.smp needs GCC 12's libgcc_s.
+    system = ["--system-lib", "libgcc_s.so.1", "--system-lib", "libstdc++.so.6"]
+    error = assert_raise RuntimeError, fn -> PortableLayers.mix!(host ++ system) end
+    assert error.message =~ ~r/beam.smp +GCC_12.0.0 \(libgcc_s.so.1\)/
+  end
+
+  # glibc's own libraries (any of them may be needed) and OpenSSL 3's.
+  defp allowed_sonames(:x86_64), do: common_sonames() ++ ["ld-linux-x86-64.so.2"]
+  defp allowed_sonames(:arm64), do: common_sonames() ++ ["ld-linux-aarch64.so.1"]
+
+  defp common_sonames,
+    do: ~w(libc.so.6 libm.so.6 libpthread.so.0 libdl.so.2 librt.so.1 libcrypto.so.3)
+
+  defp version_le?(a, b) do
+    parse = fn v -> v |> String.split(".") |> Enum.map(&String.to_integer/1) end
+    parse.(a) <= parse.(b)
+  end
+
+  defp elfs(dir) do
+    for path <- Path.wildcard(Path.join(dir, "**"), match_dot: true),
+        File.regular?(path),
+        Elf.elf?(path) do
+      {:ok, elf} = Elf.read(path)
+      {Path.relative_to(path, dir), elf}
+    end
+  end
+end
