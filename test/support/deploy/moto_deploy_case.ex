@@ -21,6 +21,7 @@ defmodule LambdaRuntime.TestSupport.MotoDeployCase do
   alias LambdaRuntime.AWS.Request
   alias LambdaRuntime.TestSupport.{LayerZips, Moto}
   alias LambdaRuntime.Tools.AWS.Lambda
+  alias LambdaRuntime.TestSupport.MixShell
 
   @secret "s3cr3t-Never-Print-Me-8f2b"
 
@@ -105,17 +106,7 @@ defmodule LambdaRuntime.TestSupport.MotoDeployCase do
   end
 
   @doc "What the tasks printed since the last call, one line each."
-  def output do
-    Stream.repeatedly(fn ->
-      receive do
-        {:mix_shell, _, [line]} -> line
-      after
-        0 -> nil
-      end
-    end)
-    |> Enum.take_while(& &1)
-    |> Enum.join("\n")
-  end
+  defdelegate output, to: MixShell
 
   @doc "GetFunction of `name`, read back from moto."
   def get_function(moto, name) do

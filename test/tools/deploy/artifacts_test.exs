@@ -19,12 +19,12 @@ defmodule LambdaRuntime.Tools.Deploy.ArtifactsTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.Tools.Deploy.Artifacts
+  alias LambdaRuntime.TestSupport.MixShell
 
   @moduletag :tmp_dir
 
   setup do
-    Mix.shell(Mix.Shell.Process)
-    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    MixShell.use_process_shell()
   end
 
   test "without a path, the build task runs with --output and its zip is read" do

@@ -6,6 +6,7 @@ defmodule LambdaRuntime.Tools.Deploy.DurableDeployTest do
   alias LambdaRuntime.Tools.AWS.Lambda
   alias LambdaRuntime.Tools.Deploy.{Connection, Preflight, Project}
   alias LambdaRuntime.Tools.Settings
+  alias LambdaRuntime.TestSupport.MixShell
 
   @role "arn:aws:iam::123456789012:role/orders"
   @tasks %{layer: "lambda.deploy_test_layer", package: "lambda.deploy_test_package"}
@@ -59,22 +60,12 @@ defmodule LambdaRuntime.Tools.Deploy.DurableDeployTest do
   end
 
   test "a dry run shows the DurableConfig it would send" do
-    Mix.shell(Mix.Shell.Process)
-    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    MixShell.use_process_shell()
     {:ok, conn} = Connection.open(dry_run: true, region: "us-east-1", env: %{})
     {:ok, config} = load(execution_timeout: 900)
     assert {:ok, _} = Project.deploy(conn, config, tasks: @tasks)
 
-    out =
-      Stream.repeatedly(fn ->
-        receive do
-          {:mix_shell, _, [line]} -> line
-        after
-          0 -> nil
-        end
-      end)
-      |> Enum.take_while(& &1)
-      |> Enum.join("\n")
+    out = MixShell.output()
 
     assert out =~ "DurableConfig=ExecutionTimeout:900s,RetentionPeriodInDays:14"
   end

@@ -6,6 +6,7 @@ defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
   alias LambdaRuntime.AWS.{Credentials, Endpoint, ServiceClient}
   alias LambdaRuntime.Tools.AWS.Lambda
   alias LambdaRuntime.TestSupport.{Moto, SignatureStub}
+  alias LambdaRuntime.TestSupport.MixShell
 
   @moduletag :tmp_dir
   @key_id "AKIDRIGHTKEY"
@@ -178,7 +179,7 @@ defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
   test "#14.12 --dry-run and errors never print the endpoint's user:password", ctx do
     Moto.put_env(%{"AWS_ENDPOINT_URL_LAMBDA" => "http://admin:hunter2@127.0.0.1:1"})
     Mix.Tasks.Lambda.Deploy.run(deploy_args(ctx.zip) ++ ["--dry-run"])
-    output = collect_shell()
+    output = MixShell.output()
     assert output =~ "http://127.0.0.1:1"
     refute output =~ "hunter2"
 
@@ -186,14 +187,6 @@ defmodule LambdaRuntime.Tools.Deploy.ErrorsTest do
     error = assert_raise Mix.Error, fn -> Mix.Tasks.Lambda.Deploy.run(deploy_args(ctx.zip)) end
     assert error.message =~ "InvalidEndpoint"
     refute error.message =~ "hunter2"
-  end
-
-  defp collect_shell(acc \\ []) do
-    receive do
-      {:mix_shell, _, [line]} -> collect_shell([line | acc])
-    after
-      0 -> acc |> Enum.reverse() |> Enum.join("\n")
-    end
   end
 
   test "throttling and 5xx answers are retried until one succeeds" do

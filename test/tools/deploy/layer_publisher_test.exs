@@ -5,12 +5,12 @@ defmodule LambdaRuntime.Tools.Deploy.LayerPublisherTest do
   alias LambdaRuntime.AWS.Error
   alias LambdaRuntime.Tools.Deploy.{Connection, LayerPublisher}
   alias LambdaRuntime.TestSupport.LayerZips
+  alias LambdaRuntime.TestSupport.MixShell
 
   @moduletag :tmp_dir
 
   setup do
-    Mix.shell(Mix.Shell.Process)
-    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    MixShell.use_process_shell()
     {:ok, conn} = Connection.open(dry_run: true, region: "us-east-1", env: %{})
     %{conn: conn}
   end

@@ -5,14 +5,14 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
   alias LambdaRuntime.Tools.Deploy.{Connection, Project}
   alias LambdaRuntime.Tools.Settings
   alias LambdaRuntime.TestSupport.LayerZips
+  alias LambdaRuntime.TestSupport.MixShell
 
   @moduletag :tmp_dir
   @tasks %{layer: "lambda.deploy_test_layer", package: "lambda.deploy_test_package"}
   @role "arn:aws:iam::123456789012:role/hello"
 
   setup do
-    Mix.shell(Mix.Shell.Process)
-    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    MixShell.use_process_shell()
     {:ok, conn} = Connection.open(dry_run: true, region: "us-east-1", env: %{})
     %{conn: conn}
   end
@@ -22,24 +22,12 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
     config
   end
 
-  defp output do
-    Stream.repeatedly(fn ->
-      receive do
-        {:mix_shell, _, [line]} -> line
-      after
-        0 -> nil
-      end
-    end)
-    |> Enum.take_while(& &1)
-    |> Enum.join("\n")
-  end
-
   test "a dry run builds nothing and shows what a deploy would build", %{conn: conn} do
     assert {:ok, result} = Project.deploy(conn, config(architecture: "arm64"), tasks: @tasks)
     refute_received {:layer_build_args, _}
     refute_received {:package_build_args, _}
 
-    out = output()
+    out = MixShell.output()
     assert out =~ "Dry run: nothing is sent. Would deploy the function zip to"
 
     assert out =~
@@ -72,7 +60,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
     refute_received {:package_build_args, _}
     assert result.architecture == "arm64"
 
-    out = output()
+    out = MixShell.output()
     assert out =~ "Would deploy #{fun} to"
     refute out =~ "not built"
     assert out =~ "CompatibleArchitectures=arm64"
@@ -90,7 +78,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
              Project.deploy(conn, config(architecture: "x86_64"), tasks: @tasks, layer_zip: layer)
 
     assert message =~ "is built for arm64, but the function's architecture is x86_64"
-    assert output() == ""
+    assert MixShell.output() == ""
   end
 
   describe "#14.10 a dry run warns where the deploy would stop" do
@@ -109,7 +97,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
       assert {:ok, _} =
                Project.deploy(conn, %{config | layer_arn: arn}, tasks: @tasks, zip: fun, env: env)
 
-      out = output()
+      out = MixShell.output()
       assert out =~ "warning: a deploy would stop here: the handler Nope.handle cannot work"
       assert out =~ "warning: a deploy would stop here: credentials: NoCredentials"
       assert out =~ "warning: a deploy would stop here: no role is set"
@@ -127,13 +115,13 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
       config = config(layer_arn: arn)
 
       assert {:ok, _} = Project.deploy(conn, config, tasks: @tasks, zip: fun, env: env)
-      out = output()
+      out = MixShell.output()
       refute out =~ "a deploy would stop here"
       assert out =~ "Role=#{@role}"
 
       # No zip: this project's build has no Hello module.
       assert {:ok, _} = Project.deploy(conn, config, tasks: @tasks, env: env)
-      assert output() =~ "module Hello is not compiled in this project"
+      assert MixShell.output() =~ "module Hello is not compiled in this project"
     end
   end
 
@@ -143,7 +131,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
     refute_received {:layer_build_args, _}
     assert result.layer_arn == arn
     assert result.architecture == "x86_64"
-    out = output()
+    out = MixShell.output()
     refute out =~ "PublishLayerVersion"
     refute out =~ "runtime layer zip is not built"
     assert out =~ "Layers=[#{arn}]"
@@ -153,7 +141,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
        %{conn: conn} do
     arn = "arn:aws:lambda:us-east-1:123456789012:layer:elixir-runtime:7"
     assert {:ok, result} = Project.deploy(conn, config(layer_arn: arn), tasks: @tasks)
-    _ = output()
+    _ = MixShell.output()
 
     assert Project.summary(result) == [
              "Function ARN: #{result.function_arn}",
@@ -176,7 +164,7 @@ defmodule LambdaRuntime.Tools.Deploy.ProjectTest do
     assert {:ok, %{architecture: "arm64", published: false}} =
              Project.publish_layer(conn, config(), zip: zip)
 
-    out = output()
+    out = MixShell.output()
     assert out =~ "Dry run: nothing is sent. Would publish #{zip}"
     assert out =~ "PublishLayerVersion"
 

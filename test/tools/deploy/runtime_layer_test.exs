@@ -3,13 +3,13 @@ defmodule LambdaRuntime.Tools.Deploy.RuntimeLayerTest do
 
   alias LambdaRuntime.Tools.Deploy.RuntimeLayer
   alias LambdaRuntime.TestSupport.LayerZips
+  alias LambdaRuntime.TestSupport.MixShell
 
   @moduletag :tmp_dir
   @task "lambda.deploy_test_layer"
 
   setup do
-    Mix.shell(Mix.Shell.Process)
-    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    MixShell.use_process_shell()
   end
 
   test "a named zip: the manifest's architecture, unless another is asked for", %{tmp_dir: dir} do

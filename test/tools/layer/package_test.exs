@@ -4,6 +4,7 @@ defmodule LambdaRuntime.Tools.Package.BuilderTest do
   use ExUnit.Case, async: false
 
   alias LambdaRuntime.Tools.Package.{Builder, CompilerCheck, LayerInfo}
+  alias LambdaRuntime.TestSupport.MixShell
 
   test "mix lambda.package refuses the test environment, whose build holds test code" do
     assert Mix.env() == :test
@@ -13,8 +14,7 @@ defmodule LambdaRuntime.Tools.Package.BuilderTest do
   end
 
   setup do
-    Mix.shell(Mix.Shell.Process)
-    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    MixShell.use_process_shell()
 
     dir = Path.join(System.tmp_dir!(), "package_#{System.unique_integer([:positive])}")
     lib = Path.join(dir, "prod/lib")
