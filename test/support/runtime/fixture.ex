@@ -61,11 +61,13 @@ defmodule LambdaRuntime.TestSupport.Fixture do
     :ok
   end
 
-  # A BEAM puts its own erts-*/bin and bin/ first on PATH; a bootstrap.sh
-  # started from one then finds erts-*/bin/erl, derives the wrong Erlang root
-  # and fails to find erlexec. Lambda's PATH has no such entries, so they
-  # are dropped here.
-  defp path do
+  @doc """
+  PATH without this VM's own directories. A BEAM puts its erts-*/bin and
+  bin/ first on PATH; a bootstrap.sh (or a `mix`) started from one then
+  finds erts-*/bin/erl, derives the wrong Erlang root and fails to find
+  erlexec. Lambda's PATH has no such entries.
+  """
+  def path do
     erlang_root = List.to_string(:code.root_dir())
 
     System.get_env("PATH", "")

@@ -132,12 +132,9 @@ defmodule Mix.Tasks.Lambda.NewTest do
   # `mix` in its own VM: cargo and rustc are not on PATH, nor this VM's
   # erts-*/bin (it would lead mix to the wrong Erlang root).
   defp no_rust_env do
-    erlang_root = List.to_string(:code.root_dir())
-
     path =
-      System.get_env("PATH", "")
+      LambdaRuntime.TestSupport.Fixture.path()
       |> String.split(":")
-      |> Enum.reject(&String.starts_with?(&1, erlang_root <> "/"))
       |> Enum.reject(
         &(File.exists?(Path.join(&1, "cargo")) or File.exists?(Path.join(&1, "rustc")))
       )

@@ -8,6 +8,7 @@ defmodule LambdaRuntime.UserProject.PackageDeployTest do
 
   alias LambdaRuntime.AWS.Request
   alias LambdaRuntime.TestSupport.Moto
+  alias LambdaRuntime.TestSupport.Fixture
 
   @moduletag :user_project
   @moduletag timeout: 300_000
@@ -151,7 +152,7 @@ defmodule LambdaRuntime.UserProject.PackageDeployTest do
           "MIX_ENV" => "prod",
           "MIX_BUILD_ROOT" => nil,
           "MIX_BUILD_PATH" => nil,
-          "PATH" => path(),
+          "PATH" => Fixture.path(),
           "AWS_PROFILE" => nil,
           "AWS_ENDPOINT_URL" => nil,
           "AWS_ENDPOINT_URL_LAMBDA" => nil,
@@ -163,16 +164,5 @@ defmodule LambdaRuntime.UserProject.PackageDeployTest do
       )
 
     System.cmd("mix", args, cd: dir, env: Enum.to_list(env), stderr_to_stdout: true)
-  end
-
-  # This VM's erts-*/bin would lead a `mix` started from here to the wrong
-  # Erlang root (see test/support/runtime/fixture.ex).
-  defp path do
-    erlang_root = List.to_string(:code.root_dir())
-
-    System.get_env("PATH", "")
-    |> String.split(":")
-    |> Enum.reject(&String.starts_with?(&1, erlang_root <> "/"))
-    |> Enum.join(":")
   end
 end

@@ -288,7 +288,7 @@ defmodule LambdaRuntime.UserProject.ProjectConfigTest do
         "MIX_ENV" => "prod",
         "MIX_BUILD_ROOT" => nil,
         "MIX_BUILD_PATH" => nil,
-        "PATH" => path(),
+        "PATH" => LambdaRuntime.TestSupport.Fixture.path(),
         "AWS_PROFILE" => nil,
         "AWS_ENDPOINT_URL" => nil,
         "AWS_ENDPOINT_URL_LAMBDA" => nil,
@@ -300,16 +300,5 @@ defmodule LambdaRuntime.UserProject.ProjectConfigTest do
       },
       env
     )
-  end
-
-  # This VM's erts-*/bin would lead a `mix` started from here to the wrong
-  # Erlang root (see test/support/runtime/fixture.ex).
-  defp path do
-    erlang_root = List.to_string(:code.root_dir())
-
-    System.get_env("PATH", "")
-    |> String.split(":")
-    |> Enum.reject(&String.starts_with?(&1, erlang_root <> "/"))
-    |> Enum.join(":")
   end
 end
