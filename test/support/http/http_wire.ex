@@ -9,9 +9,10 @@ defmodule LambdaRuntime.TestSupport.HTTPWire do
 
   @doc "Reads a request line and its headers: `{:ok, method, target, headers}`, or an error."
   def read_head(socket) do
-    :ok = :inet.setopts(socket, packet: :http_bin)
-
-    with {:ok, {:http_request, method, {:abs_path, target}, _version}} <-
+    # A socket the client has closed answers setopts with {:error, :einval}
+    # on OTP 27: the connection ends like any other read error.
+    with :ok <- :inet.setopts(socket, packet: :http_bin),
+         {:ok, {:http_request, method, {:abs_path, target}, _version}} <-
            :gen_tcp.recv(socket, 0),
          {:ok, headers} <- read_headers(socket, []),
          :ok <- :inet.setopts(socket, packet: :raw) do
