@@ -40,17 +40,8 @@ defmodule LambdaRuntime.TestSupport.Moto do
   end
 
   @doc "Stops moto_server."
-  def stop(%__MODULE__{port: port, os_pid: os_pid}) do
-    System.cmd("kill", ["-TERM", to_string(os_pid)], stderr_to_stdout: true)
-
-    receive do
-      {^port, {:exit_status, _}} -> :ok
-    after
-      5_000 -> System.cmd("kill", ["-KILL", to_string(os_pid)], stderr_to_stdout: true)
-    end
-
-    :ok
-  end
+  def stop(%__MODULE__{port: port, os_pid: os_pid}),
+    do: LambdaRuntime.TestSupport.OsProcess.terminate(port, os_pid)
 
   @doc "The endpoint URL."
   def url(%__MODULE__{http_port: p}), do: "http://127.0.0.1:#{p}"

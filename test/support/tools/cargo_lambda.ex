@@ -66,17 +66,8 @@ defmodule LambdaRuntime.TestSupport.CargoLambda do
   end
 
   @doc "Stops the emulator."
-  def stop(%__MODULE__{port: port, os_pid: os_pid}) do
-    System.cmd("kill", ["-TERM", to_string(os_pid)], stderr_to_stdout: true)
-
-    receive do
-      {^port, {:exit_status, _}} -> :ok
-    after
-      5_000 -> System.cmd("kill", ["-KILL", to_string(os_pid)], stderr_to_stdout: true)
-    end
-
-    :ok
-  end
+  def stop(%__MODULE__{port: port, os_pid: os_pid}),
+    do: LambdaRuntime.TestSupport.OsProcess.terminate(port, os_pid)
 
   defp wait_until_listening(port) do
     Wait.until(
