@@ -17,16 +17,18 @@
 //! again. A string value (not a map key) too large for what is left of the
 //! budget is left for `resume` as well.
 
+use std::collections::HashMap;
+
 use rustler::types::atom;
 use rustler::types::map::MapIterator;
 use rustler::types::tuple::get_tuple;
 use rustler::{Binary, Encoder, Env, Term, TermType};
 use serde_json::ser::{CompactFormatter, Formatter};
 
+use super::bignum;
 pub use super::encode_error::EncodeError;
-use super::encode_keys::{check_duplicate_keys, Keys};
-use super::encode_scalar::{big_number, integer, is_big_number, key, text};
 use super::escape::escape;
+use super::number::is_json_number;
 use super::MAX_DEPTH;
 
 /// What an encode gives: the whole text, or, past the budget, where it
@@ -278,7 +280,7 @@ fn value<'a>(
         TermType::Map => {
             let env = term.get_env();
             if let Ok(module) = term.map_get(atom::__struct__().to_term(env)) {
-                if is_big_number(module) {
+                if module == big_number_atoms::big_number_module().to_term(env) {
                     return big_number(out, term).map(|()| Written::Done);
                 }
                 return Err(EncodeError::Struct(term));
@@ -303,10 +305,140 @@ fn value<'a>(
     Ok(Written::Done)
 }
 
+mod big_number_atoms {
+    rustler::atoms! { text, big_number_module = "Elixir.LambdaRuntime.JSON.BigNumber" }
+}
+
+/// A `LambdaRuntime.JSON.BigNumber`: its `text`, if it is a JSON number.
+fn big_number<'a>(out: &mut Vec<u8>, term: Term<'a>) -> Result<(), EncodeError<'a>> {
+    let env = term.get_env();
+    let text: Binary = term
+        .map_get(big_number_atoms::text().to_term(env))
+        .and_then(|t| t.decode())
+        .map_err(|_| EncodeError::BadNumber(term))?;
+    if !is_json_number(text.as_slice()) {
+        return Err(EncodeError::BadNumber(term));
+    }
+    out.extend_from_slice(text.as_slice());
+    Ok(())
+}
+
+/// The type of a map's keys, as far as they have been written.
+#[derive(Clone, Copy, PartialEq)]
+enum Keys {
+    None,
+    Atoms,
+    Binaries,
+    Integers,
+    /// Checked for duplicate names already.
+    Checked,
+}
+
+impl Keys {
+    /// Notes the type of `key`; true the first time a second type appears.
+    #[inline]
+    fn mixed_by(&mut self, key: Term) -> bool {
+        let kind = match key.get_type() {
+            TermType::Atom => Keys::Atoms,
+            TermType::Binary => Keys::Binaries,
+            TermType::Integer => Keys::Integers,
+            // Not a valid key: `key()` reports it.
+            _ => return false,
+        };
+        match *self {
+            Keys::None => {
+                *self = kind;
+                false
+            }
+            Keys::Checked => false,
+            seen if seen == kind => false,
+            _ => {
+                *self = Keys::Checked;
+                true
+            }
+        }
+    }
+}
+
+/// Fails when two keys of `map` write the same object key.
+fn check_duplicate_keys<'a>(map: Term<'a>) -> Result<(), EncodeError<'a>> {
+    let iter = MapIterator::new(map).ok_or(EncodeError::Unsupported(map))?;
+    let mut seen: HashMap<Vec<u8>, Term<'a>> = HashMap::new();
+    let mut name = Vec::new();
+    for (k, _) in iter {
+        name.clear();
+        match k.get_type() {
+            TermType::Binary => {
+                let bin: Binary = k.decode().map_err(|_| EncodeError::InvalidKey(k))?;
+                name.extend_from_slice(bin.as_slice());
+            }
+            TermType::Atom => {
+                let text = k.atom_to_string().map_err(|_| EncodeError::InvalidKey(k))?;
+                name.extend_from_slice(text.as_bytes());
+            }
+            TermType::Integer => integer(&mut name, k)?,
+            _ => return Err(EncodeError::InvalidKey(k)),
+        }
+        if let Some(other) = seen.insert(name.clone(), k) {
+            return Err(EncodeError::DuplicateKey(other, k));
+        }
+    }
+    Ok(())
+}
+
 fn depth<'a>(stack: &[Frame<'a>]) -> Result<(), EncodeError<'a>> {
     if stack.len() >= MAX_DEPTH {
         Err(EncodeError::TooDeep)
     } else {
         Ok(())
     }
+}
+
+#[inline]
+fn key<'a>(out: &mut Vec<u8>, k: Term<'a>) -> Result<(), EncodeError<'a>> {
+    match k.get_type() {
+        TermType::Binary => string(out, k),
+        TermType::Atom => {
+            let name = k.atom_to_string().map_err(|_| EncodeError::InvalidKey(k))?;
+            escape(out, &name);
+            Ok(())
+        }
+        TermType::Integer => {
+            out.push(b'"');
+            integer(out, k)?;
+            out.push(b'"');
+            Ok(())
+        }
+        _ => Err(EncodeError::InvalidKey(k)),
+    }
+}
+
+fn string<'a>(out: &mut Vec<u8>, term: Term<'a>) -> Result<(), EncodeError<'a>> {
+    let bin: Binary = term.decode().map_err(|_| EncodeError::Unsupported(term))?;
+    text(out, term, bin)
+}
+
+#[inline]
+fn text<'a>(out: &mut Vec<u8>, term: Term<'a>, bin: Binary<'a>) -> Result<(), EncodeError<'a>> {
+    let s = std::str::from_utf8(bin.as_slice()).map_err(|_| EncodeError::InvalidUtf8(term))?;
+    escape(out, s);
+    Ok(())
+}
+
+#[inline]
+fn integer<'a>(out: &mut Vec<u8>, term: Term<'a>) -> Result<(), EncodeError<'a>> {
+    if let Ok(i) = term.decode::<i64>() {
+        CompactFormatter
+            .write_i64(out, i)
+            .expect("writing to a Vec");
+    } else if let Ok(u) = term.decode::<u64>() {
+        CompactFormatter
+            .write_u64(out, u)
+            .expect("writing to a Vec");
+    } else {
+        let etf = term.to_binary();
+        let text = bignum::etf_to_decimal(etf.as_slice()).ok_or(EncodeError::Unsupported(term))?;
+        out.extend_from_slice(text.as_bytes());
+    }
+    Ok(())
 }

@@ -13,10 +13,6 @@ mod decode_string;
 pub mod encode;
 #[cfg(not(test))]
 mod encode_error;
-#[cfg(not(test))]
-mod encode_keys;
-#[cfg(not(test))]
-mod encode_scalar;
 pub mod escape;
 mod number;
 
