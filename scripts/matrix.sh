@@ -48,7 +48,7 @@ run_cell() { # otp flavor
     scripts/elixir-root.sh run env LAMBDA_TEST_LAYER_ARGS="--flavor $flavor" \
       mix test "${tests[@]}" >"$log" 2>&1 && status=pass || status=FAIL
   fi
-  summary=$(grep -E '^[0-9]+ tests?, [0-9]+ failures?' "$log" | tail -1)
+  summary=$(grep -E '^[0-9]+ tests?, [0-9]+ failures?' "$log" | tail -1 || true)
   [ -n "$summary" ] || summary="(no ExUnit summary: see below)"
   echo "| $otp | $(versions "$otp") | $flavor | $status | $summary | $((SECONDS - started)) s | $rev, $(date -u +%Y-%m-%d) |" >>"$results"
   echo "    $status: $summary ($((SECONDS - started)) s)" >&2
