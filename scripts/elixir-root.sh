@@ -183,6 +183,26 @@ build_root() {
   exec 9>&-
 }
 
+# The checkout is read-only in the root, but Mix's incremental compile
+# touches a source file it finds stale in the middle of a compile (Elixir >=
+# 1.15, when a module it depends on changed its exports), and fails there
+# with "could not touch ...: read-only file system". So the root's Elixir
+# builds never compile incrementally across a change of the sources: when
+# the Mix sources (paths, sizes and mtimes of lib, test/support, config and
+# mix.exs, the examples' too) differ from those of the root's last run,
+# its _build directories are emptied and the next mix compile starts clean.
+wipe_stale_elixir_builds() {
+  local state=$1 stamp
+  stamp=$(cd "$checkout" && find mix.exs mix.lock config lib test/support examples/*/mix.exs \
+    examples/*/config examples/*/lib -type f -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum)
+  [ "$stamp" != "$(cat "$state/mix-sources.stamp" 2>/dev/null)" ] || return 0
+  local d
+  for d in "$state"/_build "$state"/examples_*__build; do
+    [ ! -d "$d" ] || find "$d" -mindepth 1 -delete
+  done
+  printf '%s\n' "$stamp" >"$state/mix-sources.stamp"
+}
+
 # Runs "$@" in the root, in this checkout (see the header). Replaces the
 # calling shell (the background subshell of run_in_root_bg, or this script).
 run_in_root() {
@@ -208,6 +228,8 @@ run_in_root() {
   for d in "${own[@]}"; do
     mkdir -p "$checkout/$d" "$root$state/${d//\//_}"
   done
+
+  wipe_stale_elixir_builds "$root$state"
 
   local -a env=(HOME=/root LANG=C.UTF-8 "TERM=${TERM:-dumb}" "LAMBDA_RUNTIME_ELIXIR_ROOT=$suite"
     "PATH=$cargo_home/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
