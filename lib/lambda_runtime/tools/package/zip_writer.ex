@@ -3,7 +3,8 @@ defmodule LambdaRuntime.Tools.Package.ZipWriter do
   Writes a zip file the way Lambda needs it, which OTP 25's `:zip` does not:
   Unix file modes in the central directory (so `bootstrap` stays
   executable), deflate at level 9, and reproducible output (entries sorted,
-  one fixed timestamp, no extra fields).
+  one fixed timestamp, no extra fields). The DEFLATE encoder is zlib unless
+  the caller passes a better one (`LambdaRuntime.Tools.Package.Deflate`).
 
   Entries are `{name, source, mode}` where `source` is `{:file, path}` or
   `{:data, binary}`. Directory entries are added for every parent directory.
@@ -12,6 +13,8 @@ defmodule LambdaRuntime.Tools.Package.ZipWriter do
   """
 
   import Bitwise
+
+  alias LambdaRuntime.Tools.Package.Deflate
 
   # 1980-01-01 00:00:00, the first DOS date: the same bytes on every build.
   @dos_time 0
@@ -24,10 +27,24 @@ defmodule LambdaRuntime.Tools.Package.ZipWriter do
   @type source :: {:file, Path.t()} | {:data, binary()}
   @type entry :: {String.t(), source(), non_neg_integer()}
 
-  @doc "Writes `entries` to `path`. Options: `:comment` (string), `:level` (0-9, default 9)."
+  @doc """
+  Writes `entries` to `path`. Options: `:comment` (string), `:level` (0-9,
+  default 9; 0 stores every entry), `:deflate` (a function from the
+  entry's bytes to their raw DEFLATE, such as
+  `&LambdaRuntime.Tools.Package.Deflate.compress(encoder, &1)`; default
+  zlib at `:level`). An entry that does not get smaller is stored.
+  """
   @spec write!(Path.t(), [entry()], keyword()) :: [map()]
   def write!(path, entries, opts \\ []) do
     level = Keyword.get(opts, :level, 9)
+
+    deflate =
+      cond do
+        level == 0 -> nil
+        fun = opts[:deflate] -> fun
+        true -> &Deflate.zlib_deflate(&1, level)
+      end
+
     comment = Keyword.get(opts, :comment, "")
     entries = entries |> Enum.map(&validate!/1) |> with_directories() |> Enum.sort()
     File.mkdir_p!(Path.dirname(path))
@@ -37,7 +54,7 @@ defmodule LambdaRuntime.Tools.Package.ZipWriter do
     {central, offset, stats} =
       try do
         Enum.reduce(entries, {[], 0, []}, fn entry, {central, offset, stats} ->
-          {local, cd, stat} = encode(entry, offset, level)
+          {local, cd, stat} = encode(entry, offset, deflate)
           :ok = IO.binwrite(io, local)
           stats = if stat, do: [stat | stats], else: stats
           {[cd | central], offset + IO.iodata_length(local), stats}
@@ -93,18 +110,18 @@ defmodule LambdaRuntime.Tools.Package.ZipWriter do
     dirs ++ entries
   end
 
-  defp encode({name, :dir, mode}, offset, _level) do
+  defp encode({name, :dir, mode}, offset, _deflate) do
     {local, cd} = headers(name, 0, 0, 0, 0, 0o040000 ||| mode, 0x10, offset)
     {local, cd, nil}
   end
 
-  defp encode({name, source, mode}, offset, level) do
+  defp encode({name, source, mode}, offset, deflate) do
     data = read(source)
     crc = :erlang.crc32(data)
-    deflated = deflate(data, level)
+    deflated = if deflate, do: deflate.(data), else: data
 
     {method, payload} =
-      if level > 0 and byte_size(deflated) < byte_size(data), do: {8, deflated}, else: {0, data}
+      if byte_size(deflated) < byte_size(data), do: {8, deflated}, else: {0, data}
 
     size = byte_size(data)
 
@@ -116,22 +133,6 @@ defmodule LambdaRuntime.Tools.Package.ZipWriter do
 
   defp read({:file, path}), do: File.read!(path)
   defp read({:data, data}) when is_binary(data), do: data
-
-  defp deflate(_data, 0), do: <<>>
-
-  defp deflate(data, level) do
-    z = :zlib.open()
-
-    try do
-      # Window bits -15: raw deflate, as zip stores it.
-      :ok = :zlib.deflateInit(z, level, :deflated, -15, 9, :default)
-      out = :zlib.deflate(z, data, :finish)
-      :zlib.deflateEnd(z)
-      IO.iodata_to_binary(out)
-    after
-      :zlib.close(z)
-    end
-  end
 
   defp headers(name, method, crc, csize, size, unix_mode, dos_attr, offset) do
     flags = if ascii?(name), do: 0, else: @utf8_flag
