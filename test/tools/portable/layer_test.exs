@@ -135,6 +135,20 @@ defmodule LambdaRuntime.Portable.LayerTest do
         end
       end
 
+      test "what a function uses beyond the runtime: TLS, httpc, run-time compile", ctx do
+        sandbox = start(ctx, "Portable.libraries")
+
+        try do
+          assert {200, body} = invoke(ctx, sandbox, "{}")
+          response = JSON.decode!(body)
+          assert response["tls"] == %{"echo" => "ping", "protocol" => "tlsv1.3"}
+          assert response["httpc"] == %{"status" => 200, "body" => "pong"}
+          assert response["compiled"] == 42
+        after
+          Sandbox.stop(sandbox)
+        end
+      end
+
       # cargo-lambda does not relay streamed responses: this one runs against
       # lambda_runtime's own emulator, through InvokeWithResponseStream.
       test "a streamed response arrives as a stream", ctx do

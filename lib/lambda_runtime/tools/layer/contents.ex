@@ -13,6 +13,14 @@ defmodule LambdaRuntime.Tools.Layer.Contents do
     `asn1rt_nif` runtime), and their `priv/` native libraries.
   * Nothing else: no `include/`, `src/`, `doc/`, `examples/`, man pages,
     tools, `start.boot`, or `epmd` (the runtime never starts distribution).
+  * Minus the modules that cannot do anything inside a Lambda function
+    (`not_on_lambda/0`, ~0.36 MB zipped): the interactive shell, Erlang
+    distribution, SCTP, the HTTP, TFTP and DTLS servers and connections, and
+    the compiler's listings. None of them is loaded by booting the runtime,
+    starting ssl and inets, a TLS handshake, an httpc request or compiling
+    a module at run time (test/tools/portable/layer_test.exs does all of
+    that in the layer). An application's `.app` lists only the modules the
+    layer holds.
   """
 
   @erts_bins ~w(beam.smp erlexec erl_child_setup inet_gethost)
@@ -23,8 +31,68 @@ defmodule LambdaRuntime.Tools.Layer.Contents do
   # priv/ files that are build or test leftovers, never loaded at run time.
   @priv_skip ~r{(^|/)(obj|src|include)/|\.(c|h|mk|o|a)$|(^|/)Makefile$|otp_test_engine|runcgi\.sh$}
 
+  # {app, modules, why}: the modules named, or {:prefixes, [prefix], keep}
+  # for every module whose name starts with one of them, but those in keep
+  # and the supervisors (the applications start their supervisors whether
+  # or not a server is configured: ssl's dtls_sup, inets' httpd_sup).
+  @not_on_lambda [
+    {:stdlib, ~w(edlin edlin_expand shell shell_default shell_docs)a,
+     "the interactive shell (the runtime runs with -noinput)"},
+    {:stdlib, ~w(erl_compile escript)a, "erlc's and escript's drivers"},
+    {:stdlib, ~w(slave pool)a, "starting other nodes and balancing over them"},
+    {:stdlib, [:win32reg], "the Windows registry"},
+    {:kernel, ~w(auth dist_ac dist_util erl_boot_server erl_epmd inet_tcp_dist inet6_tcp_dist)a,
+     "Erlang distribution (no epmd in the layer, no inbound connections on Lambda)"},
+    {:kernel, ~w(gen_sctp inet_sctp inet6_sctp)a, "SCTP sockets"},
+    {:compiler,
+     ~w(beam_disasm beam_listing beam_ssa_pp core_pp v3_kernel_pp core_scan core_parse)a,
+     "listings and Core Erlang input, options no run-time compile uses"},
+    {:inets, {:prefixes, ~w(httpd mod_ tftp), []}, "the HTTP and TFTP servers"},
+    # ssl:versions/0 and the cipher-suite lists read dtls_record and dtls_v1.
+    {:ssl, {:prefixes, ~w(dtls_), ~w(dtls_record dtls_v1)a}, "DTLS (TLS over UDP) sockets"},
+    {:ssl, ~w(inet_tls_dist inet6_tls_dist ssl_dist_sup ssl_dist_admin_sup ssl_dist_connection_sup
+        tls_dist_sup tls_dist_server_sup)a, "Erlang distribution over TLS"}
+  ]
+
   @doc "The applications copied from the installation."
   def apps, do: @apps
+
+  @doc """
+  What the layer leaves out of the applications it holds, as `{app,
+  modules | {:prefixes, prefixes, kept}, why}` (see the moduledoc).
+  """
+  def not_on_lambda, do: @not_on_lambda
+
+  @doc """
+  Whether module `mod` of `app` (its beam in `ebin`) is one of
+  `not_on_lambda/0`'s.
+  """
+  @spec not_on_lambda?(atom(), Path.t(), atom()) :: boolean()
+  def not_on_lambda?(app, ebin, mod) do
+    Enum.any?(@not_on_lambda, fn
+      {^app, {:prefixes, prefixes, keep}, _} ->
+        String.starts_with?(Atom.to_string(mod), prefixes) and mod not in keep and
+          not supervisor?(Path.join(ebin, "#{mod}.beam"))
+
+      {^app, modules, _} when is_list(modules) ->
+        mod in modules
+
+      _ ->
+        false
+    end)
+  end
+
+  defp supervisor?(beam) do
+    case :beam_lib.chunks(String.to_charlist(beam), [:attributes]) do
+      {:ok, {_, [attributes: attrs]}} ->
+        :supervisor in List.flatten(
+          Keyword.get_values(attrs, :behaviour) ++ Keyword.get_values(attrs, :behavior)
+        )
+
+      _ ->
+        false
+    end
+  end
 
   @doc "The ERTS directory of the running VM, e.g. `/usr/lib/erlang/erts-13.1.5`."
   def erts_dir, do: Path.join(root_dir(), "erts-#{:erlang.system_info(:version)}")
