@@ -81,9 +81,10 @@ packages=(
   ca-certificates curl procps tini dpkg-dev xz-utils
 )
 # The same pins as scripts/setup.sh's .venv (emulator, AWS emulator, template
-# linter, and zig + cargo-zigbuild for portable layers of this root's OTP).
+# linter, and zig + cargo-zigbuild + libdeflate for portable layers of this
+# root's OTP).
 pip_packages=('cargo-lambda==1.9.2' 'moto[server]==5.2.5' 'cfn-lint==1.58.0'
-  'ziglang==0.17.1' 'cargo-zigbuild==0.24.1')
+  'ziglang==0.17.1' 'cargo-zigbuild==0.24.1' 'deflate==0.9.0')
 
 # Runs "$@" in a private mount namespace (and PID namespace: its init's
 # death ends every process in it). setpriv: if this script dies, unshare

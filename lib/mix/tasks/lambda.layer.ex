@@ -31,7 +31,9 @@ defmodule Mix.Tasks.Lambda.Layer do
   Works in the lambda_runtime repository and in any project that depends
   on `:lambda_runtime`; it compiles the project first. It needs zig
   (`pip install ziglang`) and the OTP sources (downloaded and verified
-  when not given); a source build of the NIF also needs cargo-zigbuild
+  when not given). With PyPI's `deflate` (`pip install deflate`, for the
+  `python3` on PATH or in `.venv/`) the zip is written with libdeflate,
+  ~3.5 % smaller than with OTP's zlib. A source build of the NIF also needs cargo-zigbuild
   (`pip install cargo-zigbuild`) and Rust with the target's standard
   library (`rustup target add aarch64-unknown-linux-gnu` for arm64).
 
