@@ -174,12 +174,19 @@ defmodule LambdaRuntime.Tools.Layer.Builder do
       info("`pip install deflate` (libdeflate) in .venv or for python3 makes it ~3.5 % smaller")
     end
 
+    # zlib is ZipWriter's own encoder, at the level asked for.
+    zip_opts =
+      case encoder.kind do
+        :libdeflate ->
+          [level: Keyword.get(opts, :level, 9), deflate: &Deflate.compress(encoder, &1)]
+
+        :zlib ->
+          [level: Keyword.get(opts, :level, 9)]
+      end
+
     stats =
       try do
-        ZipWriter.write!(output, zip_entries(stage),
-          level: Keyword.get(opts, :level, 9),
-          deflate: &Deflate.compress(encoder, &1)
-        )
+        ZipWriter.write!(output, zip_entries(stage), zip_opts)
       after
         Deflate.close(encoder)
       end
