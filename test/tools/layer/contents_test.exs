@@ -3,8 +3,10 @@ defmodule LambdaRuntime.Tools.Layer.ContentsTest do
 
   alias LambdaRuntime.Tools.Layer.Contents
 
-  defp out?(app, mod),
-    do: Contents.not_on_lambda?(app, Path.join(:code.lib_dir(app), "ebin"), mod)
+  defp out?(app, mod, otp \\ current_otp()),
+    do: Contents.not_on_lambda?(app, Path.join(:code.lib_dir(app), "ebin"), mod, otp)
+
+  defp current_otp, do: String.to_integer(Contents.otp_release())
 
   test "servers, DTLS, distribution and the shell are left out" do
     assert out?(:inets, :httpd_util)
@@ -13,7 +15,7 @@ defmodule LambdaRuntime.Tools.Layer.ContentsTest do
     assert out?(:ssl, :dtls_connection)
     assert out?(:ssl, :inet_tls_dist)
     assert out?(:kernel, :erl_epmd)
-    assert out?(:stdlib, :shell)
+    assert out?(:stdlib, :shell_docs)
     assert out?(:compiler, :core_parse)
   end
 
@@ -39,6 +41,12 @@ defmodule LambdaRuntime.Tools.Layer.ContentsTest do
     refute out?(:kernel, :net_kernel)
     refute out?(:compiler, :compile)
     refute out?(:elixir, :"Elixir.Code.Formatter")
+  end
+
+  test "the line editor and shell stay from OTP 26 on, where -noinput still starts them" do
+    assert out?(:stdlib, :edlin, 25) and out?(:stdlib, :shell, 25)
+    refute out?(:stdlib, :edlin, 26) or out?(:stdlib, :shell, 27)
+    assert out?(:stdlib, :shell_docs, 27)
   end
 
   test "every module named exists in this OTP, so a rename does not go unnoticed" do

@@ -31,22 +31,27 @@ defmodule LambdaRuntime.Tools.Layer.Contents do
   # priv/ files that are build or test leftovers, never loaded at run time.
   @priv_skip ~r{(^|/)(obj|src|include)/|\.(c|h|mk|o|a)$|(^|/)Makefile$|otp_test_engine|runcgi\.sh$}
 
-  # {app, modules, why}: the modules named, or {:prefixes, [prefix], keep}
-  # for every module whose name starts with one of them, but those in keep
-  # and the supervisors (the applications start their supervisors whether
-  # or not a server is configured: ssl's dtls_sup, inets' httpd_sup).
+  # {app, modules, why} or {app, modules, why, otp_below: N} (only for an
+  # OTP release below N): the modules named, or {:prefixes, [prefix],
+  # keep} for every module whose name starts with one of them, but those in
+  # keep and the supervisors (the applications start their supervisors
+  # whether or not a server is configured: ssl's dtls_sup, inets' httpd_sup).
   @not_on_lambda [
-    {:stdlib, ~w(edlin edlin_expand shell shell_default shell_docs)a,
-     "the interactive shell (the runtime runs with -noinput)"},
+    # OTP 26+ starts user_drv and group even with -noinput, and group calls
+    # edlin and shell; OTP 25 starts the plain `user` process instead.
+    {:stdlib, ~w(edlin edlin_expand shell)a,
+     "the line editor and shell (OTP 25 starts neither with -noinput)", otp_below: 26},
+    {:stdlib, ~w(shell_default shell_docs)a, "the shell's commands and its docs renderer"},
     {:stdlib, ~w(erl_compile escript)a, "erlc's and escript's drivers"},
     {:stdlib, ~w(slave pool)a, "starting other nodes and balancing over them"},
     {:stdlib, [:win32reg], "the Windows registry"},
     {:kernel, ~w(auth dist_ac dist_util erl_boot_server erl_epmd inet_tcp_dist inet6_tcp_dist)a,
      "Erlang distribution (no epmd in the layer, no inbound connections on Lambda)"},
     {:kernel, ~w(gen_sctp inet_sctp inet6_sctp)a, "SCTP sockets"},
-    {:compiler,
-     ~w(beam_disasm beam_listing beam_ssa_pp core_pp v3_kernel_pp core_scan core_parse)a,
+    {:compiler, ~w(beam_disasm beam_listing beam_ssa_pp core_pp core_scan core_parse)a,
      "listings and Core Erlang input, options no run-time compile uses"},
+    {:compiler, [:v3_kernel_pp], "Kernel Erlang listings (a pass OTP 26 replaced)",
+     otp_below: 26},
     {:inets, {:prefixes, ~w(httpd mod_ tftp), []}, "the HTTP and TFTP servers"},
     # ssl:versions/0 and the cipher-suite lists read dtls_record and dtls_v1.
     {:ssl, {:prefixes, ~w(dtls_), ~w(dtls_record dtls_v1)a}, "DTLS (TLS over UDP) sockets"},
@@ -58,18 +63,28 @@ defmodule LambdaRuntime.Tools.Layer.Contents do
   def apps, do: @apps
 
   @doc """
-  What the layer leaves out of the applications it holds, as `{app,
-  modules | {:prefixes, prefixes, kept}, why}` (see the moduledoc).
+  What the layer leaves out of the applications it holds with OTP release
+  `otp` (this installation's by default), as `{app, modules |
+  {:prefixes, prefixes, kept}, why}` (see the moduledoc).
   """
-  def not_on_lambda, do: @not_on_lambda
+  @spec not_on_lambda(pos_integer()) :: [{atom(), term(), String.t()}]
+  def not_on_lambda(otp \\ String.to_integer(otp_release())) do
+    for entry <- @not_on_lambda, rule = applies(entry, otp), do: rule
+  end
+
+  defp applies({app, modules, why, otp_below: below}, otp),
+    do: if(otp < below, do: {app, modules, why})
+
+  defp applies({_app, _modules, _why} = rule, _otp), do: rule
 
   @doc """
   Whether module `mod` of `app` (its beam in `ebin`) is one of
-  `not_on_lambda/0`'s.
+  `not_on_lambda/1`'s for OTP release `otp` (this installation's by
+  default).
   """
-  @spec not_on_lambda?(atom(), Path.t(), atom()) :: boolean()
-  def not_on_lambda?(app, ebin, mod) do
-    Enum.any?(@not_on_lambda, fn
+  @spec not_on_lambda?(atom(), Path.t(), atom(), pos_integer()) :: boolean()
+  def not_on_lambda?(app, ebin, mod, otp \\ String.to_integer(otp_release())) do
+    Enum.any?(not_on_lambda(otp), fn
       {^app, {:prefixes, prefixes, keep}, _} ->
         String.starts_with?(Atom.to_string(mod), prefixes) and mod not in keep and
           not supervisor?(Path.join(ebin, "#{mod}.beam"))
