@@ -53,6 +53,11 @@ defmodule LambdaRuntime.Tools.Package.DeflateTest do
     File.write!(no_package, "#!/bin/sh\nexit 3\n")
     File.chmod!(no_package, 0o755)
     assert %Deflate{kind: :zlib} = Deflate.open(pythons: [no_package])
+
+    # One that cannot be run at all.
+    not_executable = Path.join(dir, "python-not-executable")
+    File.write!(not_executable, "#!/bin/sh\nexit 0\n")
+    assert %Deflate{kind: :zlib} = Deflate.open(pythons: [not_executable])
   end
 
   test "a helper whose output does not inflate to its input fails the build", %{tmp_dir: dir} do

@@ -102,15 +102,21 @@ defmodule LambdaRuntime.Tools.Package.Deflate do
   # The helper's greeting names its libdeflate; a Python without the
   # package exits with status 3 and the next one is tried.
   defp start_helper(python) do
-    port =
-      Port.open({:spawn_executable, python}, [
-        {:args, ["-c", @helper]},
-        {:packet, 4},
-        :binary,
-        :exit_status,
-        :use_stdio
-      ])
+    case open_port(python) do
+      {:ok, port} -> await_greeting(port)
+      :error -> nil
+    end
+  end
 
+  defp open_port(python) do
+    opts = [{:args, ["-c", @helper]}, {:packet, 4}, :binary, :exit_status, :use_stdio]
+    {:ok, Port.open({:spawn_executable, python}, opts)}
+  rescue
+    # Not executable, or gone since it was found.
+    ErlangError -> :error
+  end
+
+  defp await_greeting(port) do
     receive do
       {^port, {:data, name}} -> %__MODULE__{kind: :libdeflate, port: port, name: name}
       {^port, {:exit_status, _}} -> nil
