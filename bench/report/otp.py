@@ -3,32 +3,16 @@ layer's VM made of bootstrap's flags (bench/flags/probe.sh), the paired
 ratios of each OTP 27 layer row to its OTP 25 counterpart, and the JSON
 benchmark of both OTPs side by side."""
 import glob
-import json
 import os
 import statistics as st
 
-QUOTA = "@0.3cpu"
+from rows import QUOTA
+from summaries import load, med, paired_ratio
+from tables import fmt, ratio
+
 # OTP 27 row -> its OTP 25 counterpart (same flavor, same handler).
 PAIRS = [("layer_otp27", "layer_emu"), ("layer_otp27jit", "layer_jit"),
          ("layer_otp27_heavy", "layer_emu_heavy"), ("layer_otp27jit_heavy", "layer_jit_heavy")]
-
-
-def _load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def _med(xs):
-    xs = [x for x in xs if x is not None]
-    return st.median(xs) if xs else None
-
-
-def _ratio(x):
-    return f"{x:.2f}x" if x else "–"
-
-
-def _fmt(x, nd=0):
-    return "–" if x is None else f"{x:,.{nd}f}"
 
 
 def flags(raw):
@@ -83,18 +67,13 @@ def stray_output(raw):
     return out
 
 
-def _paired(mine, base, key):
-    b = {r["round"]: r[key] for r in base}
-    return _med([r[key] / b[r["round"]] for r in mine if b.get(r["round"])])
-
-
 def _init_rounds(raw, rt):
-    return {p.rsplit("-", 1)[1]: _load(p) for p in glob.glob(f"{raw}/init-{rt}-*.json")}
+    return {p.rsplit("-", 1)[1]: load(p) for p in glob.glob(f"{raw}/init-{rt}-*.json")}
 
 
 def _init_paired(raw, rt, base, key):
     a, b = _init_rounds(raw, rt), _init_rounds(raw, base)
-    return _med([a[k][key] / b[k][key] for k in a if k in b and a[k].get(key) and b[k].get(key)])
+    return med([a[k][key] / b[k][key] for k in a if k in b and a[k].get(key) and b[k].get(key)])
 
 
 def compare(raw, warm, init, rss):
@@ -107,9 +86,9 @@ def compare(raw, warm, init, rss):
             row = {"row": a, "base": b}
             if a in warm and b in warm:
                 row.update(warm_ips=(warm[b]["invokes_per_s"], warm[a]["invokes_per_s"]),
-                           warm_ips_ratio=_paired(warm[a]["per_round"], warm[b]["per_round"], "invokes_per_s"),
+                           warm_ips_ratio=paired_ratio(warm[a]["per_round"], warm[b]["per_round"], "invokes_per_s"),
                            warm_cpu=(warm[b]["cpu_us_per_invoke"], warm[a]["cpu_us_per_invoke"]),
-                           warm_cpu_ratio=_paired(warm[a]["per_round"], warm[b]["per_round"],
+                           warm_cpu_ratio=paired_ratio(warm[a]["per_round"], warm[b]["per_round"],
                                                   "cpu_us_per_invoke"))
             if a in init and b in init:
                 row.update(init_resp=(init[b]["resp_ms_p50"], init[a]["resp_ms_p50"]),
@@ -132,13 +111,13 @@ def compare_md(rows):
 
     def pair(r, key, nd=0):
         v = r.get(key)
-        return f"{_fmt(v[0], nd)} → {_fmt(v[1], nd)}" if v else "–"
+        return f"{fmt(v[0], nd)} → {fmt(v[1], nd)}" if v else "–"
 
     for r in rows:
-        lines.append(f'| {r["row"]} | {r["base"]} | {pair(r, "warm_ips")} | {_ratio(r.get("warm_ips_ratio"))} | '
-                     f'{pair(r, "warm_cpu")} | {_ratio(r.get("warm_cpu_ratio"))} | {pair(r, "init_resp", 1)} | '
-                     f'{_ratio(r.get("init_resp_ratio"))} | {pair(r, "init_cpu")} | '
-                     f'{_ratio(r.get("init_cpu_ratio"))} | {pair(r, "rss", 1)} | {_ratio(r.get("rss_ratio"))} |')
+        lines.append(f'| {r["row"]} | {r["base"]} | {pair(r, "warm_ips")} | {ratio(r.get("warm_ips_ratio"))} | '
+                     f'{pair(r, "warm_cpu")} | {ratio(r.get("warm_cpu_ratio"))} | {pair(r, "init_resp", 1)} | '
+                     f'{ratio(r.get("init_resp_ratio"))} | {pair(r, "init_cpu")} | '
+                     f'{ratio(r.get("init_cpu_ratio"))} | {pair(r, "rss", 1)} | {ratio(r.get("rss_ratio"))} |')
     return lines
 
 
@@ -202,9 +181,9 @@ def section(raw, doc, json_md):
                        f"the same event bytes: {open(heavy).read().strip()} to OTP 25's."]
         md += [""] + compare_md(rows) + [""]
     if os.path.exists(f"{raw}/json-otp27.json"):
-        doc["json_otp27"] = _load(f"{raw}/json-otp27.json")
-        load = _load(f"{raw}/json-otp27.load.json") if os.path.exists(f"{raw}/json-otp27.load.json") else {}
-        doc["json_otp27_load"] = load
+        doc["json_otp27"] = load(f"{raw}/json-otp27.json")
+        avg = load(f"{raw}/json-otp27.load.json") if os.path.exists(f"{raw}/json-otp27.load.json") else {}
+        doc["json_otp27_load"] = avg
         versions = open(f"{raw}/root-versions.txt").read().split("\n") if os.path.exists(
             f"{raw}/root-versions.txt") else []
         v = ", ".join(x for x in versions if x) or "OTP 27"
@@ -214,7 +193,7 @@ def section(raw, doc, json_md):
                    f"Debian 13 root ({v}; its own build of the NIF and Debian 13's jiffy).", ""]
             md += json_side_by_side_md(doc["json"], doc["json_otp27"]) + [""]
         md += [f"### JSON on OTP 27 in full ({v})", ""] + json_md(doc["json_otp27"])
-        if load:
-            md += ["", f'Load average before → after: {load["before"]} → {load["after"]}']
+        if avg:
+            md += ["", f'Load average before → after: {avg["before"]} → {avg["after"]}']
         md += [""]
     return md
