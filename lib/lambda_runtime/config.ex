@@ -74,15 +74,16 @@ defmodule LambdaRuntime.Config do
       handler: blank_to_nil(env["_HANDLER"]),
       function_name: env["AWS_LAMBDA_FUNCTION_NAME"],
       function_version: env["AWS_LAMBDA_FUNCTION_VERSION"],
-      memory_limit_in_mb: parse_int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]),
+      memory_limit_in_mb: parse_int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], 1),
       log_group_name: env["AWS_LAMBDA_LOG_GROUP_NAME"],
       log_stream_name: env["AWS_LAMBDA_LOG_STREAM_NAME"],
       log_format: blank_to_nil(env["AWS_LAMBDA_LOG_FORMAT"]),
       log_level: blank_to_nil(env["AWS_LAMBDA_LOG_LEVEL"]),
       max_concurrency: concurrency(env["AWS_LAMBDA_MAX_CONCURRENCY"]),
       register_extension: true?(env["LAMBDA_RUNTIME_REGISTER_EXTENSION"]),
-      api_timeout_ms: parse_int(env["LAMBDA_RUNTIME_API_TIMEOUT_MS"]) || default_api_timeout_ms(),
-      shutdown_ms: non_neg_int(env["LAMBDA_RUNTIME_SHUTDOWN_MS"]),
+      api_timeout_ms:
+        parse_int(env["LAMBDA_RUNTIME_API_TIMEOUT_MS"], 1) || default_api_timeout_ms(),
+      shutdown_ms: parse_int(env["LAMBDA_RUNTIME_SHUTDOWN_MS"], 0),
       metrics_cold_start: flag?(env["LAMBDA_METRICS_COLD_START"])
     }
   end
@@ -123,11 +124,12 @@ defmodule LambdaRuntime.Config do
     end
   end
 
-  defp parse_int(nil), do: nil
+  # An integer of at least `min`, white space around it allowed; else nil.
+  defp parse_int(nil, _min), do: nil
 
-  defp parse_int(text) do
+  defp parse_int(text, min) do
     case :string.to_integer(trim(text)) do
-      {n, ""} when n > 0 -> n
+      {n, ""} when n >= min -> n
       _ -> nil
     end
   end
@@ -148,15 +150,6 @@ defmodule LambdaRuntime.Config do
 
   defp digits?(<<c, rest::binary>>) when c in ?0..?9, do: rest == "" or digits?(rest)
   defp digits?(_), do: false
-
-  defp non_neg_int(nil), do: nil
-
-  defp non_neg_int(text) do
-    case :string.to_integer(trim(text)) do
-      {n, ""} when n >= 0 -> n
-      _ -> nil
-    end
-  end
 
   defp true?(nil), do: false
   defp true?(value), do: :string.lowercase(trim(value)) == "true"
