@@ -167,26 +167,20 @@ defmodule LambdaRuntime.Tools.Layer.Builder do
   end
 
   defp write_zip(stage, output, report, manifest, opts) do
-    encoder = Deflate.open(Keyword.take(opts, [:pythons]))
+    level = Keyword.get(opts, :level, 9)
+    encoder = Deflate.open([level: level] ++ Keyword.take(opts, [:pythons]))
     step("Writing #{output} (DEFLATE: #{Deflate.describe(encoder)})")
 
     if encoder.kind == :zlib do
       info("`pip install deflate` (libdeflate) in .venv or for python3 makes it ~3.5 % smaller")
     end
 
-    # zlib is ZipWriter's own encoder, at the level asked for.
-    zip_opts =
-      case encoder.kind do
-        :libdeflate ->
-          [level: Keyword.get(opts, :level, 9), deflate: &Deflate.compress(encoder, &1)]
-
-        :zlib ->
-          [level: Keyword.get(opts, :level, 9)]
-      end
-
     stats =
       try do
-        ZipWriter.write!(output, zip_entries(stage), zip_opts)
+        ZipWriter.write!(output, zip_entries(stage),
+          level: level,
+          deflate: &Deflate.compress(encoder, &1)
+        )
       after
         Deflate.close(encoder)
       end

@@ -18,12 +18,18 @@ defmodule LambdaRuntime.Tools.Package.Deflate do
   instead of writing a bad layer.
   """
 
-  defstruct [:kind, :port, :name]
-
-  @type t :: %__MODULE__{kind: :libdeflate | :zlib, port: port() | nil, name: String.t()}
-
   @libdeflate_level 12
   @zlib_level 9
+
+  defstruct [:kind, :port, :name, level: @zlib_level]
+
+  @type t :: %__MODULE__{
+          kind: :libdeflate | :zlib,
+          port: port() | nil,
+          name: String.t(),
+          level: 0..9
+        }
+
   @timeout 120_000
 
   @helper """
@@ -50,12 +56,14 @@ defmodule LambdaRuntime.Tools.Package.Deflate do
   @doc """
   Opens the best encoder available. Options: `:pythons`, the Python
   executables to try (default: `.venv/bin/python3`, then `python3` on
-  `PATH`); `[]` gives zlib.
+  `PATH`; `[]` gives zlib), and `:level`, zlib's level (0-9, default
+  #{@zlib_level}) when there is no libdeflate.
   """
   @spec open(keyword()) :: t()
   def open(opts \\ []) do
     pythons = Keyword.get_lazy(opts, :pythons, &default_pythons/0)
-    Enum.find_value(pythons, zlib(), &start_helper/1)
+    zlib = %__MODULE__{kind: :zlib, name: "zlib", level: Keyword.get(opts, :level, @zlib_level)}
+    Enum.find_value(pythons, zlib, &start_helper/1)
   end
 
   @doc "What compresses, for the build summary, e.g. `libdeflate (PyPI deflate 0.9.0) level 12`."
@@ -63,11 +71,11 @@ defmodule LambdaRuntime.Tools.Package.Deflate do
   def describe(%__MODULE__{kind: :libdeflate, name: name}),
     do: "#{name} level #{@libdeflate_level}"
 
-  def describe(%__MODULE__{kind: :zlib}), do: "zlib level #{@zlib_level}"
+  def describe(%__MODULE__{kind: :zlib, level: level}), do: "zlib level #{level}"
 
   @doc "Raw DEFLATE of `data` (no zlib or gzip header), as a zip entry stores it."
   @spec compress(t(), binary()) :: binary()
-  def compress(%__MODULE__{kind: :zlib}, data), do: zlib_deflate(data)
+  def compress(%__MODULE__{kind: :zlib, level: level}, data), do: zlib_deflate(data, level)
 
   def compress(%__MODULE__{kind: :libdeflate, port: port, name: name}, data) do
     true = Port.command(port, [@libdeflate_level, data])
@@ -91,8 +99,6 @@ defmodule LambdaRuntime.Tools.Package.Deflate do
     if Port.info(port), do: Port.close(port)
     :ok
   end
-
-  defp zlib, do: %__MODULE__{kind: :zlib, name: "zlib"}
 
   defp default_pythons do
     [Path.join(File.cwd!(), ".venv/bin/python3"), System.find_executable("python3")]
