@@ -119,28 +119,22 @@ defmodule JsonBench do
   end
 
   defp print_throughput(rows) do
-    IO.puts(
-      String.pad_trailing("doc", 22) <>
-        String.pad_leading("bytes", 10) <>
-        String.pad_leading("dec ours/s", 12) <>
-        String.pad_leading("jiffy/s", 10) <>
-        String.pad_leading("x", 6) <>
-        String.pad_leading("enc ours/s", 12) <>
-        String.pad_leading("jiffy/s", 10) <> String.pad_leading("x", 6)
-    )
+    print_row(["doc", "bytes", "dec ours/s", "jiffy/s", "x", "enc ours/s", "jiffy/s", "x"])
 
     for r <- rows do
-      IO.puts(
-        String.pad_trailing(r.doc, 22) <>
-          String.pad_leading("#{r.bytes}", 10) <>
-          String.pad_leading("#{r.decode_per_s.ours}", 12) <>
-          String.pad_leading("#{r.decode_per_s.jiffy}", 10) <>
-          String.pad_leading("#{r.decode_ratio}", 6) <>
-          String.pad_leading("#{r.encode_per_s.ours}", 12) <>
-          String.pad_leading("#{r.encode_per_s.jiffy}", 10) <>
-          String.pad_leading("#{r.encode_ratio}", 6)
+      print_row(
+        [r.doc, r.bytes, r.decode_per_s.ours, r.decode_per_s.jiffy, r.decode_ratio] ++
+          [r.encode_per_s.ours, r.encode_per_s.jiffy, r.encode_ratio]
       )
     end
+  end
+
+  # The first column left-aligned, the numbers right-aligned.
+  @widths [22, 10, 12, 10, 6, 12, 10, 6]
+  defp print_row([first | rest]) do
+    [w | ws] = @widths
+    cells = Enum.zip_with(rest, ws, &String.pad_leading("#{&1}", &2))
+    IO.puts(Enum.join([String.pad_trailing("#{first}", w) | cells]))
   end
 
   # A trivial document costs almost nothing to parse, so its time is the
